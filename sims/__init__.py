@@ -1,0 +1,9 @@
+"""sims: experiments that check the results in ``theory``, a resumable runner, figures and a report.
+
+Importing this package registers every built-in sim (one module per area).
+"""
+
+from sims import hconsistency  # noqa: F401  (registers its sims)
+from sims.core import Claim, ClaimSpec, Sim, get, register, registry
+
+__all__ = ["Claim", "ClaimSpec", "Sim", "get", "register", "registry"]

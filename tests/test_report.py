@@ -1,0 +1,59 @@
+"""Claim verdicts and slack: the arithmetic every row of the report relies on."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sims.core import Claim, cell_key
+
+
+def _claim(**kw):
+    base = dict(
+        id="c",
+        statement="s",
+        source="src",
+        method="m",
+        quantity="q",
+        predicted=1.0,
+        measured=0.5,
+        tolerance=0.1,
+        tolerance_reason="r",
+    )
+    return Claim(**(base | kw))
+
+
+@pytest.mark.parametrize(
+    ("relation", "measured", "verdict", "slack"),
+    [
+        ("<=", 0.5, "PASS", 0.6),
+        ("<=", 1.05, "PASS", 0.05),
+        ("<=", 1.2, "FAIL", -0.1),
+        (">=", 0.95, "PASS", 0.05),
+        (">=", 0.8, "FAIL", -0.1),
+        ("==", 1.05, "PASS", 0.05),
+        ("==", 0.85, "FAIL", -0.05),
+    ],
+)
+def test_verdict_and_slack(relation, measured, verdict, slack):
+    c = _claim(relation=relation, measured=measured)
+    assert c.verdict == verdict
+    assert c.slack == pytest.approx(slack)
+
+
+def test_negative_control_passes_only_when_violation_detected():
+    assert _claim(measured=2.0, expect="violated").verdict == "PASS"
+    assert _claim(measured=0.5, expect="violated").verdict == "FAIL"
+
+
+def test_nan_measurement_never_passes():
+    assert _claim(measured=math.nan).verdict == "FAIL"
+    assert _claim(measured=math.nan, expect="violated").verdict == "FAIL"
+    assert _claim(relation="info").verdict == "INFO"
+
+
+def test_cell_key_is_stable_and_safe():
+    assert cell_key({"n": 3, "loss": "squared_hinge"}) == "loss=squared_hinge,n=3"
+    assert cell_key({"tau": 0.5}) == "tau=0.5"
+    assert "/" not in cell_key({"p": "a/b"})
