@@ -137,8 +137,7 @@ def _finish(outcomes: list[SimOutcome], layout: Layout, seed: int, t0: float) ->
     )
     for c in failed:
         print(
-            f"  FAIL {c.id}: measured {c.measured:.6g} {c.relation} predicted "
-            f"{c.predicted:.6g} (tol {c.tolerance:.3g})"
+            f"  FAIL {c.id}: measured {c.measured:.6g} {c.relation} predicted {c.predicted:.6g} (tol {c.tolerance:.3g})"
         )
     print(f"results: {layout.results_dir}")
     print(f"report:  {report}")

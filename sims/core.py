@@ -24,6 +24,13 @@ Results = dict[str, Arrays]  # cell key -> arrays
 
 Relation = Literal["<=", ">=", "==", "info"]
 Expect = Literal["holds", "violated"]
+Role = Literal["claim", "negative_control", "refutation", "observation"]
+ROLE_LABELS = {
+    "claim": "",
+    "negative_control": "negative control",
+    "refutation": "published statement refuted",
+    "observation": "observation",
+}
 
 
 class Config(Protocol):
@@ -41,7 +48,9 @@ class Claim:
     ``relation`` says how ``measured`` is compared with ``predicted`` within ``tolerance``:
     ``"<="`` (measured <= predicted + tol, e.g. a bound), ``">="``, ``"=="`` (|measured - predicted|
     <= tol) or ``"info"`` (an observation, reported but not judged). ``expect="violated"`` marks a
-    negative control: a statement known to be wrong, whose check PASSes when it detects the violation.
+    statement known to be wrong, whose check PASSes when it detects the violation; ``role`` says why it
+    is wrong: a deliberate ``negative_control``, or a published statement this project ``refutation``s
+    (the counter-example is in ``details``).
     """
 
     id: str
@@ -55,6 +64,7 @@ class Claim:
     tolerance_reason: str
     relation: Relation = "<="
     expect: Expect = "holds"
+    role: Role = "claim"
     figure: str | None = None
     details: str = ""
 

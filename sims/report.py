@@ -23,7 +23,7 @@ matplotlib.use("Agg")  # figures are files; no display is ever needed
 import matplotlib.pyplot as plt
 
 import theory
-from sims.core import Claim, Results, Sim, registry
+from sims.core import ROLE_LABELS, Claim, Results, Sim, registry
 from sims.store import atomic_write_bytes, git_commit
 
 STYLE: dict[str, Any] = {
@@ -117,8 +117,9 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         "How to read a row: *predicted* is the published value or bound, *measured* the independent "
         "computation (Monte Carlo, brute force, numerical optimisation), compared by *relation* within "
         "*tolerance* (its derivation is in the details). *Slack* is the room left before the verdict "
-        "flips (positive: holds). Rows marked *negative control* state something known to be false; "
-        "they PASS when the check detects the violation.",
+        "flips (positive: holds). Rows marked *negative control* state something known to be false, and "
+        "rows marked *published statement refuted* state a published claim that the numbers contradict "
+        "(counter-example in the details): both PASS when the check detects the violation.",
         "",
     ]
     if incomplete:
@@ -136,7 +137,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         ]
         for _, name, c in group:
             fig = f"[fig]({name}/{c.figure}.png)" if c.figure else ""
-            neg = " *(negative control)*" if c.expect == "violated" else ""
+            neg = f" *({ROLE_LABELS[c.role]})*" if ROLE_LABELS[c.role] else ""
             lines.append(
                 f"| **{c.verdict}** | [`{c.id}`](#{_anchor(c.id)}){neg} | {_md(c.quantity)} | "
                 f"{c.relation} | {_num(c.predicted)} | {_num(c.measured)} | {_num(c.tolerance)} | "

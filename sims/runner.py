@@ -224,9 +224,7 @@ def run_sim(
                 arrays, wall = fut.result()
             except Exception as e:
                 ex.cancel(futures)
-                raise CellError(
-                    f"sim {sim.name!r}, cell {rec.cell_key!r} failed: {type(e).__name__}: {e}"
-                ) from e
+                raise CellError(f"sim {sim.name!r}, cell {rec.cell_key!r} failed: {type(e).__name__}: {e}") from e
             save_cell(layout.results_dir, rec, arrays, wall)
             results[rec.cell_key] = arrays
             outcome.computed.append(rec.cell_key)

@@ -108,3 +108,238 @@ def test_margin_losses_finite_at_large_scores():
 def test_bad_input_raises_naming_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# comp-sum losses (Mao, Mohri, Zhong 2023)
+# ----------------------------------------------------------------------------------------------------------
+
+from itertools import combinations  # noqa: E402
+
+from scipy.optimize import minimize  # noqa: E402
+
+from theory._solvers import SolverError, solve_checked  # noqa: E402
+from theory.hconsistency import (  # noqa: E402
+    FiniteDistribution,
+    LinearScores,
+    ScoreBox,
+    comp_sum_bayes_risk,
+    comp_sum_bound,
+    comp_sum_grad,
+    comp_sum_loss,
+    comp_sum_transform,
+    comp_sum_transform_tight,
+    minimizability_gap,
+    tight_transform,
+)
+
+TAUS = [0.0, 0.25, 0.5, 1.0, 1.5, 1.9, 2.0]
+
+
+def _direct_comp_sum(h, y, tau):
+    """Phi^tau(sum_{y' != y} exp(h_y' - h_y)) written out from the definition (moderate scores only)."""
+    u = np.exp(h - h[y]).sum() - 1.0
+    return np.log1p(u) if tau == 1.0 else ((1 + u) ** (1 - tau) - 1) / (1 - tau)
+
+
+@pytest.mark.parametrize("tau", TAUS)
+def test_comp_sum_loss_matches_definition(tau):
+    rng = np.random.default_rng(1)
+    h = rng.normal(0, 3, size=(20, 4))
+    y = rng.integers(0, 4, 20)
+    expected = [_direct_comp_sum(hi, yi, tau) for hi, yi in zip(h, y, strict=True)]
+    np.testing.assert_allclose(comp_sum_loss(h, y, tau), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_comp_sum_loss_extreme_scores():
+    h = np.array([[1e4, 0.0, -1e4], [-1e4, 0.0, 1e4]])
+    y = np.array([0, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for tau in (1.0, 1.5, 2.0):
+            v = comp_sum_loss(h, y, tau)
+            assert np.all(np.isfinite(v))
+        assert comp_sum_loss(h, y, 1.0)[1] == pytest.approx(2e4)  # -log softmax, exact
+        assert comp_sum_loss(h, y, 2.0)[1] == pytest.approx(1.0)  # MAE saturates at 1
+        # tau < 1: the true value e^(2e4) exceeds float range; inf is the rounded value, silently
+        assert comp_sum_loss(h, y, 0.0)[1] == np.inf
+        assert 0 <= comp_sum_loss(h, y, 0.0)[0] < 1e-300 or comp_sum_loss(h, y, 0.0)[0] == 0.0
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.5, 1.0, 1.7, 2.0])
+def test_comp_sum_grad_matches_finite_differences(tau):
+    rng = np.random.default_rng(2)
+    h = rng.normal(size=5)
+    for y in range(5):
+        g = comp_sum_grad(h, y, tau)
+        fd = np.array([(comp_sum_loss(h + e, y, tau) - comp_sum_loss(h - e, y, tau)) / 2e-6 for e in np.eye(5) * 1e-6])
+        np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.5, 1.0, 1.5, 1.9])
+def test_bayes_risk_matches_numerical_minimisation(tau):
+    rng = np.random.default_rng(3)
+    labels = np.arange(4)
+
+    def risk_and_grad(h, p):
+        hb = np.broadcast_to(h, (4, 4))
+        return float(p @ comp_sum_loss(hb, labels, tau)), p @ comp_sum_grad(hb, labels, tau)
+
+    for p in rng.dirichlet(np.ones(4), size=4):
+        res = min(
+            (
+                minimize(risk_and_grad, h0, args=(p,), jac=True, method="BFGS", options={"gtol": 1e-12})
+                for h0 in (np.zeros(4), np.log(p))
+            ),
+            key=lambda r: r.fun,
+        )
+        assert comp_sum_bayes_risk(p, tau) == pytest.approx(res.fun, abs=1e-8)
+        assert comp_sum_bayes_risk(p, tau) <= res.fun + 1e-12  # the closed form is the infimum
+
+
+@pytest.mark.parametrize(("tau", "loss"), [(1.0, "logistic"), (0.0, "exponential")])
+def test_binary_comp_sum_transform_matches_sympy(tau, loss):
+    # with two classes, comp-sum tau = 1 / tau = 0 are the logistic / exponential margin losses of h_1 - h_2
+    phi = {"logistic": lambda a: sp.log(1 + sp.exp(-a)), "exponential": lambda a: sp.exp(-a)}[loss]
+    psi, t = _sympy_psi(phi)
+    for tv in ["1/100", "1/3", "4/5"]:
+        exact = float(sp.N(psi.subs(t, sp.Rational(tv)), 30))
+        for n in (2, 3, 7):  # the published tau <= 1 forms are n-free
+            assert float(comp_sum_transform(float(sp.Rational(tv)), tau, n)) == pytest.approx(exact, rel=1e-13)
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.25, 1.0])
+def test_published_transform_tight_for_tau_le_1(tau):
+    t = np.array([0.1, 0.5, 0.95])
+    r = tight_transform(tau, 3, t, n_starts=2, seed=0)
+    np.testing.assert_allclose(r.t_certificate, t, atol=1e-12)
+    np.testing.assert_allclose(r.value, comp_sum_transform(t, tau, 3), atol=1e-9)
+
+
+def test_published_transform_loose_at_tau_1_5_by_n_over_2():
+    t = np.array([0.2, 0.6])
+    r = tight_transform(1.5, 4, t, n_starts=2, seed=0)
+    ratio = r.value / comp_sum_transform(t, 1.5, 4)
+    np.testing.assert_allclose(ratio, np.sqrt(4 / 2), rtol=1e-8)  # (n/2)^(tau-1)
+
+
+def test_negative_control_wrong_transform_detected_by_tight_search():
+    t = np.array([0.3, 0.7])
+    r = tight_transform(1.0, 3, t, n_starts=1)
+    assert np.all(t > r.value + 0.05)
+
+
+def _mae_tight_brute_force(t: float, n: int, grid: int = 4001) -> float:
+    """Exact small case for tau = 2 (MAE): the inner infimum over s is an LP whose vertices are uniform
+    distributions on sets S containing the predicted class; the outer infimum over p is a grid search."""
+    best = np.inf
+    for q in np.linspace(max(t, (1 + t) / n), (1 + t) / 2, grid):  # q = p of the Bayes class
+        rest = 1 + t - 2 * q
+        # spread the rest over the other classes at most q each, greedily (the LP value depends on sums)
+        others = []
+        for _ in range(n - 2):
+            take = min(q, rest)
+            others.append(take)
+            rest -= take
+        if rest > 1e-12:
+            continue
+        p = np.array([q - t, q, *others])
+        risk = min(1 - p[list(S)].sum() / len(S) for k in range(1, n + 1) for S in combinations(range(n), k) if 0 in S)
+        best = min(best, risk - (1 - p.max()))
+    return best
+
+
+@pytest.mark.parametrize("t", [0.1, 0.4, 0.6, 0.9])
+def test_mae_tight_form_against_exact_small_case(t):
+    n = 3
+    brute = _mae_tight_brute_force(t, n)
+    assert comp_sum_transform_tight(t, 2.0, n) == pytest.approx(brute, abs=1e-3)  # grid step 2.5e-4
+    # the published t/n is valid, and tight only for t <= 1/(n-1)
+    assert comp_sum_transform(t, 2.0, n) <= brute + 1e-12
+    if t <= 1 / (n - 1):
+        assert comp_sum_transform(t, 2.0, n) == pytest.approx(brute, abs=1e-3)
+    else:
+        assert comp_sum_transform(t, 2.0, n) < brute - 0.03
+
+
+def test_corrected_form_n_dependent_near_tau_2():
+    t = np.array([0.2, 0.4])
+    r = tight_transform(1.9, 3, t, n_starts=3, seed=1)
+    np.testing.assert_allclose(r.value, comp_sum_transform_tight(t, 1.9, 3), atol=1e-9)
+    two_class = comp_sum_transform(t, 1.9, 2)
+    assert np.any(two_class > r.value + 1e-3), "at tau = 1.9, n = 3 the two-class form is not valid"
+
+
+def test_tight_transform_callable_path_matches_comp_sum_path():
+    t = np.array([0.3, 0.8])
+    fast = tight_transform(1.0, 3, t, n_starts=1)
+    slow = tight_transform(lambda h, y: comp_sum_loss(h, y, 1.0), 3, t, n_starts=0)
+    np.testing.assert_allclose(slow.value, fast.value, atol=1e-5)  # inner SLSQP/L-BFGS tolerance ~1e-8
+
+
+@given(st.lists(st.floats(0.0, 2.0), min_size=1, max_size=20), st.sampled_from(TAUS), st.integers(2, 50))
+def test_comp_sum_bound_inverts_transform(eps, tau, n):
+    eps = np.sort(np.array(eps))
+    g = comp_sum_bound(eps, tau, n)
+    assert np.all((g >= 0) & (g <= 1)) and np.all(np.diff(g) >= -1e-15)
+    t_max = comp_sum_transform(1.0, tau, n)
+    inside = eps < t_max
+    np.testing.assert_allclose(comp_sum_transform(g[inside], tau, n), eps[inside], rtol=1e-9, atol=1e-15)
+    assert np.all(g[~inside] == 1.0)
+
+
+def _random_dist(seed=0, m=6, d=3, n=3):
+    rng = np.random.default_rng(seed)
+    return FiniteDistribution(rng.standard_normal((m, d)), rng.dirichlet(np.ones(m)), rng.dirichlet(np.ones(n), size=m))
+
+
+def test_minimizability_gap_convex_and_local_search_agree():
+    from theory.hconsistency import _linear_best
+
+    dist = _random_dist(4)
+    g = minimizability_gap(1.0, dist, LinearScores(1.5))
+    assert g.exact and 0 <= g.gap <= g.approximation_error + 1e-7
+    # the non-convex path (SLSQP with restarts) on the same convex instance reaches the cvxpy optimum
+    local, _ = _linear_best(1.0, dist, 1.5, False, np.random.default_rng(0))
+    assert local == pytest.approx(g.best_in_class, abs=1e-6)
+
+
+def test_minimizability_gap_box_class_is_zero_and_formula_deterministic():
+    rng = np.random.default_rng(5)
+    n = 4
+    det = FiniteDistribution(rng.standard_normal((5, 2)), rng.dirichlet(np.ones(5)), np.eye(n)[[0, 1, 2, 3, 0]])
+    for tau in (0.0, 1.0, 1.5):
+        g = minimizability_gap(tau, det, ScoreBox(0.7))
+        phi = np.log1p(3 * np.exp(-1.4)) if tau == 1.0 else ((1 + 3 * np.exp(-1.4)) ** (1 - tau) - 1) / (1 - tau)
+        assert g.gap == 0.0 and g.pointwise_inf == pytest.approx(phi, abs=1e-10)
+
+
+def test_solver_failure_raises_solver_error():
+    import cvxpy as cp
+
+    x = cp.Variable()
+    with pytest.raises(SolverError, match="no optimal solution") as info:
+        solve_checked(cp.Problem(cp.Minimize(x), [x >= 1, x <= 0]), "infeasible toy", index=7)
+    assert info.value.index == 7 and "CLARABEL" in info.value.statuses
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: comp_sum_loss(np.zeros((2, 3)), [0, 1], -0.5), r"tau must lie in \[0, inf\]"),
+        (lambda: comp_sum_loss(np.zeros((2, 3)), [0, 3], 1.0), r"y must hold labels in \[0, 2\]"),
+        (lambda: comp_sum_loss(np.zeros((2, 1)), [0, 0], 1.0), "n >= 2 classes"),
+        (lambda: comp_sum_transform(0.5, 1.0, 1), "n_classes must be an integer >= 2"),
+        (lambda: comp_sum_transform(0.5, 2.5, 3), r"tau must lie in \[0, 2\]"),
+        (lambda: comp_sum_transform(1.2, 1.0, 3), r"t must lie in \[0, 1\]"),
+        (lambda: comp_sum_bound(-0.1, 1.0, 3), r"eps must lie in \[0, inf\]"),
+        (lambda: comp_sum_bayes_risk([0.5, 0.6], 1.0), "p must sum to 1"),
+        (lambda: FiniteDistribution(np.zeros((2, 1)), [0.5, 0.5], [[0.5, 0.4], [1, 0]]), "p_y must sum to 1"),
+        (lambda: minimizability_gap("hinge", _random_dist(), ScoreBox(1.0)), "loss must be a comp-sum tau"),
+        (lambda: ScoreBox(0.0), r"Lambda must lie in \(0, inf\]"),
+        (lambda: tight_transform(1.0, 3, [0.5], n_starts=-1), "n_starts must be an integer >= 0"),
+    ],
+)
+def test_comp_sum_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

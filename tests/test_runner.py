@@ -121,14 +121,10 @@ def test_dask_matches_local(tmp_path):
     local = Layout(tmp_path / "local", True)
     remote = Layout(tmp_path / "dask", True)
     run_sim(sim, local, jobs=1, progress=False)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         out = run_sim(sim, remote, dask=cluster.scheduler_address, progress=False)
     assert len(out.computed) == len(sim.cells(sim.config(True)))
     r_local, _ = load_results(sim, local, 0)
     r_dask, _ = load_results(sim, remote, 0)
     _arrays_equal(r_local, r_dask)
-    assert [c.measured for c in out.claims] == [
-        c.measured for c in run_sim(sim, local, progress=False).claims
-    ]
+    assert [c.measured for c in out.claims] == [c.measured for c in run_sim(sim, local, progress=False).claims]

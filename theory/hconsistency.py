@@ -15,6 +15,8 @@ A score of exactly 0 counts as a wrong prediction (the infimum over the wrong si
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -154,3 +156,842 @@ def margin_loss_fn(loss: str, **params: float) -> Callable[[ArrayLike], NDArray]
     """The margin loss as a one-argument function of the margin (for numerical work)."""
     _check_loss(loss)
     return lambda a: margin_loss(loss, a, **params)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Multi-class comp-sum losses (Mao, Mohri and Zhong, ICML 2023)
+# ---------------------------------------------------------------------------------------------------------
+
+MMZ2023 = "Mao, Mohri, Zhong (2023), Cross-Entropy Loss Functions: Theoretical Analysis and Applications, ICML"
+
+
+def _check_tau(tau: float, upper: float = np.inf) -> float:
+    tau = float(in_interval(tau, "tau", 0.0, upper))
+    return tau
+
+
+def _check_n(n_classes: int) -> int:
+    from theory._checks import integer_at_least
+
+    return integer_at_least(n_classes, "n_classes", 2)
+
+
+def comp_sum_loss(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
+    """Comp-sum loss l_tau(h, x, y) = Phi^tau( sum_{y' != y} exp(h(x, y') - h(x, y)) ).
+
+    Phi^1(u) = log(1 + u) (cross-entropy); Phi^tau(u) = ((1 + u)^(1 - tau) - 1)/(1 - tau) otherwise: tau = 0
+    sum-exponential, tau in (1, 2) generalised cross-entropy, tau = 2 mean absolute error. Since
+    1 + u = 1/s_y with s = softmax(h), l_tau = (s_y^(tau - 1) - 1)/(1 - tau) (MMZ 2023, Eq. (1)-(2)).
+
+    Parameters
+    ----------
+    scores
+        Scores h(x, .), shape (..., n) with n >= 2 on the last axis.
+    y
+        Labels in {0, ..., n-1}, shape broadcastable to ``scores.shape[:-1]``.
+    tau
+        tau >= 0.
+
+    Notes
+    -----
+    Computed from log s_y = h_y - logsumexp(h) as expm1((tau - 1) log s_y)/(1 - tau), so scores of 1e4 give
+    accurate values (no 1 - s_y cancellation). For tau < 1 the loss grows like exp((1 - tau) margin): when it
+    exceeds the float range (a wrong-class margin beyond about 709/(1 - tau)) it is returned as inf, which is
+    the correctly rounded value, without an overflow warning.
+    """
+    from scipy.special import log_softmax
+
+    tau = _check_tau(tau)
+    h = as_finite_scores(scores)
+    n = h.shape[-1]
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y must hold integer labels in [0, {n - 1}]; got dtype {y.dtype}")
+    if np.any((y < 0) | (y >= n)):
+        raise ValueError(f"y must hold labels in [0, {n - 1}]; got values {np.unique(y[(y < 0) | (y >= n)])}")
+    batch = np.broadcast_shapes(h.shape[:-1], y.shape)
+    log_sm = np.broadcast_to(log_softmax(h, axis=-1), (*batch, n))
+    log_s = np.take_along_axis(log_sm, np.broadcast_to(y, batch)[..., None], axis=-1)[..., 0]
+    if tau == 1.0:
+        return -log_s
+    with np.errstate(over="ignore"):
+        return np.expm1((tau - 1.0) * log_s) / (1.0 - tau) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
+    """Gradient of ``comp_sum_loss`` with respect to the scores: s_y^(tau - 1) (s - e_y), s = softmax(h).
+
+    From l_tau = f_tau(s_y), f_tau'(s) = -s^(tau - 2) and d s_y / d h_j = s_y (1[j = y] - s_j). Shape (..., n).
+    """
+    from scipy.special import log_softmax
+
+    tau = _check_tau(tau)
+    h = as_finite_scores(scores)
+    n = h.shape[-1]
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer) or np.any((y < 0) | (y >= n)):
+        raise ValueError(f"y must hold integer labels in [0, {n - 1}]")
+    batch = np.broadcast_shapes(h.shape[:-1], y.shape)
+    log_sm = np.broadcast_to(log_softmax(h, axis=-1), (*batch, n))
+    yb = np.broadcast_to(y, batch)
+    log_sy = np.take_along_axis(log_sm, yb[..., None], axis=-1)
+    with np.errstate(over="ignore"):
+        scale = np.exp((tau - 1.0) * log_sy)
+    return scale * (np.exp(log_sm) - (np.arange(n) == yb[..., None]))
+
+
+def as_finite_scores(scores: ArrayLike) -> NDArray:
+    from theory._checks import as_finite_array
+
+    h = as_finite_array(scores, "scores")
+    if h.ndim == 0 or h.shape[-1] < 2:
+        raise ValueError(f"scores must have n >= 2 classes on the last axis; got shape {h.shape}")
+    return h
+
+
+def comp_sum_pointwise_f(s: ArrayLike, tau: float) -> NDArray:
+    """f_tau(s) = (s^(tau-1) - 1)/(1 - tau) (-log s at tau = 1): the comp-sum loss as a function of s_y."""
+    s = np.asarray(s, dtype=float)
+    if tau == 1.0:
+        with np.errstate(divide="ignore"):
+            return -np.log(s)
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.expm1((tau - 1.0) * np.log(s)) / (1.0 - tau)
+
+
+def comp_sum_bayes_risk(p: ArrayLike, tau: float) -> NDArray:
+    """Best conditional comp-sum risk C*(p) = inf_h E_{y~p} l_tau(h, x, y) over all scores, for tau in [0, 2].
+
+    Minimising sum_y p_y f_tau(s_y) over the simplex (Lagrange): s_y proportional to p_y^a with
+    a = 1/(2 - tau), giving C*(p) = ((sum_y p_y^a)^(2 - tau) - 1)/(1 - tau) for tau in [0, 2), tau != 1;
+    the Shannon entropy -sum_y p_y log p_y at tau = 1; 1 - max_y p_y at tau = 2 (f is then 1 - s, linear).
+    Elementary calculus; the test suite checks it against numerical minimisation over the scores.
+
+    Parameters
+    ----------
+    p
+        Label distributions, shape (..., n), rows summing to 1.
+    tau
+        tau in [0, 2].
+    """
+    from scipy.special import entr
+
+    from theory._checks import probability_vectors
+
+    tau = _check_tau(tau, 2.0)
+    p = probability_vectors(p, "p")
+    if tau == 1.0:
+        return entr(p).sum(axis=-1)
+    if tau == 2.0:
+        return 1.0 - p.max(axis=-1)
+    a = 1.0 / (2.0 - tau)
+    z = (p**a).sum(axis=-1)
+    return np.expm1((2.0 - tau) * np.log(z)) / (1.0 - tau)
+
+
+def comp_sum_transform(t: ArrayLike, tau: float, n_classes: int) -> NDArray:
+    """The published H-consistency transformation T_tau(t) of comp-sum losses (symmetric, complete H).
+
+    With a = 1/(2 - tau) and M(t) = ((1 + t)^a + (1 - t)^a)/2, as quoted in the project's issue from MMZ 2023
+    (Theorem on comp-sum losses for symmetric and complete hypothesis sets):
+
+    - tau in [0, 1): T(t) = (2^(1 - tau)/(1 - tau)) (1 - M(t)^(2 - tau))   (tau = 0: 1 - sqrt(1 - t^2));
+    - tau = 1:       T(t) = ((1 + t)/2) log(1 + t) + ((1 - t)/2) log(1 - t);
+    - tau in (1, 2): T(t) = (1/((tau - 1) n^(tau - 1))) (M(t)^(2 - tau) - 1);
+    - tau = 2:       T(t) = t/n.
+
+    The bound reads R_{0-1}(h) - R*_{0-1}(H) + M_{0-1}(H) <= T^{-1}(R_l(h) - R*_l(H) + M_l(H)).
+    Source text not re-checked here (the stored copies give only the abstract); ``tight_transform`` computes
+    the ground truth numerically and the ``comp_sum_tightness`` sim reports where these forms are tight,
+    loose or invalid. See ``comp_sum_transform_tight`` for the forms that the numbers support.
+
+    Parameters
+    ----------
+    t
+        Conditional 0-1 regret, entries in [0, 1].
+    tau
+        tau in [0, 2].
+    n_classes
+        n >= 2.
+    """
+    tau = _check_tau(tau, 2.0)
+    n = _check_n(n_classes)
+    t = in_interval(t, "t", 0.0, 1.0)
+    if tau == 1.0:
+        return margin_calibration("logistic", t)
+    if tau == 2.0:
+        return t / n
+    if tau == 0.0:
+        return margin_calibration("exponential", t)
+    m_pow = _m_pow(t, tau)  # M(t)^(2 - tau) - 1, computed without cancellation
+    if tau < 1.0:
+        return (2.0 ** (1.0 - tau) / (1.0 - tau)) * (-m_pow)
+    return m_pow / ((tau - 1.0) * n ** (tau - 1.0))
+
+
+def _m_pow(t: NDArray, tau: float) -> NDArray:
+    """M(t)^(2 - tau) - 1 with M(t) = ((1+t)^a + (1-t)^a)/2, a = 1/(2 - tau), accurate for small t."""
+    a = 1.0 / (2.0 - tau)
+    # (1+t)^a + (1-t)^a - 2 = expm1(a log1p(t)) + expm1(a log1p(-t)); both ~ +-a t, so for tiny t the sum is
+    # dominated by rounding: use the series a(a-1) t^2 (1 + (a-2)(a-3) t^2/12) there.
+    with np.errstate(divide="ignore"):
+        direct = np.expm1(a * np.log1p(t)) + np.expm1(a * np.log1p(-t))
+    series = a * (a - 1.0) * t * t * (1.0 + (a - 2.0) * (a - 3.0) * t * t / 12.0)
+    m_minus_1 = np.where(t < 1e-3, series, direct) / 2.0
+    return np.expm1((2.0 - tau) * np.log1p(m_minus_1))
+
+
+def comp_sum_bound(eps: ArrayLike, tau: float, n_classes: int) -> NDArray:
+    """Gamma_tau(eps) = T_tau^{-1}(eps): the 0-1 excess guaranteed by a surrogate excess eps >= 0.
+
+    T_tau is increasing on [0, 1]; for eps >= T_tau(1) the guarantee is the trivial 1. Closed forms at
+    tau = 0 (sqrt(eps (2 - eps))) and tau = 2 (n eps); elsewhere inverted numerically to machine precision
+    (Chandrupatla's bracketing method, ``scipy.optimize.elementwise.find_root``, vectorised).
+
+    Parameters
+    ----------
+    eps
+        Surrogate excess (plus minimizability gap), entries >= 0.
+    tau, n_classes
+        As in ``comp_sum_transform``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Values in [0, 1], monotone non-decreasing in eps.
+    """
+    from scipy.optimize.elementwise import find_root
+
+    tau = _check_tau(tau, 2.0)
+    n = _check_n(n_classes)
+    eps = in_interval(eps, "eps", 0.0)
+    t_max = comp_sum_transform(1.0, tau, n)
+    out = np.ones_like(eps)
+    inside = eps < t_max
+    e = eps[inside]
+    if tau == 0.0:
+        out[inside] = np.sqrt(e * (2.0 - e))
+    elif tau == 2.0:
+        out[inside] = n * e
+    elif e.size:
+        res = find_root(
+            lambda t, e: comp_sum_transform(np.clip(t, 0.0, 1.0), tau, n) - e,
+            (np.zeros_like(e), np.ones_like(e)),
+            args=(e,),
+            tolerances={"xatol": 1e-300, "xrtol": 4e-16},  # relative: T ~ t^2 near 0
+        )
+        if not np.all(res.success | (e == 0)):
+            raise ArithmeticError("comp_sum_bound: root finding did not converge")
+        out[inside] = np.where(e == 0, 0.0, res.x)
+    return np.clip(out, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class TightTransform:
+    """Numerical tightest transformation with its certificates.
+
+    ``value[i]`` is the smallest conditional surrogate regret found among label distributions p and scores h
+    whose conditional 0-1 regret is ``t[i]``; ``p[i]`` and ``scores[i]`` attain it (class 0 is predicted by
+    ``scores[i]``, ties broken to the smallest index; class 1 is the most likely label). Every value is
+    attained by an explicit (p, h), so it is an upper bound on the true infimum, exact when the search finds
+    the global minimum: a closed form above it is *certifiably* invalid.
+    """
+
+    t: NDArray
+    value: NDArray
+    p: NDArray
+    scores: NDArray
+    t_certificate: NDArray  # max_y p_y - p_{argmax h}, recomputed from the certificate
+
+
+def tight_transform(
+    loss: float | Callable[[NDArray, NDArray], NDArray],
+    n_classes: int,
+    t: ArrayLike,
+    *,
+    n_starts: int = 12,
+    seed: int | np.random.SeedSequence = 0,
+) -> TightTransform:
+    """Tightest H-consistency transformation for the complete hypothesis set, computed numerically.
+
+    T*(t) = inf { E_{y~p} l(h, y) - inf_h' E_{y~p} l(h', y) : p in simplex, h in R^n,
+                  max_y p_y - p_{argmax h} = t },
+
+    i.e. the largest function with Delta C_{0-1}(h, x) = t  =>  Delta C_l(h, x) >= T*(t) pointwise; by
+    Jensen, its convex hull gives the tightest bound of the form R_{0-1} excess <= Gamma(R_l excess).
+    This function uses no closed-form transformation; it is the ground truth that ``comp_sum_transform`` is
+    checked against.
+
+    Method. For a comp-sum ``loss`` (a float tau in [0, 2]) the loss depends on h only through s = softmax(h),
+    via sum_y p_y f_tau(s_y), which is convex in s on the simplex; the search runs over (p, s) jointly by SLSQP
+    with analytic gradients (the envelope theorem gives the gradient of the Bayes risk), for every support
+    size m = 2..n of p (classes outside the support get s = 0), from structured starts (two-class, and m - 1
+    classes tied at the top) and ``n_starts`` random Dirichlet starts. For a callable loss(scores, y) the
+    search is over p (Nelder-Mead from the same starts) with both inner infima over h solved numerically
+    (SLSQP with the argmax constraint, L-BFGS for the Bayes risk): slower, meant for small n.
+
+    Parameters
+    ----------
+    loss
+        tau of a comp-sum loss, or a callable (scores of shape (..., n), labels (...)) -> loss values.
+    n_classes
+        n >= 2.
+    t
+        Conditional 0-1 regrets in [0, 1].
+    n_starts
+        Random starts per support size (>= 0).
+    seed
+        Seed of the random starts.
+    """
+    n = _check_n(n_classes)
+    t = np.atleast_1d(in_interval(t, "t", 0.0, 1.0))
+    from theory._checks import integer_at_least
+
+    integer_at_least(n_starts, "n_starts", 0)
+    rng = np.random.default_rng(seed)
+    if callable(loss):
+        rows = [_tight_callable(loss, n, ti, n_starts, rng) for ti in t]
+        tau = None
+    else:
+        tau = _check_tau(loss, 2.0)
+        rows = [_tight_comp_sum(tau, n, ti, n_starts, rng) for ti in t]
+    p = np.array([r[0] for r in rows])
+    h = np.array([r[1] for r in rows])
+    if tau is None:
+        value = np.array([r[2] for r in rows])
+    else:
+        # recompute from the certificate with the public loss, not the optimiser's internal objective
+        labels = np.arange(n)
+        risk = np.sum(p * comp_sum_loss(h[:, None, :], labels[None, :], tau), axis=-1)
+        value = risk - comp_sum_bayes_risk(p, tau)
+    pred = np.argmax(h, axis=1)
+    t_cert = p.max(axis=1) - p[np.arange(len(t)), pred]
+    return TightTransform(t=t, value=value, p=p, scores=h, t_certificate=t_cert)
+
+
+def _starts(n_support: int, t: float, n_starts: int, rng: np.random.Generator) -> list[NDArray]:
+    """Label distributions on m classes with p_1 - p_0 = t and p_1 = max (class 0 predicted)."""
+    m = n_support
+    starts = []
+    # m - 1 classes tied at the top level q, the predicted class at q - t
+    q = (1.0 + t) / m
+    if q >= t:
+        starts.append(np.r_[q - t, np.full(m - 1, q)])
+    # two-class mass plus a sliver elsewhere
+    rest = 1e-3 if m > 2 else 0.0
+    starts.append(np.r_[(1 - t - rest) / 2, (1 + t - rest) / 2, np.full(m - 2, rest / max(m - 2, 1))])
+    for _ in range(n_starts):
+        top = rng.uniform(max(t, (1 + t) / m), (1 + t) / 2) if m > 2 else (1 + t) / 2
+        others = (1 + t - 2 * top) * rng.dirichlet(np.ones(m - 2)) if m > 2 else np.zeros(0)
+        others = np.minimum(others, top)
+        p = np.r_[top - t, top, others]
+        starts.append(p / p.sum())
+    return starts
+
+
+def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.Generator):
+    from scipy.optimize import minimize
+
+    best = (np.inf, None, None)
+    s_floor = 1e-15
+    for m in range(2, n + 1):
+        for p0 in _starts(m, t, n_starts if m > 2 else 0, rng):
+            x0 = np.r_[p0, np.full(m, 1.0 / m)]
+            cons = [
+                {
+                    "type": "eq",
+                    "fun": lambda x, m=m: np.array([x[:m].sum() - 1.0, x[m:].sum() - 1.0, x[1] - x[0] - t]),
+                    "jac": lambda x, m=m: np.vstack(
+                        [
+                            np.r_[np.ones(m), np.zeros(m)],
+                            np.r_[np.zeros(m), np.ones(m)],
+                            np.r_[-1.0, 1.0, np.zeros(2 * m - 2)],
+                        ]
+                    ),
+                },
+                {
+                    "type": "ineq",
+                    "fun": lambda x, m=m: np.r_[x[1] - x[2:m], x[m] - x[m + 1 :]],
+                    "jac": lambda x, m=m: _ineq_jac(m),
+                },
+            ]
+            bounds = [(0.0, 1.0)] * m + [(s_floor, 1.0)] * m
+            r = minimize(
+                _comp_sum_objective,
+                x0,
+                args=(tau, m),
+                jac=True,
+                method="SLSQP",
+                bounds=bounds,
+                constraints=cons,
+                options={"maxiter": 500, "ftol": 1e-15},
+            )
+            p, s = _project(r.x[:m], r.x[m:], t)
+            val = _comp_sum_objective(np.r_[p, s], tau, m)[0]
+            if val < best[0]:
+                best = (val, p, s)
+    _, p, s = best
+    pad = n - len(p)
+    p = np.r_[p, np.zeros(pad)]
+    with np.errstate(divide="ignore"):
+        h = np.r_[np.log(s), np.full(pad, np.log(s_floor) - 40.0)]
+    h = np.maximum(h - h.max(), -745.0)  # scores are shift-invariant; keep them finite
+    return p, h
+
+
+def _ineq_jac(m: int) -> NDArray:
+    rows = []
+    for j in range(2, m):
+        r = np.zeros(2 * m)
+        r[1], r[j] = 1.0, -1.0
+        rows.append(r)
+    for j in range(1, m):
+        r = np.zeros(2 * m)
+        r[m], r[m + j] = 1.0, -1.0
+        rows.append(r)
+    return np.array(rows)
+
+
+def _project(p: NDArray, s: NDArray, t: float) -> tuple[NDArray, NDArray]:
+    """Snap an SLSQP iterate onto the constraint set exactly (its residuals are ~1e-12)."""
+    m = len(p)
+    p = np.clip(p, 0.0, None)
+    top = float(np.clip(p[1], max(t, (1 + t) / m), (1 + t) / 2))
+    others = np.clip(p[2:], 0.0, top)
+    rest = 1.0 + t - 2.0 * top  # mass left for the other classes, >= 0 by the clip above
+    others = others * (rest / others.sum()) if others.sum() > 0 else np.full(m - 2, rest / max(m - 2, 1))
+    p = np.r_[top - t, top, np.minimum(others, top)]
+    s = np.clip(s, 1e-300, None)
+    s[0] = s.max()
+    return p, s / s.sum()
+
+
+def _comp_sum_objective(x: NDArray, tau: float, m: int) -> tuple[float, NDArray]:
+    """E_p f(s) - C*(p) and its gradient, with C* in its homogeneous (unnormalised p) form."""
+    p = np.clip(x[:m], 0.0, None)
+    s = np.clip(x[m:], 1e-300, None)
+    f_s = comp_sum_pointwise_f(s, tau)
+    sp = p.sum()
+    if tau == 2.0:
+        c_star = sp - p.max()
+        g_c = np.ones(m)
+        g_c[np.argmax(p)] = 0.0
+    else:
+        if tau == 1.0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logq = np.log(np.where(p > 0, p / sp, 1.0))
+            c_star = -np.sum(p * logq)
+            g_c = -np.where(p > 0, logq, -745.0)
+        else:
+            a = 1.0 / (2.0 - tau)
+            z = np.sum(p**a)
+            c_star = (z ** (2.0 - tau) - sp) / (1.0 - tau)
+            s_star = np.where(p > 0, p**a / z, 0.0)
+            g_c = comp_sum_pointwise_f(np.maximum(s_star, 1e-300), tau)
+    g_c = np.clip(g_c, -1e8, 1e8)  # infinite slope of C* at p_y = 0 (tau < 1): keep SLSQP finite
+    with np.errstate(over="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * f_s, 0.0)
+        g_s = -p * s ** (tau - 2.0)
+    val = float(np.sum(terms) - c_star)
+    grad = np.r_[
+        np.clip(np.nan_to_num(f_s, posinf=1e8), -1e8, 1e8) - g_c,
+        np.clip(np.nan_to_num(g_s, neginf=-1e8), -1e8, 1e8),
+    ]
+    return val, grad
+
+
+def _tight_callable(loss: Callable, n: int, t: float, n_starts: int, rng: np.random.Generator):
+    from scipy.optimize import minimize
+
+    labels = np.arange(n)
+
+    def risk(h: NDArray, p: NDArray) -> float:
+        return float(np.sum(p * loss(np.broadcast_to(h, (n, n)), labels)))
+
+    def inner(p: NDArray) -> tuple[float, NDArray]:
+        # one start each, at the natural point (scores log p, with the predicted class raised to the top)
+        h0 = np.log(np.maximum(p, 1e-9))
+        h0[0] = h0.max()
+        r = minimize(
+            risk,
+            h0,
+            args=(p,),
+            method="SLSQP",
+            constraints=[{"type": "ineq", "fun": lambda h: h[0] - h[1:]}],
+            bounds=[(-30.0, 30.0)] * n,
+            options={"maxiter": 300, "ftol": 1e-14},
+        )
+        h = r.x.copy()
+        h[0] = h.max()
+        bayes = minimize(
+            risk,
+            np.log(np.maximum(p, 1e-12)),
+            args=(p,),
+            method="L-BFGS-B",
+            bounds=[(-30.0, 30.0)] * n,
+            options={"ftol": 1e-15, "gtol": 1e-10},
+        ).fun
+        return risk(h, p) - min(bayes, risk(h, p)), h
+
+    def regret_of(z: NDArray) -> float:
+        p = _p_from_free(z, n, t)
+        return inner(p)[0]
+
+    best = (np.inf, None, None)
+    for m in range(2, n + 1):
+        for p0 in _starts(m, t, n_starts if m > 2 else 0, rng):
+            p_full = np.r_[p0, np.zeros(n - m)]
+            if n > 2:
+                r = minimize(
+                    regret_of,
+                    _free_from_p(p_full, t),
+                    method="Nelder-Mead",
+                    options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 200},
+                )
+                p = _p_from_free(r.x, n, t)
+            else:
+                p = p_full
+            val, h = inner(p)
+            if val < best[0]:
+                best = (val, p, h)
+    val, p, h = best
+    return p, h, val
+
+
+def _p_from_free(z: NDArray, n: int, t: float) -> NDArray:
+    """Map free coordinates to p with p_1 = max, p_1 - p_0 = t (a smooth, always-feasible parametrisation)."""
+    w = np.exp(z[1:] - np.max(z[1:])) if n > 2 else np.zeros(0)
+    w = w / w.sum() if n > 2 else w
+    lo, hi = max(t, (1 + t) / n), (1 + t) / 2
+    top = lo + (hi - lo) / (1 + np.exp(-z[0]))
+    others = (1 + t - 2 * top) * w
+    others = np.minimum(others, top)
+    p = np.r_[top - t, top, others]
+    return p / p.sum()
+
+
+def _free_from_p(p: NDArray, t: float) -> NDArray:
+    n = len(p)
+    lo, hi = max(t, (1 + t) / n), (1 + t) / 2
+    u = np.clip((p[1] - lo) / max(hi - lo, 1e-12), 1e-6, 1 - 1e-6)
+    return np.r_[np.log(u / (1 - u)), np.log(np.maximum(p[2:], 1e-12))]
+
+
+def comp_sum_transform_tight(t: ArrayLike, tau: float, n_classes: int) -> NDArray:
+    """Tightest comp-sum transformation as established here: min over j = 2..n of tied-softmax certificates.
+
+    Derived in this project (not a statement of MMZ 2023). For j classes, take scores tied on j classes
+    (softmax s uniform on them, the predicted class among them) and the label distribution on those classes
+    p = (q - t, q, r, ..., r) with r = (1 + t - 2q)/(j - 2) <= q (predicted class first, the Bayes class
+    second). Its conditional surrogate regret is U_j(t) = f_tau(1/j) - max_q C*(p(q)), a concave
+    one-dimensional maximisation over q in [max(t, (1+t)/j), (1+t)/2] (C* is ``comp_sum_bayes_risk``). Then
+
+        T*(t) <= min_{j=2..n} U_j(t),
+
+    because each U_j is attained. j = 2 gives exactly the published tau <= 1 forms and, for tau in (1, 2),
+    ((M(t)^(2-tau) - 1)/((tau - 1) 2^(tau - 1))), i.e. the published form times (n/2)^(tau - 1). For tau = 2
+    it is min_j [max(t, (1+t)/j) - 1/j], equal to t/n only for t <= 1/(n - 1).
+
+    Equality with the true infimum is *not proved*; it is checked against the independent global search
+    ``tight_transform`` by the ``comp_sum_tightness`` sim (tau in {0, .25, .5, 1, 1.5, 1.75, 1.9, 2},
+    n in {2, 3, 5, 10}). Note that for tau near 2 and n >= 3 the minimum is attained at j > 2, so the
+    two-class form is then *not* a valid transformation.
+
+    Parameters
+    ----------
+    t
+        Conditional 0-1 regrets in [0, 1].
+    tau
+        tau in [0, 2].
+    n_classes
+        n >= 2.
+    """
+    from scipy.optimize import minimize_scalar
+
+    tau = _check_tau(tau, 2.0)
+    n = _check_n(n_classes)
+    t = in_interval(t, "t", 0.0, 1.0)
+    flat = np.atleast_1d(t).ravel()
+    out = np.full(flat.shape, np.inf)
+    for j in range(2, n + 1):
+        f_j = float(comp_sum_pointwise_f(1.0 / j, tau))
+        for i, ti in enumerate(flat):
+            lo, hi = max(ti, (1 + ti) / j), (1 + ti) / 2
+
+            def neg_bayes(q: float, ti: float = ti, j: int = j) -> float:
+                r = (1 + ti - 2 * q) / (j - 2) if j > 2 else 0.0
+                p = np.r_[max(q - ti, 0.0), q, np.full(j - 2, max(r, 0.0))]
+                return -float(comp_sum_bayes_risk(p / p.sum(), tau))
+
+            if hi - lo < 1e-15:
+                best = -neg_bayes(hi)
+            else:
+                res = minimize_scalar(neg_bayes, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13})
+                best = max(-res.fun, -neg_bayes(lo), -neg_bayes(hi))
+            out[i] = min(out[i], f_j - best)
+    return np.maximum(out, 0.0).reshape(np.shape(t))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Minimizability gaps on finite distributions
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FiniteDistribution:
+    """A distribution with finite support: points ``x`` (m, d), weights ``px`` (m,), labels ``p_y`` (m, n)."""
+
+    x: NDArray
+    px: NDArray
+    p_y: NDArray
+
+    def __post_init__(self) -> None:
+        from theory._checks import as_finite_array, probability_vectors
+
+        x = as_finite_array(self.x, "x")
+        px = probability_vectors(self.px, "px")
+        p_y = probability_vectors(self.p_y, "p_y")
+        if x.ndim != 2 or px.ndim != 1 or p_y.ndim != 2 or not (len(x) == len(px) == len(p_y)):
+            raise ValueError(
+                f"x (m, d), px (m,) and p_y (m, n) must agree in m; got shapes {x.shape}, {px.shape}, {p_y.shape}"
+            )
+        if p_y.shape[1] < 2:
+            raise ValueError(f"p_y must have n >= 2 classes; got {p_y.shape[1]}")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "px", px)
+        object.__setattr__(self, "p_y", p_y)
+
+    @property
+    def n_classes(self) -> int:
+        return self.p_y.shape[1]
+
+
+@dataclass(frozen=True)
+class ScoreBox:
+    """All scoring functions with ||h(x, .)||_inf <= Lambda (the pointwise, 'complete within bounds' class)."""
+
+    Lambda: float
+
+    def __post_init__(self) -> None:
+        positive(self.Lambda, "Lambda")
+
+
+@dataclass(frozen=True)
+class LinearScores:
+    """Linear scores h(x) = W x with ||W||_F <= B (W of shape (n, d)); no bias."""
+
+    B: float
+
+    def __post_init__(self) -> None:
+        positive(self.B, "B")
+
+
+@dataclass(frozen=True)
+class MinimizabilityGap:
+    """M_l(H) = R*_l(H) - E_x[inf_{h in H} E_y l(h, x, y)], with the quantities around it.
+
+    ``approximation_error`` = R*_l(H) - E_x[C*_l(x)] (best in class minus Bayes over all measurable functions)
+    is always >= ``gap``. ``exact`` is False when R*_l(H) came from a non-convex local search, in which case
+    ``best_in_class`` (and so ``gap``) is an upper estimate.
+    """
+
+    gap: float
+    best_in_class: float
+    pointwise_inf: float
+    bayes: float
+    approximation_error: float
+    exact: bool
+    W: NDArray | None = None
+
+
+def _conditional_risk(loss: float | str, scores: NDArray, p: NDArray) -> NDArray:
+    """E_{y~p} l(h, y) for scores (..., n) and label distributions p (..., n)."""
+    n = scores.shape[-1]
+    if loss == "zero_one":
+        return 1.0 - np.take_along_axis(p, np.argmax(scores, axis=-1)[..., None], axis=-1)[..., 0]
+    labels = np.arange(n)
+    per_label = comp_sum_loss(scores[..., None, :], labels, float(loss))
+    return np.sum(p * per_label, axis=-1)
+
+
+def _check_gap_loss(loss: float | str) -> float | str:
+    if loss == "zero_one":
+        return loss
+    if isinstance(loss, str):
+        raise ValueError(f"loss must be a comp-sum tau in [0, 2] or 'zero_one'; got {loss!r}")
+    return _check_tau(loss, 2.0)
+
+
+def minimizability_gap(
+    loss: float | str, dist: FiniteDistribution, hypothesis: ScoreBox | LinearScores, *, seed: int = 0
+) -> MinimizabilityGap:
+    """Minimizability gap of a comp-sum loss (tau in [0, 2]) or the 0-1 loss on a finite distribution.
+
+    M_l(H) = R*_l(H) - E_x[ inf_{h in H} E_y[l(h, x, y) | x] ]  (MMZ 2023, Section 2; >= 0, and 0 for the family
+    of all measurable functions).
+
+    - ``ScoreBox(Lambda)``: the class contains every bounded scoring function, so R*_l(H) is the expectation of
+      the pointwise infimum and M_l(H) = 0 exactly; the pointwise infimum over the box is computed numerically
+      (L-BFGS-B from several starts). For a deterministic label it equals Phi^tau((n - 1) e^(-2 Lambda)).
+    - ``LinearScores(B)``: at x the achievable scores are the ball ||v||_2 <= B ||x||_2 (W = v x^T/||x||^2), so the
+      pointwise infimum is over that ball; R*_l(H) = min_{||W||_F <= B} E l(W x, y). Both are convex programs for
+      tau in {0, 1} (solved with cvxpy, Clarabel then SCS, status checked: ``SolverError`` otherwise); for
+      other tau they are non-convex in the scores and solved by SLSQP from several starts (``exact=False``).
+      The 0-1 pointwise infimum is 1 - max_y p_y (any argmax is reachable when x != 0); R*_{0-1}(H) is
+      estimated by searching W directions (random and surrogate minimisers), an upper estimate.
+
+    Parameters
+    ----------
+    loss
+        tau in [0, 2] of a comp-sum loss, or ``"zero_one"``.
+    dist
+        ``FiniteDistribution``.
+    hypothesis
+        ``ScoreBox`` or ``LinearScores``.
+    seed
+        Seed of the random starts and directions.
+    """
+    loss = _check_gap_loss(loss)
+    if not isinstance(dist, FiniteDistribution):
+        raise ValueError(f"dist must be a FiniteDistribution; got {type(dist).__name__}")
+    rng = np.random.default_rng(seed)
+    if loss == "zero_one":
+        bayes_x = 1.0 - dist.p_y.max(axis=1)
+    else:
+        bayes_x = comp_sum_bayes_risk(dist.p_y, loss)
+    bayes = float(dist.px @ bayes_x)
+    if isinstance(hypothesis, ScoreBox):
+        lam = float(hypothesis.Lambda)
+        if loss == "zero_one":
+            inf_x = bayes_x
+        else:
+            inf_x = np.array([_box_inf(loss, p, lam, rng) for p in dist.p_y])
+        best = float(dist.px @ inf_x)
+        return MinimizabilityGap(0.0, best, best, bayes, best - bayes, True)
+    if not isinstance(hypothesis, LinearScores):
+        raise ValueError(f"hypothesis must be ScoreBox or LinearScores; got {type(hypothesis).__name__}")
+    B = float(hypothesis.B)
+    radius = B * np.linalg.norm(dist.x, axis=1)
+    if loss == "zero_one":
+        inf_x = np.where(radius > 0, 1.0 - dist.p_y.max(axis=1), 1.0 - dist.p_y[:, 0])
+        pointwise = float(dist.px @ inf_x)
+        best, W = _linear_best_zero_one(dist, B, rng)
+        return MinimizabilityGap(best - pointwise, best, pointwise, bayes, best - bayes, False, W)
+    convex = loss in (0.0, 1.0)
+    inf_x = np.array(
+        [_ball_inf(loss, p, r, convex, rng, i) for i, (p, r) in enumerate(zip(dist.p_y, radius, strict=True))]
+    )
+    pointwise = float(dist.px @ inf_x)
+    best, W = _linear_best(loss, dist, B, convex, rng)
+    best = max(best, pointwise)  # R*(H) >= E inf_H; equality up to solver accuracy
+    return MinimizabilityGap(best - pointwise, best, pointwise, bayes, best - bayes, convex, W)
+
+
+def _box_inf(tau: float, p: NDArray, lam: float, rng: np.random.Generator) -> float:
+    from scipy.optimize import minimize
+
+    n = len(p)
+    starts = [np.zeros(n), np.where(np.arange(n) == np.argmax(p), lam, -lam), lam * (2 * p - 1)]
+    starts += [rng.uniform(-lam, lam, n) for _ in range(3)]
+    best = np.inf
+    for h0 in starts:
+        r = minimize(
+            lambda h: float(_conditional_risk(tau, h, p)),
+            h0,
+            method="L-BFGS-B",
+            bounds=[(-lam, lam)] * n,
+            options={"ftol": 1e-15, "gtol": 1e-12},
+        )
+        best = min(best, float(r.fun), float(_conditional_risk(tau, np.clip(r.x, -lam, lam), p)))
+    return best
+
+
+def _comp_sum_cvx(tau: float, Z: Any, P: NDArray) -> Any:
+    """cvxpy expression sum_i sum_y P[i, y] l_tau(Z[i], y) for tau in {0, 1} (convex in the scores Z)."""
+    import cvxpy as cp
+
+    n = P.shape[1]
+    if tau == 1.0:
+        return cp.sum(cp.multiply(P.sum(axis=1), cp.log_sum_exp(Z, axis=1))) - cp.sum(cp.multiply(P, Z))
+    terms = []
+    for y in range(n):
+        for yp in range(n):
+            if yp != y:
+                terms.append(P[:, y] @ cp.exp(Z[:, yp] - Z[:, y]))
+    return cp.sum(cp.hstack(terms))
+
+
+def _ball_inf(tau: float, p: NDArray, radius: float, convex: bool, rng: np.random.Generator, i: int) -> float:
+    n = len(p)
+    if radius == 0:
+        return float(_conditional_risk(tau, np.zeros(n), p))
+    if convex:
+        import cvxpy as cp
+
+        from theory._solvers import solve_checked
+
+        v = cp.Variable((1, n))
+        prob = cp.Problem(cp.Minimize(_comp_sum_cvx(tau, v, p[None, :])), [cp.norm(v, "fro") <= radius])
+        return solve_checked(prob, "pointwise infimum over the score ball", index=i)
+    from scipy.optimize import minimize
+
+    best = np.inf
+    direction = p - p.mean()
+    starts = [np.zeros(n), radius * direction / max(np.linalg.norm(direction), 1e-12)]
+    starts += [radius * rng.standard_normal(n) / np.sqrt(n) / 2 for _ in range(4)]
+    for v0 in starts:
+        r = minimize(
+            lambda v: float(_conditional_risk(tau, v, p)),
+            v0,
+            method="SLSQP",
+            constraints=[{"type": "ineq", "fun": lambda v: radius**2 - v @ v}],
+            options={"ftol": 1e-14, "maxiter": 500},
+        )
+        v = r.x * min(1.0, radius / max(np.linalg.norm(r.x), 1e-300))
+        best = min(best, float(_conditional_risk(tau, v, p)))
+    return best
+
+
+def _linear_best(tau: float, dist: FiniteDistribution, B: float, convex: bool, rng: np.random.Generator):
+    n, d = dist.n_classes, dist.x.shape[1]
+    P = dist.px[:, None] * dist.p_y
+    if convex:
+        import cvxpy as cp
+
+        from theory._solvers import solve_checked
+
+        W = cp.Variable((n, d))
+        prob = cp.Problem(cp.Minimize(_comp_sum_cvx(tau, dist.x @ W.T, P)), [cp.norm(W, "fro") <= B])
+        val = solve_checked(prob, "best-in-class risk over linear scores")
+        return val, np.asarray(W.value)
+    from scipy.optimize import minimize
+
+    def risk(w: NDArray) -> float:
+        Wm = w.reshape(n, d)
+        return float(dist.px @ _conditional_risk(tau, dist.x @ Wm.T, dist.p_y))
+
+    best, best_w = np.inf, None
+    for k in range(8):
+        w0 = np.zeros(n * d) if k == 0 else rng.standard_normal(n * d) * B / np.sqrt(n * d)
+        r = minimize(
+            risk,
+            w0,
+            method="SLSQP",
+            constraints=[{"type": "ineq", "fun": lambda w: B**2 - w @ w}],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
+        w = r.x * min(1.0, B / max(np.linalg.norm(r.x), 1e-300))
+        if risk(w) < best:
+            best, best_w = risk(w), w
+    return best, best_w.reshape(n, d)
+
+
+def _linear_best_zero_one(dist: FiniteDistribution, B: float, rng: np.random.Generator, n_dirs: int = 20000):
+    n, d = dist.n_classes, dist.x.shape[1]
+    Ws = rng.standard_normal((n_dirs, n, d))
+    Ws *= B / np.linalg.norm(Ws, axis=(1, 2), keepdims=True)
+    scores = np.einsum("knd,md->kmn", Ws, dist.x)
+    risks = 1.0 - np.take_along_axis(dist.p_y[None], np.argmax(scores, axis=-1)[..., None], axis=-1)[..., 0]
+    total = risks @ dist.px
+    k = int(np.argmin(total))
+    return float(total[k]), Ws[k]
