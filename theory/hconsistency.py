@@ -469,23 +469,33 @@ def tight_transform(
     return TightTransform(t=t, value=value, p=p, scores=h, t_certificate=t_cert)
 
 
-def _starts(n_support: int, t: float, n_starts: int, rng: np.random.Generator) -> list[NDArray]:
+def _structured_starts(m: int, t: float) -> list[NDArray]:
     """Label distributions on m classes with p_1 - p_0 = t and p_1 = max (class 0 predicted)."""
-    m = n_support
     starts = []
-    # m - 1 classes tied at the top level q, the predicted class at q - t
-    q = (1.0 + t) / m
+    q = (1.0 + t) / m  # m - 1 classes tied at the top level q, the predicted class at q - t
     if q >= t:
         starts.append(np.r_[q - t, np.full(m - 1, q)])
-    # two-class mass plus a sliver elsewhere
-    rest = 1e-3 if m > 2 else 0.0
+    rest = 1e-3 if m > 2 else 0.0  # two-class mass plus a sliver elsewhere
     starts.append(np.r_[(1 - t - rest) / 2, (1 + t - rest) / 2, np.full(m - 2, rest / max(m - 2, 1))])
-    for _ in range(n_starts):
-        top = rng.uniform(max(t, (1 + t) / m), (1 + t) / 2) if m > 2 else (1 + t) / 2
-        others = (1 + t - 2 * top) * rng.dirichlet(np.ones(m - 2)) if m > 2 else np.zeros(0)
-        others = np.minimum(others, top)
-        p = np.r_[top - t, top, others]
-        starts.append(p / p.sum())
+    if m > 2:  # top level in the middle of its feasible range, the rest spread evenly
+        top = (max(t, (1 + t) / m) + (1 + t) / 2) / 2
+        starts.append(np.r_[top - t, top, np.full(m - 2, (1 + t - 2 * top) / (m - 2))])
+    return starts
+
+
+def _random_start(m: int, t: float, rng: np.random.Generator) -> NDArray:
+    top = rng.uniform(max(t, (1 + t) / m), (1 + t) / 2) if m > 2 else (1 + t) / 2
+    others = np.minimum((1 + t - 2 * top) * rng.dirichlet(np.ones(m - 2)), top) if m > 2 else np.zeros(0)
+    p = np.r_[top - t, top, others]
+    return p / p.sum()
+
+
+def _starts_by_support(n: int, t: float, n_starts: int, rng: np.random.Generator) -> list[tuple[int, NDArray]]:
+    """Structured starts for every support size m = 2..n, plus ``n_starts`` random ones of random support size."""
+    starts = [(m, p) for m in range(2, n + 1) for p in _structured_starts(m, t)]
+    for _ in range(n_starts if n > 2 else 0):
+        m = int(rng.integers(3, n + 1))
+        starts.append((m, _random_start(m, t, rng)))
     return starts
 
 
@@ -494,42 +504,41 @@ def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.
 
     best = (np.inf, None, None)
     s_floor = 1e-15
-    for m in range(2, n + 1):
-        for p0 in _starts(m, t, n_starts if m > 2 else 0, rng):
-            x0 = np.r_[p0, np.full(m, 1.0 / m)]
-            cons = [
-                {
-                    "type": "eq",
-                    "fun": lambda x, m=m: np.array([x[:m].sum() - 1.0, x[m:].sum() - 1.0, x[1] - x[0] - t]),
-                    "jac": lambda x, m=m: np.vstack(
-                        [
-                            np.r_[np.ones(m), np.zeros(m)],
-                            np.r_[np.zeros(m), np.ones(m)],
-                            np.r_[-1.0, 1.0, np.zeros(2 * m - 2)],
-                        ]
-                    ),
-                },
-                {
-                    "type": "ineq",
-                    "fun": lambda x, m=m: np.r_[x[1] - x[2:m], x[m] - x[m + 1 :]],
-                    "jac": lambda x, m=m: _ineq_jac(m),
-                },
-            ]
-            bounds = [(0.0, 1.0)] * m + [(s_floor, 1.0)] * m
-            r = minimize(
-                _comp_sum_objective,
-                x0,
-                args=(tau, m),
-                jac=True,
-                method="SLSQP",
-                bounds=bounds,
-                constraints=cons,
-                options={"maxiter": 500, "ftol": 1e-15},
-            )
-            p, s = _project(r.x[:m], r.x[m:], t)
-            val = _comp_sum_objective(np.r_[p, s], tau, m)[0]
-            if val < best[0]:
-                best = (val, p, s)
+    for m, p0 in _starts_by_support(n, t, n_starts, rng):
+        x0 = np.r_[p0, np.full(m, 1.0 / m)]
+        cons = [
+            {
+                "type": "eq",
+                "fun": lambda x, m=m: np.array([x[:m].sum() - 1.0, x[m:].sum() - 1.0, x[1] - x[0] - t]),
+                "jac": lambda x, m=m: np.vstack(
+                    [
+                        np.r_[np.ones(m), np.zeros(m)],
+                        np.r_[np.zeros(m), np.ones(m)],
+                        np.r_[-1.0, 1.0, np.zeros(2 * m - 2)],
+                    ]
+                ),
+            },
+            {
+                "type": "ineq",
+                "fun": lambda x, m=m: np.r_[x[1] - x[2:m], x[m] - x[m + 1 :]],
+                "jac": lambda x, m=m: _ineq_jac(m),
+            },
+        ]
+        bounds = [(0.0, 1.0)] * m + [(s_floor, 1.0)] * m
+        r = minimize(
+            _comp_sum_objective,
+            x0,
+            args=(tau, m),
+            jac=True,
+            method="SLSQP",
+            bounds=bounds,
+            constraints=cons,
+            options={"maxiter": 500, "ftol": 1e-15},
+        )
+        p, s = _project(r.x[:m], r.x[m:], t)
+        val = _comp_sum_objective(np.r_[p, s], tau, m)[0]
+        if val < best[0]:
+            best = (val, p, s)
     _, p, s = best
     pad = n - len(p)
     p = np.r_[p, np.zeros(pad)]
@@ -638,22 +647,21 @@ def _tight_callable(loss: Callable, n: int, t: float, n_starts: int, rng: np.ran
         return inner(p)[0]
 
     best = (np.inf, None, None)
-    for m in range(2, n + 1):
-        for p0 in _starts(m, t, n_starts if m > 2 else 0, rng):
-            p_full = np.r_[p0, np.zeros(n - m)]
-            if n > 2:
-                r = minimize(
-                    regret_of,
-                    _free_from_p(p_full, t),
-                    method="Nelder-Mead",
-                    options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 200},
-                )
-                p = _p_from_free(r.x, n, t)
-            else:
-                p = p_full
-            val, h = inner(p)
-            if val < best[0]:
-                best = (val, p, h)
+    for m, p0 in _starts_by_support(n, t, n_starts, rng):
+        p_full = np.r_[p0, np.zeros(n - m)]
+        if n > 2:
+            r = minimize(
+                regret_of,
+                _free_from_p(p_full, t),
+                method="Nelder-Mead",
+                options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 200},
+            )
+            p = _p_from_free(r.x, n, t)
+        else:
+            p = p_full
+        val, h = inner(p)
+        if val < best[0]:
+            best = (val, p, h)
     val, p, h = best
     return p, h, val
 
