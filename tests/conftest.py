@@ -89,3 +89,10 @@ def toy_sim():
     TOY_FAIL_AT["i"] = None
     TOY_WRONG["flag"] = False
     unregister("toy")
+
+
+@pytest.fixture(scope="session")
+def quick_results_dir(tmp_path_factory):
+    """One quick-mode output folder shared by the figure command and the notebooks (each computes only what
+    is missing, so the suite does not run every quick sim twice)."""
+    return tmp_path_factory.mktemp("quick_results")

@@ -74,10 +74,12 @@ def test_cell_error_gives_exit_1_and_resume_hint(toy_sim, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_figure_command_all_quick(tmp_path):
+def test_figure_command_all_quick(quick_results_dir):
     """The main job's command, in quick mode: every sim runs, every claim passes, report written."""
-    r = _run("all", "--quick", "--jobs", "2", "--out", str(tmp_path))
+    r = _run("all", "--quick", "--jobs", "2", "--out", str(quick_results_dir))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 failed" in r.stdout
-    assert (tmp_path / "figures" / "quick" / "REPORT.md").exists()
-    assert (tmp_path / "figures" / "quick" / "REPORT.html").exists()
+    report = quick_results_dir / "figures" / "quick" / "REPORT.md"
+    assert report.exists() and (quick_results_dir / "figures" / "quick" / "REPORT.html").exists()
+    for name in ("margin_calibration", "comp_sum_tightness", "perceptron_limit", "nc_balanced"):
+        assert f"`{name}." in report.read_text() or name in report.read_text()

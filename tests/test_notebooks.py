@@ -15,17 +15,11 @@ def test_there_are_notebooks():
     assert NOTEBOOKS
 
 
-@pytest.fixture(scope="module")
-def shared_out(tmp_path_factory):
-    """One quick-results folder for all notebooks: each computes only what the others have not."""
-    return tmp_path_factory.mktemp("notebook_results")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path, shared_out, monkeypatch):
+def test_notebook_runs(path, quick_results_dir, monkeypatch):
     monkeypatch.setenv("THEORY_SIMS_QUICK", "1")
-    monkeypatch.setenv("THEORY_SIMS_OUT", str(shared_out))
+    monkeypatch.setenv("THEORY_SIMS_OUT", str(quick_results_dir))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (

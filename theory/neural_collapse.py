@@ -1,0 +1,494 @@
+"""Neural-collapse geometry: simplex ETF, NC1-NC4, and closed-form minimisers of deep linear UFMs.
+
+H. Dang, T. Tran, S. Osher, H. Tran-The, N. Ho, T. Nguyen, "Neural Collapse in Deep Linear Networks: From
+Balanced to Imbalanced Data" (ICML 2023); V. Papyan, X. Y. Han, D. L. Donoho, "Prevalence of neural collapse
+during the terminal phase of deep learning training" (PNAS 2020) for the NC1-NC4 definitions.
+
+Unconstrained-feature model (UFM): features H (d x N), class sizes n_1..n_K (N = sum n_k), one-hot targets
+Y (K x N), weights W_L (K x d), W_{L-1}, ..., W_1 (d x d); MSE objective
+    ||W_L...W_1 H (+ b 1^T) - Y||_F^2 / (2N) + (lambda_W/2) sum_l ||W_l||_F^2 + (lambda_H/2) ||H||_F^2,
+the CE objective replacing the first term by the mean cross-entropy. The bias b is not regularised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from theory._checks import as_finite_array, integer_at_least, positive
+
+DANG2023 = "Dang, Tran, Osher, Tran-The, Ho, Nguyen (2023), Neural Collapse in Deep Linear Networks, ICML"
+PAPYAN2020 = "Papyan, Han, Donoho (2020), Prevalence of neural collapse, PNAS"
+
+
+def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | None = None) -> NDArray:
+    """A d x K simplex equiangular tight frame: unit columns with pairwise cosine -1/(K-1).
+
+    Built from the centred identity sqrt(K/(K-1)) (I - 11^T/K), whose columns span a (K-1)-dimensional space,
+    expressed in an orthonormal basis of that space and padded with zeros to d rows; with ``rng`` the result is
+    rotated by a Haar-random orthogonal d x d matrix.
+
+    Parameters
+    ----------
+    K
+        Number of vectors, K >= 2.
+    d
+        Ambient dimension, d >= K - 1 (default K).
+    rng
+        Generator or seed for a random rotation (None: no rotation).
+    """
+    K = integer_at_least(K, "K", 2)
+    d = K if d is None else integer_at_least(d, "d", 1)
+    if d < K - 1:
+        raise ValueError(f"d must be >= K - 1 = {K - 1} for a simplex ETF of K = {K} vectors; got d = {d}")
+    centred = np.sqrt(K / (K - 1)) * (np.eye(K) - 1.0 / K)
+    # orthonormal basis of the centred subspace: the first K-1 left singular vectors
+    U, _, _ = np.linalg.svd(centred)
+    coords = U[:, : K - 1].T @ centred  # (K-1) x K, same Gram as ``centred``
+    M = np.zeros((d, K))
+    M[: K - 1] = coords
+    if rng is not None:
+        from scipy.stats import ortho_group
+
+        Q = ortho_group.rvs(d, random_state=np.random.default_rng(rng)) if d > 1 else np.ones((1, 1))
+        M = Q @ M
+    return M
+
+
+def etf_gram(K: int) -> NDArray:
+    """Gram matrix of a unit simplex ETF: 1 on the diagonal, -1/(K-1) off it."""
+    return (K / (K - 1)) * np.eye(K) - 1.0 / (K - 1)
+
+
+@dataclass(frozen=True)
+class NCMetrics:
+    """NC1-NC4 of a set of features (and classifier); None where a metric is undefined, with the reason.
+
+    - ``nc1`` = tr(Sigma_W Sigma_B^+)/K (within-class variability relative to between-class).
+    - ``nc2_etf``: RMS difference between the normalised Gram (cosines) of the *centred* class means and the
+      simplex-ETF Gram; ``nc2_orthogonal``: the same for the *uncentred* class means against the identity
+      (centring an orthogonal frame of equal norms gives an ETF, so the orthogonal frame of bias-free models is
+      only visible before centring). ``nc2_etf_uncentred`` compares the uncentred means with the ETF Gram, so
+      ``nc2_etf_uncentred`` vs ``nc2_orthogonal`` decides between the two geometries. ``nc2_etf_W`` and
+      ``nc2_orthogonal_W``: the same for the rows of W.
+    - ``nc3`` = ||W^T/||W||_F - M/||M||_F||_F with M the centred means (self-duality); ``nc3_uncentred`` with M
+      the uncentred means.
+    - ``nc4``: fraction of samples where argmax(W h + b) differs from the nearest class mean.
+    """
+
+    nc1: float | None
+    nc2_etf: float | None
+    nc2_orthogonal: float | None
+    nc3: float | None
+    nc4: float | None
+    nc2_etf_W: float | None = None
+    nc2_orthogonal_W: float | None = None
+    nc2_etf_uncentred: float | None = None
+    nc3_uncentred: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _gram_distance(V: NDArray, target: NDArray) -> float | None:
+    """RMS over entries of (normalised Gram of the columns of V) - target; None if a column is zero."""
+    norms = np.linalg.norm(V, axis=0)
+    if np.any(norms == 0):
+        return None
+    U = V / norms
+    K = V.shape[1]
+    return float(np.linalg.norm(U.T @ U - target) / K)
+
+
+def nc_metrics(
+    H: ArrayLike,
+    labels: ArrayLike,
+    W: ArrayLike | None = None,
+    b: ArrayLike | None = None,
+    n_classes: int | None = None,
+) -> NCMetrics:
+    """Neural-collapse metrics NC1-NC4 (Papyan et al. 2020) of features ``H`` (d x N) with ``labels`` (N,).
+
+    Parameters
+    ----------
+    H
+        Features, one column per sample.
+    labels
+        Integer class labels in {0, ..., K-1}.
+    W, b
+        Optional classifier (K x d) and bias (K,), needed for the W-based metrics and NC4.
+    n_classes
+        K (default max(labels) + 1). Every class must have at least one sample: an empty class raises, since
+        its mean (and every metric using it) is undefined.
+
+    Notes
+    -----
+    Degenerate inputs give None with a note instead of a misleading number: one class (Sigma_B = 0, no
+    geometry between classes), a class mean or classifier row exactly zero (no direction).
+    """
+    H = as_finite_array(H, "H")
+    if H.ndim != 2:
+        raise ValueError(f"H must be a (d, N) array of features; got shape {H.shape}")
+    y = np.asarray(labels)
+    if y.shape != (H.shape[1],) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be integers of shape ({H.shape[1]},); got {y.shape}, dtype {y.dtype}")
+    K = int(y.max()) + 1 if n_classes is None else integer_at_least(n_classes, "n_classes", 1)
+    if np.any((y < 0) | (y >= K)):
+        raise ValueError(f"labels must lie in [0, {K - 1}]")
+    counts = np.bincount(y, minlength=K)
+    if np.any(counts == 0):
+        raise ValueError(f"labels: class(es) {np.flatnonzero(counts == 0).tolist()} have no samples")
+    notes: list[str] = []
+    N = H.shape[1]
+    means = np.stack([H[:, y == k].mean(axis=1) for k in range(K)], axis=1)  # d x K
+    centred = means - H.mean(axis=1, keepdims=True)
+    if K == 1:
+        notes.append("one class: NC1-NC3 undefined (no between-class structure)")
+        nc1 = nc2e = nc2o = nc2eu = None
+    else:
+        within = H - means[:, y]
+        sigma_w = within @ within.T / N
+        sigma_b = centred @ centred.T / K
+        nc1 = float(np.trace(sigma_w @ np.linalg.pinv(sigma_b, hermitian=True)) / K)
+        nc2e = _gram_distance(centred, etf_gram(K))
+        nc2o = _gram_distance(means, np.eye(K))
+        nc2eu = _gram_distance(means, etf_gram(K))
+        if nc2e is None:
+            notes.append("a centred class mean is exactly zero: nc2_etf undefined")
+        if nc2o is None:
+            notes.append("a class mean is exactly zero: nc2_orthogonal undefined")
+    nc3 = nc3u = nc4 = nc2e_w = nc2o_w = None
+    if W is not None:
+        W = as_finite_array(W, "W")
+        if W.shape != (K, H.shape[0]):
+            raise ValueError(f"W must have shape (K, d) = ({K}, {H.shape[0]}); got {W.shape}")
+        bias = np.zeros(K) if b is None else as_finite_array(b, "b")
+        if bias.shape != (K,):
+            raise ValueError(f"b must have shape ({K},); got {bias.shape}")
+        if K > 1:
+            nc2e_w = _gram_distance(W.T, etf_gram(K))
+            nc2o_w = _gram_distance(W.T, np.eye(K))
+            wn = np.linalg.norm(W)
+            if wn > 0 and np.linalg.norm(centred) > 0:
+                nc3 = float(np.linalg.norm(W.T / wn - centred / np.linalg.norm(centred)))
+            if wn > 0 and np.linalg.norm(means) > 0:
+                nc3u = float(np.linalg.norm(W.T / wn - means / np.linalg.norm(means)))
+        pred = np.argmax(W @ H + bias[:, None], axis=0)
+        dists = ((H[:, :, None] - means[:, None, :]) ** 2).sum(axis=0)  # N x K
+        nc4 = float(np.mean(pred != np.argmin(dists, axis=1)))
+    return NCMetrics(nc1, nc2e, nc2o, nc3, nc4, nc2e_w, nc2o_w, nc2eu, nc3u, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Closed-form minimisers of the MSE UFM
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UFMSolution:
+    """Global minimiser summary of the (deep linear) MSE UFM.
+
+    ``class_mean_sq_norms`` ||h_k||^2; ``classifier_sq_norms`` ||w_k||^2 for the rows of the end-to-end product
+    W_L...W_1; ``logits`` (K x K) column k = W h_k + b; ``mean_gram`` = H_bar^T H_bar and ``classifier_gram``
+    = W W^T; ``collapsed`` per class; ``objective`` the minimum value; ``per_layer_sq_singular_values`` x_k.
+    """
+
+    class_mean_sq_norms: NDArray
+    classifier_sq_norms: NDArray
+    logits: NDArray
+    mean_gram: NDArray
+    classifier_gram: NDArray
+    collapsed: NDArray
+    objective: float
+    per_layer_sq_singular_values: NDArray
+    collapse_threshold: float
+
+
+def collapse_threshold(N: int, lambda_W: float, lambda_H: float, depth: int) -> float:
+    """Class size at or below which a class collapses to zero in the bias-free MSE UFM (derived here).
+
+    Per class, with x = u (N lambda_H)^(1/L) the squared per-layer singular value, the objective is
+    (n_k/(2N)) / (u^L + 1) + b u/(2N), b = L N (N lambda_W^L lambda_H)^(1/L) (Dang et al. 2023). It beats u = 0
+    iff b < n_k max_{u>0} u^(L-1)/(u^L + 1) = n_k (L-1)^((L-1)/L)/L, so class k collapses iff
+    n_k <= b L / (L-1)^((L-1)/L) (for L = 1: n_k <= N^2 lambda_W lambda_H, the paper's condition).
+    """
+    L = depth
+    b = L * N * (N * lambda_W**L * lambda_H) ** (1.0 / L)
+    return float(b * L / (L - 1) ** ((L - 1) / L)) if L > 1 else float(b)
+
+
+def _per_class_u(n_k: float, b: float, L: int) -> float:
+    """argmin_{u >= 0} n_k/(u^L + 1) + b u (0 when collapse wins; the larger stationary point otherwise)."""
+    from scipy.optimize import brentq
+
+    if L == 1:
+        return max(np.sqrt(n_k / b) - 1.0, 0.0)
+    if n_k <= b * L / (L - 1) ** ((L - 1) / L):
+        return 0.0
+
+    def dF(u: float) -> float:
+        return -n_k * L * u ** (L - 1) / (u**L + 1) ** 2 + b
+
+    lo = ((L - 1) / (L + 1)) ** (1.0 / L)  # where n_k L u^(L-1)/(u^L+1)^2 peaks; the minimum lies beyond it
+    hi = lo + 1.0
+    while dF(hi) < 0:
+        hi *= 2.0
+    return float(brentq(dF, lo, hi, xtol=1e-15, rtol=1e-15))
+
+
+def _check_ufm_args(class_sizes: ArrayLike, lambda_W: float, lambda_H: float, depth: int) -> tuple[NDArray, int]:
+    n = np.asarray(class_sizes)
+    if n.ndim != 1 or n.size < 2 or not np.issubdtype(n.dtype, np.integer):
+        raise ValueError(f"class_sizes must be a 1-d array of >= 2 integers; got {class_sizes!r}")
+    if np.any(n <= 0):
+        raise ValueError(f"class_sizes must be >= 1 (class size 0 is not a class); got {n.tolist()}")
+    positive(lambda_W, "lambda_W")
+    positive(lambda_H, "lambda_H")
+    return n.astype(float), integer_at_least(depth, "depth", 1)
+
+
+def ufm_mse_solution(
+    class_sizes: ArrayLike, lambda_W: float, lambda_H: float, depth: int = 1, bias: bool = False
+) -> UFMSolution:
+    """Closed-form global minimiser of the MSE UFM (Dang et al. 2023; depth L >= 2 reduced here to 1-d problems).
+
+    Bias-free, any class sizes: features collapse to class means h_k; weights are balanced across layers with
+    the same singular value s_k per class; with x_k = s_k^2 = u_k (N lambda_H)^(1/L), u_k minimises
+    n_k/(2N(u^L+1)) + b u/(2N), b = L N (N lambda_W^L lambda_H)^(1/L) (convex for L = 1, closed form; for L >= 2
+    u = 0 is always a local minimum and the larger stationary point is compared with it, see
+    ``collapse_threshold``). Then sigma_k = x_k^(L/2) (end-to-end singular value), ||w_k||^2 = sigma_k^2,
+    h_k = a_k v_k with a_k = sigma_k/(sigma_k^2 + N lambda_H), W h_k = sigma_k a_k e_k, class means mutually
+    orthogonal (an orthogonal frame, not an ETF). For L = 1 this is t_k = max(sqrt(n_k) - N sqrt(lambda_W
+    lambda_H), 0), ||h_k||^2 = sqrt(lambda_W/lambda_H) t_k/n_k, ||w_k||^2 = sqrt(lambda_H/lambda_W) t_k.
+
+    With ``bias`` (unregularised), balanced classes only: the centred targets I - 11^T/K have K - 1 unit singular
+    values, each an instance of the bias-free 1-d problem with n_k = N/K; class means and classifier rows form a
+    simplex ETF, b = 1/K, logits = sigma a (I - 11^T/K) + 11^T/K.
+
+    Assumes hidden widths d >= K. Objective value included. Checked numerically against ``train_ufm``.
+
+    Parameters
+    ----------
+    class_sizes
+        n_1..n_K, integers >= 1, K >= 2.
+    lambda_W, lambda_H
+        Regularisation strengths > 0.
+    depth
+        L >= 1.
+    bias
+        Unregularised bias (balanced class sizes only).
+    """
+    n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
+    K = len(n)
+    N = float(n.sum())
+    if bias and not np.all(n == n[0]):
+        raise ValueError("bias=True has a closed form here only for balanced class_sizes (all equal)")
+    b = L * N * (N * lambda_W**L * lambda_H) ** (1.0 / L)
+    c = (N * lambda_H) ** (1.0 / L)
+    sizes = np.full(K - 1, N / K) if bias else n
+    u = np.array([_per_class_u(nk, b, L) for nk in sizes])
+    x = c * u
+    sigma = x ** (L / 2.0)
+    a = sigma / (sigma**2 + N * lambda_H)
+    per_obj = (sizes * lambda_H / 2.0) / (x**L + N * lambda_H) + (lambda_W * L / 2.0) * x
+    if bias:
+        # directions of the centred targets: the K-1 equal ones, the constant direction zero
+        P = np.eye(K) - 1.0 / K
+        s2, a2 = float(sigma[0] ** 2), float(a[0] ** 2)
+        mean_gram, classifier_gram = a2 * P, s2 * P
+        logits = float(sigma[0] * a[0]) * P + 1.0 / K
+        mean_norms, cls_norms = np.diag(mean_gram).copy(), np.diag(classifier_gram).copy()
+        collapsed = np.full(K, bool(x[0] == 0))
+        objective = float(per_obj.sum())
+        x_out = np.r_[x, 0.0]
+    else:
+        mean_norms, cls_norms = a**2, sigma**2
+        mean_gram, classifier_gram = np.diag(mean_norms), np.diag(cls_norms)
+        logits = np.diag(sigma * a)
+        collapsed = x == 0
+        objective = float(per_obj.sum())
+        x_out = x
+    return UFMSolution(
+        mean_norms,
+        cls_norms,
+        logits,
+        mean_gram,
+        classifier_gram,
+        collapsed,
+        objective,
+        x_out,
+        collapse_threshold(int(N), lambda_W, lambda_H, L),
+    )
+
+
+def ufm_mse_parameters(
+    class_sizes: ArrayLike, lambda_W: float, lambda_H: float, depth: int = 1, bias: bool = False, d: int | None = None
+) -> tuple[list[NDArray], NDArray, NDArray]:
+    """Explicit parameters (W_1..W_L, H, b) attaining ``ufm_mse_solution``: a certificate of its objective value.
+
+    Bias-free: layer l < L is diag(s_k) on the first K coordinates of R^d, W_L = [diag(s_k) | 0], and every sample of
+    class k is a_k e_k. With bias (balanced): the same with the K - 1 directions of an orthonormal basis U of the
+    centred subspace, h_k = a U^T e_k, and b = 1/K. Evaluating ``ufm_objective`` at these parameters must give the
+    closed-form objective, with zero gradient.
+    """
+    n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
+    K = len(n)
+    d = K if d is None else integer_at_least(d, "d", K)
+    sol = ufm_mse_solution(class_sizes, lambda_W, lambda_H, depth, bias)
+    x = sol.per_layer_sq_singular_values  # per direction
+    s = np.sqrt(x)
+    N = float(n.sum())
+    sigma = s**L
+    a = sigma / (sigma**2 + N * lambda_H)
+    labels = np.repeat(np.arange(K), n.astype(int))
+    if bias:
+        U = np.linalg.svd(np.eye(K) - 1.0 / K)[0][:, : K - 1]  # K x (K-1)
+        basis = np.zeros((K, d))
+        basis[:, : K - 1] = U  # rows: class k -> coordinates of U^T e_k
+        means = (a[0] * basis).T  # d x K
+        layer = np.zeros((d, d))
+        layer[: K - 1, : K - 1] = s[0] * np.eye(K - 1)
+        last = s[0] * basis  # K x d: maps the first K-1 coordinates back through U
+        b = np.full(K, 1.0 / K)
+    else:
+        means = np.zeros((d, K))
+        means[:K, :K] = np.diag(a)
+        layer = np.zeros((d, d))
+        layer[:K, :K] = np.diag(s)
+        last = np.zeros((K, d))
+        last[:, :K] = np.diag(s)
+        b = np.zeros(K)
+    Ws = [layer.copy() for _ in range(L - 1)] + [last]
+    return Ws, means[:, labels], b
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Numerical minimisation of the UFM objective
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainedUFM:
+    """A numerical minimiser: weights W_1..W_L (W_L of shape K x d), features H (d x N), bias b, labels."""
+
+    weights: tuple[NDArray, ...]
+    H: NDArray
+    b: NDArray
+    labels: NDArray
+    objective: float
+    grad_norm: float
+    restarts_objectives: tuple[float, ...]
+
+    @property
+    def W(self) -> NDArray:
+        """End-to-end classifier W_L ... W_1 (K x d)."""
+        P = self.weights[0]
+        for Wl in self.weights[1:]:
+            P = Wl @ P
+        return P
+
+
+def ufm_objective(
+    params: NDArray, shapes: list, labels: NDArray, K: int, lambda_W: float, lambda_H: float, loss: str, bias: bool
+) -> tuple[float, NDArray]:
+    """UFM objective and gradient for flattened parameters (weights W_1..W_L, H, and b if ``bias``)."""
+    from scipy.special import log_softmax, softmax
+
+    Ws, H, b = _unpack(params, shapes, bias)
+    N = H.shape[1]
+    prefix = [Ws[0]]  # prefix[l] = W_l ... W_1
+    for Wl in Ws[1:]:
+        prefix.append(Wl @ prefix[-1])
+    Z = prefix[-1] @ H + (b[:, None] if bias else 0.0)
+    Y = np.eye(K)[:, labels]
+    if loss == "mse":
+        R = Z - Y
+        val = 0.5 * np.sum(R * R) / N
+        dZ = R / N
+    else:
+        ls = log_softmax(Z, axis=0)
+        val = -np.sum(ls[labels, np.arange(N)]) / N
+        dZ = (softmax(Z, axis=0) - Y) / N
+    val += 0.5 * lambda_W * sum(np.sum(W * W) for W in Ws) + 0.5 * lambda_H * np.sum(H * H)
+    grads = []
+    suffix = np.eye(K)  # W_L ... W_{l+1} (identity for the last layer)
+    dW_rev = []
+    for layer in range(len(Ws) - 1, -1, -1):
+        left = suffix.T @ dZ @ H.T  # d(loss)/d(W_l ... W_1) pulled back through the suffix
+        right = prefix[layer - 1] if layer > 0 else np.eye(Ws[0].shape[1])
+        dW_rev.append(left @ right.T + lambda_W * Ws[layer])
+        suffix = suffix @ Ws[layer]
+    grads += dW_rev[::-1]
+    grads.append(prefix[-1].T @ dZ + lambda_H * H)
+    if bias:
+        grads.append(dZ.sum(axis=1))
+    return float(val), np.concatenate([g.ravel() for g in grads])
+
+
+def _unpack(params: NDArray, shapes: list, bias: bool):
+    out, i = [], 0
+    for shp in shapes:
+        size = int(np.prod(shp))
+        out.append(params[i : i + size].reshape(shp))
+        i += size
+    nW = len(shapes) - (2 if bias else 1)
+    Ws, H = out[:nW], out[nW]
+    b = out[nW + 1] if bias else np.zeros(0)
+    return Ws, H, b
+
+
+def train_ufm(
+    class_sizes: ArrayLike,
+    d: int,
+    depth: int,
+    lambda_W: float,
+    lambda_H: float,
+    loss: str = "mse",
+    bias: bool = False,
+    seed: int | np.random.SeedSequence = 0,
+    restarts: int = 3,
+    max_iter: int = 20_000,
+) -> TrainedUFM:
+    """Minimise the UFM objective numerically: L-BFGS (analytic gradient) from ``restarts`` random initialisations.
+
+    Returns the best run with its final gradient norm, so closed forms can be checked with tolerances tied to
+    how stationary the numerical solution is.
+    """
+    from scipy.optimize import minimize
+
+    n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
+    if loss not in ("mse", "ce"):
+        raise ValueError(f"loss must be 'mse' or 'ce'; got {loss!r}")
+    d = integer_at_least(d, "d", 1)
+    integer_at_least(restarts, "restarts", 1)
+    K = len(n)
+    labels = np.repeat(np.arange(K), n.astype(int))
+    N = len(labels)
+    shapes = [(d, d)] * (L - 1) + [(K, d), (d, N)] + ([(K,)] if bias else [])  # W_1..W_L, H, b
+    rng = np.random.default_rng(seed)
+    best = None
+    objs = []
+    for _ in range(restarts):
+        x0 = np.concatenate([rng.normal(scale=0.5 / np.sqrt(shp[-1]), size=shp).ravel() for shp in shapes])
+        r = minimize(
+            ufm_objective,
+            x0,
+            args=(shapes, labels, K, lambda_W, lambda_H, loss, bias),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "maxfun": 4 * max_iter, "gtol": 1e-12, "ftol": 1e-16, "maxcor": 30},
+        )
+        objs.append(float(r.fun))
+        if best is None or r.fun < best.fun:
+            best = r
+    val, grad = ufm_objective(best.x, shapes, labels, K, lambda_W, lambda_H, loss, bias)
+    Ws, H, b = _unpack(best.x, shapes, bias)
+    return TrainedUFM(
+        tuple(W.copy() for W in Ws),
+        H.copy(),
+        b.copy() if bias else np.zeros(K),
+        labels,
+        val,
+        float(np.linalg.norm(grad)),
+        tuple(objs),
+    )
