@@ -68,8 +68,7 @@ def seed_sequence(seed: int, sim_name: str, key: str) -> np.random.SeedSequence:
 
 
 def _records(sim: Sim, config: Any, cells: Sequence[Cell], seed: int, mode: str) -> list[CellRecord]:
-    module = sys.modules[sim.compute.__module__].__file__
-    fp = code_fingerprint(module or "")
+    fp = code_fingerprint(sim.compute.__module__)
     cfg = config_dict(config)
     out = []
     for c in cells:

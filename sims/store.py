@@ -152,14 +152,32 @@ def git_commit() -> str | None:
 
 
 @cache
-def code_fingerprint(module_file: str) -> str:
-    """SHA-256 over the ``theory`` package sources and the sim's own module.
+def code_fingerprint(module_name: str) -> str:
+    """SHA-256 over the sources a sim's results depend on: its own module, the ``theory`` modules it references,
+    and the shared private helpers (``theory/_*.py``).
 
-    A result computed by other code is stale: it is recomputed rather than reported as current.
+    A result computed by other code is stale: it is recomputed rather than reported as current. Adding or
+    editing an unrelated area leaves it valid.
     """
     h = hashlib.sha256()
-    theory_dir = Path(theory.__file__).resolve().parent
-    for p in [*sorted(theory_dir.rglob("*.py")), Path(module_file).resolve()]:
+    for p in fingerprint_files(module_name):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
+
+
+def fingerprint_files(module_name: str) -> list[Path]:
+    """The source files ``code_fingerprint`` hashes for a sim module, sorted."""
+    import sys
+
+    module = sys.modules[module_name]
+    files = {Path(module.__file__).resolve()}
+    for value in vars(module).values():
+        owner = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
+        if isinstance(owner, str) and (owner == "theory" or owner.startswith("theory.")):
+            src = getattr(sys.modules.get(owner), "__file__", None)
+            if src:
+                files.add(Path(src).resolve())
+    theory_dir = Path(theory.__file__).resolve().parent
+    files |= {p.resolve() for p in theory_dir.glob("_*.py")}
+    return sorted(files)

@@ -128,3 +128,12 @@ def test_dask_matches_local(tmp_path):
     r_dask, _ = load_results(sim, remote, 0)
     _arrays_equal(r_local, r_dask)
     assert [c.measured for c in out.claims] == [c.measured for c in run_sim(sim, local, progress=False).claims]
+
+
+def test_code_fingerprint_covers_the_sims_own_dependencies_only():
+    from sims.store import fingerprint_files
+
+    names = {p.name for p in fingerprint_files("sims.hconsistency")}
+    assert {"hconsistency.py", "_checks.py", "_solvers.py"} <= names
+    assert "neural_collapse.py" not in names and "logistic_gd.py" not in names
+    assert "logistic_gd.py" in {p.name for p in fingerprint_files("sims.logistic_gd")}
