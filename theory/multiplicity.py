@@ -1,0 +1,504 @@
+"""Predictive multiplicity of L2-regularised logistic regression: epsilon-level sets, viable prediction ranges,
+ambiguity and discrepancy.
+
+J. Watson-Daniels, D. C. Parkes, B. Ustun, "Predictive Multiplicity in Probabilistic Classification" (AAAI 2023);
+C. Marx, F. Calmon, B. Ustun, "Predictive Multiplicity in Classification" (ICML 2020) for the 0-1 measures.
+
+Setting: data (x_i, y_i), y_i in {0, 1}, z_i = 2 y_i - 1; parameters theta = (w, b);
+L(theta) = (1/n) sum_i log(1 + exp(-z_i (w.x_i + b))) + (l2/2) ||w||^2 (intercept unpenalised; l2 = 1/(n C) in
+scikit-learn's terms); theta* its minimiser, g0(x) = sigmoid(w*.x + b*). The epsilon-level (Rashomon) set is
+S_eps = {theta : L(theta) <= tau} with tau = L(theta*) + eps (absolute) or (1 + eps) L(theta*) (relative).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit
+
+from theory._checks import as_finite_array, in_interval, positive
+from theory._solvers import SolverError
+
+WPU2023 = "Watson-Daniels, Parkes, Ustun (2023), Predictive Multiplicity in Probabilistic Classification, AAAI"
+MCU2020 = "Marx, Calmon, Ustun (2020), Predictive Multiplicity in Classification, ICML"
+
+__all__ = [
+    "LogisticFit",
+    "SolverError",
+    "ambiguity",
+    "discrepancy",
+    "fit_logistic",
+    "level_set_threshold",
+    "logistic_objective",
+    "multiplicity_profile",
+    "small_eps_half_width",
+    "viable_logit_range",
+    "viable_prediction_range",
+]
+
+
+@dataclass(frozen=True)
+class LogisticFit:
+    """Baseline model h0: ``theta`` = (w, b) (b = 0 without intercept), objective value, gradient norm."""
+
+    w: NDArray
+    b: float
+    loss: float
+    grad_norm: float
+    l2: float
+    fit_intercept: bool
+
+    @property
+    def theta(self) -> NDArray:
+        return np.r_[self.w, self.b] if self.fit_intercept else self.w.copy()
+
+
+def _check_xy(X: ArrayLike, y: ArrayLike) -> tuple[NDArray, NDArray]:
+    X = as_finite_array(X, "X")
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must be a non-empty (n, d) array; got shape {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X; got {y.shape}")
+    if not np.all(np.isin(y, (0, 1))):
+        raise ValueError(f"y must hold binary labels in {{0, 1}}; got values {np.unique(y)[:5]}")
+    if np.all(y == y[0]):
+        raise ValueError("y has one class only: the level set is unbounded (no baseline model exists)")
+    return X, y.astype(float)
+
+
+def _design(X: NDArray, fit_intercept: bool) -> NDArray:
+    return np.hstack([X, np.ones((len(X), 1))]) if fit_intercept else X
+
+
+def _penalty_mask(d: int, fit_intercept: bool) -> NDArray:
+    return np.r_[np.ones(d), 0.0] if fit_intercept else np.ones(d)
+
+
+def logistic_objective(theta: ArrayLike, X: ArrayLike, y: ArrayLike, l2: float, fit_intercept: bool = True) -> NDArray:
+    """L(theta) for one theta or a batch (k, D) (D = d + 1 with intercept); logaddexp, exact at large margins."""
+    X, yv = _check_xy(X, y)
+    A = _design(X, fit_intercept)
+    th = as_finite_array(theta, "theta")
+    mask = _penalty_mask(X.shape[1], fit_intercept)
+    m = (th @ A.T) * (2 * yv - 1)
+    return np.mean(np.logaddexp(0.0, -m), axis=-1) + 0.5 * l2 * np.sum(mask * th * th, axis=-1)
+
+
+def _loss_grad_hess(theta: NDArray, A: NDArray, z: NDArray, l2: float, mask: NDArray, hess: bool = True):
+    """Batched L, grad, Hessian for thetas (P, D)."""
+    n = A.shape[0]
+    m = (theta @ A.T) * z
+    loss = np.mean(np.logaddexp(0.0, -m), axis=-1) + 0.5 * l2 * np.sum(mask * theta * theta, axis=-1)
+    sig = expit(-m)
+    grad = -(sig * z) @ A / n + l2 * mask * theta
+    if not hess:
+        return loss, grad, None
+    wts = sig * (1.0 - sig) / n  # (P, n)
+    H = np.matmul(A.T[None, :, :] * wts[:, None, :], A) + l2 * np.diag(mask)[None]
+    return loss, grad, H
+
+
+def fit_logistic(X: ArrayLike, y: ArrayLike, l2: float = 1e-2, fit_intercept: bool = True) -> LogisticFit:
+    """The baseline: argmin L(theta) by Newton's method with backtracking, to a gradient norm of ~1e-13.
+
+    Cross-checked in the tests against scikit-learn's LogisticRegression with C = 1/(n l2).
+
+    Parameters
+    ----------
+    X, y
+        Features (n, d), finite; labels in {0, 1} with both classes present.
+    l2
+        Ridge strength >= 0. With l2 = 0 and separable data no minimiser exists: ValueError.
+    fit_intercept
+        Unpenalised intercept.
+    """
+    X, yv = _check_xy(X, y)
+    l2 = float(in_interval(l2, "l2", 0.0))
+    A = _design(X, fit_intercept)
+    z = 2 * yv - 1
+    mask = _penalty_mask(X.shape[1], fit_intercept)
+    theta = np.zeros(A.shape[1])
+    for _ in range(200):
+        loss, grad, H = _loss_grad_hess(theta[None], A, z, l2, mask)
+        loss, grad, H = float(loss[0]), grad[0], H[0]
+        gnorm = float(np.linalg.norm(grad))
+        if gnorm < 1e-13 * max(1.0, abs(loss)):
+            break
+        step = np.linalg.lstsq(H, -grad, rcond=None)[0]
+        t = 1.0
+        while t > 1e-12:
+            new = theta + t * step
+            if float(_loss_grad_hess(new[None], A, z, l2, mask, hess=False)[0][0]) <= loss + 1e-4 * t * grad @ step:
+                break
+            t /= 2
+        theta = theta + t * step
+        if np.linalg.norm(theta) > 1e8:
+            raise ValueError("no minimiser: the data are separable and l2 = 0 (the loss decreases without bound)")
+    loss, grad, _ = _loss_grad_hess(theta[None], A, z, l2, mask, hess=False)
+    w, b = (theta[:-1], float(theta[-1])) if fit_intercept else (theta, 0.0)
+    return LogisticFit(w, b, float(loss[0]), float(np.linalg.norm(grad[0])), l2, fit_intercept)
+
+
+def level_set_threshold(fit: LogisticFit, eps: float, relative: bool = False) -> float:
+    """tau = L* + eps (absolute) or (1 + eps) L* (relative): S_eps = {theta : L(theta) <= tau}."""
+    eps = float(in_interval(eps, "eps", 0.0, lo_open=True))
+    return fit.loss * (1.0 + eps) if relative else fit.loss + eps
+
+
+def _kkt_extremes(A, z, l2, mask, theta_star, H_star, C, tau, loss_star, sign, max_iter=60):
+    """max (sign=+1) or min (sign=-1) of c.theta over {L(theta) <= tau} for every row c of C, by damped Newton
+    on the KKT system grad L(theta) = s c, L(theta) = tau (s > 0 for the max, s < 0 for the min).
+
+    With tau > L* (Slater) and L strictly convex, the KKT point with the right sign of s is the unique global
+    optimum. Start: the second-order solution theta* + s0 H*^{-1} c, s0 = sign sqrt(2 (tau - L*)/c^T H*^{-1} c).
+    """
+    P, D = C.shape
+    Hinv_c = np.linalg.solve(H_star, C.T).T
+    q = np.sum(C * Hinv_c, axis=1)
+    s = sign * np.sqrt(2.0 * (tau - loss_star) / q)
+    theta = theta_star + s[:, None] * Hinv_c
+    done = np.zeros(P, bool)
+    scale = max(1.0, abs(tau))
+
+    def residual(th, sv, rows):
+        loss, grad, H = _loss_grad_hess(th, A, z, l2, mask)
+        F = np.concatenate([grad - sv[:, None] * C[rows], (loss - tau)[:, None]], axis=1)
+        return F, grad, H
+
+    rows = np.arange(P)
+    F, grad, H = residual(theta, s, rows)
+    for _ in range(max_iter):
+        active = ~done
+        if not active.any():
+            break
+        idx = np.flatnonzero(active)
+        J = np.zeros((len(idx), D + 1, D + 1))
+        J[:, :D, :D] = H[idx]
+        J[:, :D, D] = -C[idx]
+        J[:, D, :D] = grad[idx]
+        step = np.linalg.solve(J, -F[idx][..., None])[..., 0]
+        merit = np.sum(F[idx] ** 2, axis=1)
+        t = np.ones(len(idx))
+        accepted = np.zeros(len(idx), bool)
+        for _ in range(40):  # backtracking on ||F||^2, vectorised over the points still trying
+            trial = ~accepted
+            ti = idx[trial]
+            th_new = theta[ti] + t[trial, None] * step[trial, :D]
+            s_new = s[ti] + t[trial] * step[trial, D]
+            F_new, g_new, H_new = residual(th_new, s_new, ti)
+            ok = (np.sum(F_new**2, axis=1) <= (1 - 1e-4 * t[trial]) * merit[trial]) & (np.sign(s_new) == sign)
+            # at machine precision the merit cannot decrease: accept the Newton point
+            ok |= np.sum(F_new**2, axis=1) <= 1e-30 * scale**2
+            acc_rows = ti[ok]
+            theta[acc_rows], s[acc_rows] = th_new[ok], s_new[ok]
+            F[acc_rows], grad[acc_rows], H[acc_rows] = F_new[ok], g_new[ok], H_new[ok]
+            pos = np.flatnonzero(trial)[ok]
+            accepted[pos] = True
+            t[~accepted] /= 2.0
+            if accepted.all():
+                break
+        conv = (np.abs(F[:, D]) <= 1e-14 * scale) & (np.linalg.norm(F[:, :D], axis=1) <= 1e-11 * scale)
+        stalled = np.zeros(P, bool)
+        stalled[idx[~accepted]] = True
+        done |= conv | stalled
+    ok = (np.abs(F[:, D]) <= 1e-11 * scale) & (np.linalg.norm(F[:, :D], axis=1) <= 1e-8 * scale) & (np.sign(s) == sign)
+    if not ok.all():
+        bad = int(np.flatnonzero(~ok)[0])
+        raise SolverError(
+            f"fast viable range: KKT Newton did not converge for query point {bad} "
+            f"(|L - tau| = {abs(F[bad, D]):.2e}, stationarity {np.linalg.norm(F[bad, :D]):.2e})",
+            {"fast": "not converged"},
+            bad,
+        )
+    return np.sum(C * theta, axis=1), theta
+
+
+def viable_logit_range(
+    X: ArrayLike,
+    y: ArrayLike,
+    X_query: ArrayLike,
+    eps: float,
+    l2: float = 1e-2,
+    relative: bool = False,
+    method: str = "fast",
+    fit_intercept: bool = True,
+    return_models: bool = False,
+):
+    """Viable range of the logit w.x + b over S_eps for each query point: arrays (lo, hi).
+
+    Each end is a convex program, max / min of c.theta over {L(theta) <= tau} with c = (x_q, 1).
+
+    ``method="fast"`` (exact, no conic solver): damped Newton on the KKT system grad L(theta) = s c,
+    L(theta) = tau, batched over query points (see ``_kkt_extremes``); converged to |L - tau| <= 1e-14 tau and
+    stationarity 1e-11, so the ends are exact to ~1e-10 in logit. ``method="cvxpy"``: one parametrised cvxpy
+    problem (direction as a Parameter) re-solved per point with Clarabel; a failed or inaccurate solve is
+    retried with SCS at tight tolerances, and if that is not ``optimal`` either, ``SolverError`` is raised with
+    the statuses and the point index.
+
+    With ``return_models`` the maximising and minimising parameters (n_query, D) are returned as well (fast only).
+    """
+    if method not in ("fast", "cvxpy"):
+        raise ValueError(f"method must be 'fast' or 'cvxpy'; got {method!r}")
+    X, yv = _check_xy(X, y)
+    Q = as_finite_array(X_query, "X_query")
+    if Q.ndim == 1:
+        Q = Q[None, :]
+    if Q.ndim != 2 or Q.shape[1] != X.shape[1]:
+        raise ValueError(f"X_query must have shape (m, {X.shape[1]}); got {Q.shape}")
+    l2 = float(in_interval(l2, "l2", 0.0))
+    fit = fit_logistic(X, yv, l2, fit_intercept)
+    tau = level_set_threshold(fit, eps, relative)
+    A = _design(X, fit_intercept)
+    C = _design(Q, fit_intercept)
+    z = 2 * yv - 1
+    mask = _penalty_mask(X.shape[1], fit_intercept)
+    if method == "cvxpy":
+        if return_models:
+            raise ValueError("return_models is available with method='fast' only")
+        return _cvxpy_ranges(A, z, l2, mask, C, tau)
+    _, _, H = _loss_grad_hess(fit.theta[None], A, z, l2, mask)
+    his, lows = [], []
+    th_hi_all, th_lo_all = [], []
+    for start in range(0, len(C), 128):  # chunks keep the (P, D, n) Hessian workspace small
+        Cb = C[start : start + 128]
+        hi, th_hi = _kkt_extremes(A, z, l2, mask, fit.theta, H[0], Cb, tau, fit.loss, +1)
+        lo, th_lo = _kkt_extremes(A, z, l2, mask, fit.theta, H[0], Cb, tau, fit.loss, -1)
+        his.append(hi)
+        lows.append(lo)
+        th_hi_all.append(th_hi)
+        th_lo_all.append(th_lo)
+    lo, hi = np.concatenate(lows), np.concatenate(his)
+    if return_models:
+        return lo, hi, np.concatenate(th_lo_all), np.concatenate(th_hi_all)
+    return lo, hi
+
+
+def _cvxpy_ranges(A, z, l2, mask, C, tau):
+    import cvxpy as cp
+
+    n, D = A.shape
+    theta = cp.Variable(D)
+    c = cp.Parameter(D)
+    loss = cp.sum(cp.logistic(-cp.multiply(z, A @ theta))) / n + 0.5 * l2 * cp.sum_squares(
+        cp.multiply(np.sqrt(mask), theta)
+    )
+    prob = cp.Problem(cp.Maximize(c @ theta), [loss <= tau])
+    out = np.zeros((2, len(C)))
+    for i, ci in enumerate(C):
+        for k, sign in enumerate((-1.0, 1.0)):
+            c.value = sign * ci
+            statuses = {}
+            for solver, opts in (("CLARABEL", {}), ("SCS", {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 500_000})):
+                try:
+                    with warnings.catch_warnings():  # "may be inaccurate": the status is checked below
+                        warnings.simplefilter("ignore", UserWarning)
+                        prob.solve(solver=solver, **opts)
+                    statuses[solver] = prob.status
+                except cp.error.SolverError as e:
+                    statuses[solver] = f"failed ({e})"
+                    continue
+                if prob.status == cp.OPTIMAL:
+                    break
+            else:
+                raise SolverError(
+                    f"cvxpy viable range: no optimal solution at query point {i} "
+                    f"({'min' if sign < 0 else 'max'}); statuses {statuses}",
+                    statuses,
+                    i,
+                )
+            out[k, i] = sign * float(prob.value)
+    return out[0], out[1]
+
+
+def viable_prediction_range(
+    X: ArrayLike,
+    y: ArrayLike,
+    X_query: ArrayLike,
+    eps: float,
+    l2: float = 1e-2,
+    relative: bool = False,
+    method: str = "fast",
+    fit_intercept: bool = True,
+) -> tuple[NDArray, NDArray]:
+    """Viable prediction range V_eps(x) = [min_{S_eps} sigmoid(w.x+b), max_{S_eps} sigmoid(w.x+b)] (WPU 2023).
+
+    The sigmoid is monotone, so the ends are the sigmoids of ``viable_logit_range``. See that function for the
+    methods and their accuracy. Returns arrays (lo, hi) of probabilities.
+    """
+    lo, hi = viable_logit_range(X, y, X_query, eps, l2, relative, method, fit_intercept)
+    return expit(lo), expit(hi)
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """Certified interval [lower, upper] for a discrepancy, with the model attaining ``lower``."""
+
+    lower: float
+    upper: float
+    model: NDArray
+
+    @property
+    def gap(self) -> float:
+        return self.upper - self.lower
+
+
+def _baseline_and_ranges(X, y, eps, l2, relative, fit_intercept):
+    X, yv = _check_xy(X, y)
+    fit = fit_logistic(X, yv, l2, fit_intercept)
+    lo, hi, th_lo, th_hi = viable_logit_range(X, yv, X, eps, l2, relative, "fast", fit_intercept, return_models=True)
+    g0 = expit(_design(X, fit_intercept) @ fit.theta)
+    return X, yv, fit, g0, lo, hi, th_lo, th_hi
+
+
+def _flips(A: NDArray, theta: NDArray, g0: NDArray, delta: float, zero_one: bool) -> NDArray:
+    g = expit(theta @ A.T)
+    if zero_one:
+        return (g >= 0.5) != (g0 >= 0.5)
+    return np.abs(g - g0) >= delta
+
+
+def ambiguity(
+    X: ArrayLike,
+    y: ArrayLike,
+    eps: float,
+    delta: float = 0.0,
+    l2: float = 1e-2,
+    relative: bool = False,
+    zero_one: bool = False,
+    fit_intercept: bool = True,
+) -> float:
+    """Probabilistic ambiguity alpha_eps(delta) = (1/n) sum_i 1[max_{g in S_eps} |g(x_i) - g0(x_i)| >= delta]
+    (WPU 2023), or with ``zero_one`` the 0-1 ambiguity of Marx et al. (2020): the fraction of training points
+    whose thresholded prediction (at 1/2) some model in S_eps flips. Exact, from the viable ranges.
+    """
+    if not zero_one:
+        delta = float(in_interval(delta, "delta", 0.0, 1.0, lo_open=True))
+    _, _, _, g0, lo, hi, *_ = _baseline_and_ranges(X, y, eps, l2, relative, fit_intercept)
+    return float(np.mean(_flippable(g0, lo, hi, delta, zero_one)[0]))
+
+
+def _flippable(g0: NDArray, lo: NDArray, hi: NDArray, delta: float, zero_one: bool) -> tuple[NDArray, NDArray]:
+    """Which points some model in S_eps moves by >= delta (or flips at 1/2), and the direction (+1 up, -1 down)."""
+    plo, phi = expit(lo), expit(hi)
+    if zero_one:
+        return np.where(g0 >= 0.5, plo < 0.5, phi >= 0.5), np.where(g0 >= 0.5, -1.0, 1.0)
+    up, down = phi - g0, g0 - plo
+    return np.maximum(up, down) >= delta, np.where(up >= down, 1.0, -1.0)
+
+
+def discrepancy(
+    X: ArrayLike,
+    y: ArrayLike,
+    eps: float,
+    delta: float = 0.0,
+    l2: float = 1e-2,
+    relative: bool = False,
+    zero_one: bool = False,
+    fit_intercept: bool = True,
+    greedy_rounds: int = 30,
+) -> Discrepancy:
+    """Discrepancy delta_eps(delta) = max_{g in S_eps} (1/n) sum_i 1[|g(x_i) - g0(x_i)| >= delta] (one model for all
+    points), or its 0-1 version (Marx et al. 2020), as a certified interval.
+
+    Upper: the ambiguity (every point a single model flips is flippable). Lower: the best of actual models in
+    S_eps: the 2n extreme models of the viable ranges, then a greedy search that aggregates the directions of
+    flipped points, c = sum_{i in F} sign_i (x_i, 1), and re-solves max c.theta over S_eps (adding the next most
+    promising point each round). Every candidate is a member of S_eps, so ``lower`` is attained by ``model``.
+    """
+    if not zero_one:
+        delta = float(in_interval(delta, "delta", 0.0, 1.0, lo_open=True))
+    prof = multiplicity_profile(X, y, eps, [delta] if not zero_one else [], l2, relative, fit_intercept, greedy_rounds)
+    return prof.discrepancy_01 if zero_one else prof.discrepancy[0]
+
+
+@dataclass(frozen=True)
+class MultiplicityProfile:
+    """All measures at one eps from one set of viable ranges: logit ranges, baseline, per-delta ambiguity and
+    certified discrepancy, and the 0-1 versions."""
+
+    eps: float
+    deltas: NDArray
+    baseline: NDArray
+    lo: NDArray
+    hi: NDArray
+    ambiguity: NDArray
+    discrepancy: tuple[Discrepancy, ...]
+    ambiguity_01: float
+    discrepancy_01: Discrepancy
+    tau: float
+
+
+def multiplicity_profile(
+    X: ArrayLike,
+    y: ArrayLike,
+    eps: float,
+    deltas: ArrayLike,
+    l2: float = 1e-2,
+    relative: bool = False,
+    fit_intercept: bool = True,
+    greedy_rounds: int = 30,
+) -> MultiplicityProfile:
+    """Ambiguity and certified discrepancy for every delta in ``deltas`` (and the 0-1 versions) at one eps."""
+    deltas = np.atleast_1d(in_interval(deltas, "deltas", 0.0, 1.0, lo_open=True)) if np.size(deltas) else np.zeros(0)
+    X, yv, fit, g0, lo, hi, th_lo, th_hi = _baseline_and_ranges(X, y, eps, l2, relative, fit_intercept)
+    A = _design(X, fit_intercept)
+    z = 2 * yv - 1
+    mask = _penalty_mask(X.shape[1], fit_intercept)
+    tau = level_set_threshold(fit, eps, relative)
+    _, _, H = _loss_grad_hess(fit.theta[None], A, z, l2, mask)
+    ctx = (A, z, l2, mask, fit, H[0], tau, g0, th_lo, th_hi, greedy_rounds)
+    amb, disc = [], []
+    for delta in deltas:
+        can, direction = _flippable(g0, lo, hi, float(delta), False)
+        amb.append(float(np.mean(can)))
+        disc.append(_certified_discrepancy(ctx, can, direction, float(delta), False, np.abs(hi - lo)))
+    can01, dir01 = _flippable(g0, lo, hi, 0.0, True)
+    d01 = _certified_discrepancy(ctx, can01, dir01, 0.0, True, np.abs(hi - lo))
+    return MultiplicityProfile(
+        float(eps), deltas, g0, lo, hi, np.array(amb), tuple(disc), float(np.mean(can01)), d01, tau
+    )
+
+
+def _certified_discrepancy(ctx, can, direction, delta, zero_one, width) -> Discrepancy:
+    A, z, l2, mask, fit, H, tau, g0, th_lo, th_hi, greedy_rounds = ctx
+    upper = float(np.mean(can))
+    candidates = np.vstack([th_lo, th_hi])
+    counts = np.array([_flips(A, th, g0, delta, zero_one).sum() for th in candidates])
+    best = int(np.argmax(counts))
+    best_model, best_count = candidates[best], int(counts[best])
+    chosen = set(np.flatnonzero(_flips(A, best_model, g0, delta, zero_one) & can).tolist())
+    order = np.argsort(-np.where(can, width, -np.inf))
+    for _ in range(max(0, int(greedy_rounds))):
+        nxt = next((int(i) for i in order if can[i] and i not in chosen), None)
+        if nxt is None:
+            break
+        trial = sorted(chosen | {nxt})
+        c = (direction[trial, None] * A[trial]).sum(axis=0)
+        _, th = _kkt_extremes(A, z, l2, mask, fit.theta, H, c[None], tau, fit.loss, +1)
+        flips = _flips(A, th[0], g0, delta, zero_one)
+        chosen.add(nxt)
+        if flips.sum() > best_count:
+            best_model, best_count = th[0], int(flips.sum())
+            chosen |= set(np.flatnonzero(flips & can).tolist())
+    return Discrepancy(best_count / len(A), upper, best_model)
+
+
+def small_eps_half_width(
+    X: ArrayLike, y: ArrayLike, X_query: ArrayLike, eps: float, l2: float = 1e-2, fit_intercept: bool = True
+) -> NDArray:
+    """Second-order law: the logit half-width approaches sqrt(2 eps c^T H^{-1} c), c = (x, 1), H = Hessian at theta*.
+
+    From L(theta* + v) = L* + v^T H v / 2 + O(|v|^3): the level set is, to leading order, the ellipsoid
+    v^T H v <= 2 eps, whose support function in direction c is sqrt(2 eps c^T H^{-1} c).
+    """
+    X, yv = _check_xy(X, y)
+    eps = float(positive(eps, "eps"))
+    fit = fit_logistic(X, yv, l2, fit_intercept)
+    A = _design(X, fit_intercept)
+    _, _, H = _loss_grad_hess(fit.theta[None], A, 2 * yv - 1, l2, _penalty_mask(X.shape[1], fit_intercept))
+    C = _design(np.atleast_2d(as_finite_array(X_query, "X_query")), fit_intercept)
+    return np.sqrt(2 * eps * np.sum(C * np.linalg.solve(H[0], C.T).T, axis=1))
