@@ -448,17 +448,23 @@ def train_ufm(
     seed: int | np.random.SeedSequence = 0,
     restarts: int = 3,
     max_iter: int = 20_000,
+    init: str = "random",
 ) -> TrainedUFM:
-    """Minimise the UFM objective numerically: L-BFGS (analytic gradient) from ``restarts`` random initialisations.
+    """Minimise the UFM objective numerically: L-BFGS (analytic gradient) from ``restarts`` initialisations.
 
-    Returns the best run with its final gradient norm, so closed forms can be checked with tolerances tied to
-    how stationary the numerical solution is.
+    ``init="random"``: Gaussian initialisations. ``init="etf"``: structured starts with the features of class k at
+    a scaled simplex-ETF vertex, the last layer its transpose and the hidden layers the projector onto its span
+    (scales 0.5, 1, 2, 4, ...), to find the best stationary point *within* the ETF geometry, so that it can be
+    compared with what random starts find. Returns the best run with its final gradient norm, so closed forms
+    can be checked with tolerances tied to how stationary the numerical solution is.
     """
     from scipy.optimize import minimize
 
     n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
     if loss not in ("mse", "ce"):
         raise ValueError(f"loss must be 'mse' or 'ce'; got {loss!r}")
+    if init not in ("random", "etf"):
+        raise ValueError(f"init must be 'random' or 'etf'; got {init!r}")
     d = integer_at_least(d, "d", 1)
     integer_at_least(restarts, "restarts", 1)
     K = len(n)
@@ -468,8 +474,17 @@ def train_ufm(
     rng = np.random.default_rng(seed)
     best = None
     objs = []
-    for _ in range(restarts):
-        x0 = np.concatenate([rng.normal(scale=0.5 / np.sqrt(shp[-1]), size=shp).ravel() for shp in shapes])
+    for k in range(restarts):
+        if init == "etf":
+            if d < K - 1:
+                raise ValueError(f"init='etf' needs d >= K - 1 = {K - 1}; got d = {d}")
+            E = simplex_etf(K, d)
+            P = E @ E.T / np.linalg.norm(E @ E.T, 2)
+            a = 0.5 * 2.0**k
+            parts = [a * P] * (L - 1) + [a * E.T, a * E[:, labels]] + ([np.full(K, 1.0 / K)] if bias else [])
+            x0 = np.concatenate([q.ravel() for q in parts])
+        else:
+            x0 = np.concatenate([rng.normal(scale=0.5 / np.sqrt(shp[-1]), size=shp).ravel() for shp in shapes])
         r = minimize(
             ufm_objective,
             x0,

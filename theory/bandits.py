@@ -1,0 +1,535 @@
+"""Multi-armed bandits: environments, vectorised policies, a simulator, and regret guarantees.
+
+Every simulator is vectorised over R independent replicates: state arrays have shape (R, K) and the only Python
+loop is over rounds. Rewards lie in [0, 1] for Bernoulli and adversarial environments (losses are 1 - reward);
+Gaussian rewards are unbounded.
+
+Regret reported is the *pseudo-regret*: for stochastic environments sum_t Delta_{A_t} (index policies) or
+sum_t <p_t, Delta> (randomised policies, the expectation over the action draw given the history: same mean, lower
+variance); for oblivious adversarial tables sum_t <p_t, l_t> - min_i sum_t l_t(i) (deterministic policies:
+p_t is the indicator of A_t).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from theory._checks import as_finite_array, in_interval, integer_at_least, positive
+
+LS2020 = "Lattimore and Szepesvari (2020), Bandit Algorithms"
+ZS2021 = "Zimmert and Seldin (2021), Tsallis-INF: An Optimal Algorithm for Stochastic and Adversarial Bandits, JMLR"
+ACF2002 = "Auer, Cesa-Bianchi, Fischer (2002), Finite-time Analysis of the Multiarmed Bandit Problem"
+LR1985 = "Lai and Robbins (1985), Asymptotically efficient adaptive allocation rules"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Environments
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BernoulliBandit:
+    means: NDArray
+    kind: str = "stochastic"
+
+    @property
+    def K(self) -> int:
+        return len(self.means)
+
+    @property
+    def gaps(self) -> NDArray:
+        return self.means.max() - self.means
+
+    def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
+        return (rng.random((R, self.K)) < self.means).astype(float)
+
+
+@dataclass(frozen=True)
+class GaussianBandit:
+    means: NDArray
+    sigma: float = 1.0
+    kind: str = "stochastic"
+
+    @property
+    def K(self) -> int:
+        return len(self.means)
+
+    @property
+    def gaps(self) -> NDArray:
+        return self.means.max() - self.means
+
+    def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
+        return self.means + self.sigma * rng.standard_normal((R, self.K))
+
+
+@dataclass(frozen=True)
+class AdversarialBandit:
+    """An oblivious loss table (T, K) in [0, 1], shared by every replicate (they differ in the policy's coins)."""
+
+    loss_table: NDArray
+    kind: str = "adversarial"
+
+    @property
+    def K(self) -> int:
+        return self.loss_table.shape[1]
+
+    @property
+    def T(self) -> int:
+        return self.loss_table.shape[0]
+
+    def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
+        return np.broadcast_to(1.0 - self.loss_table[t], (R, self.K))
+
+
+def _check_K(K: int) -> int:
+    return integer_at_least(K, "K (number of arms)", 2)
+
+
+def bernoulli_bandit(means: ArrayLike) -> BernoulliBandit:
+    """Stochastic bandit with Bernoulli rewards of the given means (each in [0, 1], K >= 2)."""
+    m = in_interval(means, "means", 0.0, 1.0)
+    if m.ndim != 1:
+        raise ValueError(f"means must be a 1-d array; got shape {m.shape}")
+    _check_K(len(m))
+    return BernoulliBandit(m.copy())
+
+
+def gaussian_bandit(means: ArrayLike, sigma: float = 1.0) -> GaussianBandit:
+    """Stochastic bandit with Gaussian rewards N(mean_i, sigma^2)."""
+    m = as_finite_array(means, "means")
+    if m.ndim != 1:
+        raise ValueError(f"means must be a 1-d array; got shape {m.shape}")
+    _check_K(len(m))
+    return GaussianBandit(m.copy(), float(positive(sigma, "sigma")))
+
+
+def adversarial_bandit(loss_table: ArrayLike) -> AdversarialBandit:
+    """Oblivious adversarial bandit from a loss table of shape (T, K) with entries in [0, 1]."""
+    tab = in_interval(loss_table, "loss_table", 0.0, 1.0)
+    if tab.ndim != 2:
+        raise ValueError(f"loss_table must have shape (T, K); got {tab.shape}")
+    integer_at_least(tab.shape[0], "T (rows of loss_table)", 1)
+    _check_K(tab.shape[1])
+    return AdversarialBandit(tab.copy())
+
+
+def switching_loss_table(T: int, K: int, gap: float = 0.2, rng: np.random.Generator | int | None = 0) -> NDArray:
+    """Bernoulli losses drawn once: arm 0 is best (mean 0.5 - gap) for t < T/2, arm 1 afterwards; others 0.5."""
+    T, K = integer_at_least(T, "T", 2), _check_K(K)
+    rng = np.random.default_rng(rng)
+    means = np.full((T, K), 0.5)
+    means[: T // 2, 0] = 0.5 - gap
+    means[T // 2 :, 1] = 0.5 - 1.5 * gap  # arm 1 ends up best overall
+    return (rng.random((T, K)) < means).astype(float)
+
+
+def stochastically_constrained_table(T: int, gaps: ArrayLike, rng: np.random.Generator | int | None = 0) -> NDArray:
+    """Losses with drifting means m_t + Delta_i (Zimmert and Seldin's stochastically constrained adversary):
+    the gaps between arms are constant while the common level m_t switches between 0.2 and 0.6 in blocks of
+    growing length; Bernoulli draws, fixed once."""
+    g = in_interval(gaps, "gaps", 0.0, 0.4)
+    T = integer_at_least(T, "T", 2)
+    rng = np.random.default_rng(rng)
+    t = np.arange(T)
+    block = np.floor(np.log2(t + 2)).astype(int)
+    level = np.where(block % 2 == 0, 0.2, 0.6)
+    means = np.clip(level[:, None] + g[None, :], 0.0, 1.0)
+    return (rng.random((T, len(g))) < means).astype(float)
+
+
+def ftl_killer_table(T: int) -> NDArray:
+    """Two arms, losses (1/2, 0), then alternating (0, 1), (1, 0), ...: follow-the-leader suffers ~T regret."""
+    T = integer_at_least(T, "T", 2)
+    tab = np.zeros((T, 2))
+    tab[0] = (0.5, 0.0)
+    tab[1::2] = (0.0, 1.0)
+    tab[2::2] = (1.0, 0.0)
+    return tab
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Policies (vectorised over replicates)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class State:
+    """Per-replicate state arrays of a policy (shape (R, K) unless noted)."""
+
+    counts: NDArray
+    sums: NDArray
+    cum: NDArray  # cumulative (estimated) losses for exponential-weights / FTRL policies
+    extra: dict = field(default_factory=dict)
+
+
+def _log_weights_to_probs(logw: NDArray) -> NDArray:
+    w = np.exp(logw - logw.max(axis=1, keepdims=True))  # max-subtraction: finite for any scale of logw
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _draw(p: NDArray, rng: np.random.Generator) -> NDArray:
+    """One arm per row from the distributions in the rows of p (inverse CDF, vectorised)."""
+    c = np.cumsum(p, axis=1)
+    u = rng.random((p.shape[0], 1)) * c[:, -1:]
+    return np.minimum((u > c).sum(axis=1), p.shape[1] - 1)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A bandit (or full-information) policy: ``name``, parameters, and whether it needs full information."""
+
+    name: str
+    params: dict
+    full_information: bool = False
+    randomised: bool = False
+
+    def init(self, R: int, K: int, T: int) -> State:
+        z = np.zeros((R, K))
+        return State(z.copy(), z.copy(), z.copy())
+
+    # act returns (arms (R,), probabilities (R, K) or None); update receives the pulled rewards (R,) and,
+    # for full-information policies, the whole reward vector (R, K)
+    def act(self, s: State, t: int, T: int, rng: np.random.Generator) -> tuple[NDArray, NDArray | None]:
+        raise NotImplementedError
+
+    def update(self, s: State, t: int, T: int, arms: NDArray, r: NDArray, full: NDArray | None, p) -> None:
+        rows = np.arange(len(arms))
+        s.counts[rows, arms] += 1
+        s.sums[rows, arms] += r
+
+
+class _UCB1(Policy):
+    def act(self, s, t, T, rng):
+        K = s.counts.shape[1]
+        if t < K:  # pull every arm once
+            return np.full(s.counts.shape[0], t), None
+        idx = s.sums / s.counts + np.sqrt(2.0 * math.log(t + 1) / s.counts)
+        return np.argmax(idx, axis=1), None
+
+
+def ucb1() -> Policy:
+    """UCB1 (Auer, Cesa-Bianchi, Fischer 2002): index mean_i + sqrt(2 ln t / n_i), each arm once first."""
+    return _UCB1("UCB1", {})
+
+
+def bernoulli_kl(p: ArrayLike, q: ArrayLike) -> NDArray:
+    """kl(p, q) = p log(p/q) + (1-p) log((1-p)/(1-q)) with the conventions 0 log 0 = 0 (xlogy), vectorised."""
+    from scipy.special import xlogy
+
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    with np.errstate(divide="ignore"):
+        return xlogy(p, p) - xlogy(p, q) + xlogy(1 - p, 1 - p) - xlogy(1 - p, 1 - q)
+
+
+class _KLUCB(Policy):
+    def act(self, s, t, T, rng):
+        K = s.counts.shape[1]
+        if t < K:
+            return np.full(s.counts.shape[0], t), None
+        mean = s.sums / s.counts
+        budget = (math.log(t + 1) + self.params["c"] * math.log(max(math.log(t + 1), 1.0))) / s.counts
+        return np.argmax(kl_ucb_index(mean, budget), axis=1), None
+
+
+def kl_ucb_index(mean: NDArray, budget: NDArray, bisections: int = 30, newton: int = 2) -> NDArray:
+    """max{q in [mean, 1] : kl(mean, q) <= budget}, vectorised.
+
+    ``bisections`` halvings bracket the root to 2^-30 ~ 1e-9; Newton steps from the upper end of the bracket then
+    converge monotonically (kl(mean, .) is convex and increasing on [mean, 1)) and quadratically. The terms of kl
+    that do not depend on q are computed once, so each step costs two logarithms.
+    """
+    from scipy.special import xlogy
+
+    const = xlogy(mean, mean) + xlogy(1 - mean, 1 - mean) - budget  # kl(mean, q) - budget = const + cross(q)
+
+    def f(q: NDArray) -> NDArray:
+        return const - mean * np.log(np.maximum(q, 1e-300)) - (1 - mean) * np.log(np.maximum(1 - q, 1e-300))
+
+    lo, hi = mean.copy(), np.ones_like(mean)
+    for _ in range(bisections):
+        mid = (lo + hi) / 2
+        ok = f(mid) <= 0
+        lo = np.where(ok, mid, lo)
+        hi = np.where(ok, hi, mid)
+    inner = hi < 1.0
+    q = np.where(inner, hi, lo)  # Newton from the upper end; at the q = 1 boundary keep the 1e-9 bracket
+    for _ in range(newton):
+        fp = (q - mean) / np.maximum(q * (1.0 - q), 1e-300)
+        fq = f(q)
+        q = np.where(inner & (fp > 0) & (fq > 0), np.clip(q - fq / np.where(fp > 0, fp, 1.0), lo, hi), q)
+    return q
+
+
+def kl_ucb(c: float = 0.0) -> Policy:
+    """KL-UCB for Bernoulli rewards (Garivier and Cappe 2011): index max{q : n_i kl(mean_i, q) <= ln t + c ln ln t}
+    (``kl_ucb_index``; the tests compare it with 60 bisection halvings)."""
+    return _KLUCB("KL-UCB", {"c": float(in_interval(c, "c", 0.0))})
+
+
+class _Thompson(Policy):
+    def act(self, s, t, T, rng):
+        if self.params["prior"] == "beta":
+            theta = rng.beta(1.0 + s.sums, 1.0 + s.counts - s.sums)
+        else:  # Gaussian rewards with known sigma, flat prior: posterior N(mean, sigma^2/n)
+            n = np.maximum(s.counts, 1e-12)
+            mean = np.where(s.counts > 0, s.sums / n, 0.0)
+            sd = np.where(s.counts > 0, self.params["sigma"] / np.sqrt(n), 1e6)
+            theta = mean + sd * rng.standard_normal(s.counts.shape)
+        return np.argmax(theta, axis=1), None
+
+
+def thompson(prior: str = "beta", sigma: float = 1.0) -> Policy:
+    """Thompson sampling: Beta(1, 1) prior for Bernoulli rewards (``prior='beta'``), or Gaussian with known sigma."""
+    if prior not in ("beta", "gaussian"):
+        raise ValueError(f"prior must be 'beta' or 'gaussian'; got {prior!r}")
+    return _Thompson("Thompson", {"prior": prior, "sigma": float(positive(sigma, "sigma"))})
+
+
+class _Exp3(Policy):
+    def act(self, s, t, T, rng):
+        eta = (
+            self.params["eta"]
+            if self.params["eta"] is not None
+            else math.sqrt(2 * math.log(s.cum.shape[1]) / (T * s.cum.shape[1]))
+        )
+        p = _log_weights_to_probs(-eta * s.cum)
+        return _draw(p, rng), p
+
+    def update(self, s, t, T, arms, r, full, p):
+        super().update(s, t, T, arms, r, full, p)
+        rows = np.arange(len(arms))
+        s.cum[rows, arms] += (1.0 - r) / p[rows, arms]  # importance-weighted loss estimate
+
+
+def exp3(eta: float | None = None) -> Policy:
+    """Exp3 with loss-based importance weighting (Lattimore and Szepesvari 2020, Alg. 9 / Thm 11.2):
+    p_t proportional to exp(-eta L_hat_{t-1}), L_hat += l_t(A_t) 1[i = A_t]/p_t(A_t); ``eta=None`` is the tuned
+    eta = sqrt(2 ln K / (T K)), for which R_T <= sqrt(2 T K ln K). Weights in the log domain."""
+    return _Exp3("Exp3", {"eta": None if eta is None else float(positive(eta, "eta"))}, randomised=True)
+
+
+def tsallis_weights(L_hat: NDArray, eta: float, tol: float = 1e-12, max_iter: int = 100) -> NDArray:
+    """argmin over the simplex of <w, L_hat> + Psi(w), Psi(w) = -(4/eta) sum_i (sqrt(w_i) - w_i/2) (1/2-Tsallis).
+
+    Solution w_i = 4 / (eta (L_hat_i - x))^2 with the normaliser x < min_i L_hat_i fixed by sum_i w_i = 1, found by
+    Newton's method on x (Zimmert and Seldin 2021, Alg. 2) from x = min L_hat - 2/eta, where the sum is >= 1 and
+    Newton decreases monotonically. Works on L_hat - min L_hat, so cumulative losses of 1e6 lose no precision.
+    Vectorised over rows; iterates until |sum w - 1| <= tol for every row.
+    """
+    Lc = L_hat - L_hat.min(axis=1, keepdims=True)
+    x = np.full((L_hat.shape[0], 1), -2.0 / eta)
+    for _ in range(max_iter):
+        w = 4.0 / (eta * (Lc - x)) ** 2
+        sw = w.sum(axis=1, keepdims=True)
+        if np.all(np.abs(sw - 1.0) <= tol):
+            break
+        x = x - (sw - 1.0) / (eta * np.sum(w**1.5, axis=1, keepdims=True))
+    else:
+        raise ArithmeticError("tsallis_weights: Newton's method did not converge")
+    return w / sw
+
+
+class _TsallisINF(Policy):
+    def act(self, s, t, T, rng):
+        eta = self.params["scale"] / math.sqrt(t + 1)
+        p = tsallis_weights(s.cum, eta)
+        return _draw(p, rng), p
+
+    def update(self, s, t, T, arms, r, full, p):
+        super().update(s, t, T, arms, r, full, p)
+        rows = np.arange(len(arms))
+        loss = 1.0 - r
+        if self.params["estimator"] == "iw":
+            s.cum[rows, arms] += loss / p[rows, arms]
+        else:  # reduced variance: (l - B) 1[A = i]/w_i + B_i, B_i = 1/2 1[w_i >= eta_t^2]
+            eta = self.params["scale"] / math.sqrt(t + 1)
+            B = 0.5 * (p >= eta**2)
+            s.cum += B
+            s.cum[rows, arms] += (loss - B[rows, arms]) / p[rows, arms]
+
+
+def tsallis_inf(estimator: str = "iw") -> Policy:
+    """Tsallis-INF with alpha = 1/2 (Zimmert and Seldin 2021): FTRL with Psi_t(w) = -(4/eta_t) sum (sqrt(w_i) - w_i/2),
+    eta_t = 2/sqrt(t) with the importance-weighted estimator (``"iw"``), eta_t = 4/sqrt(t) with the reduced-variance
+    estimator (``"rv"``)."""
+    if estimator not in ("iw", "rv"):
+        raise ValueError(f"estimator must be 'iw' or 'rv'; got {estimator!r}")
+    return _TsallisINF(
+        f"Tsallis-INF ({estimator})",
+        {"estimator": estimator, "scale": 2.0 if estimator == "iw" else 4.0},
+        randomised=True,
+    )
+
+
+class _Hedge(Policy):
+    def act(self, s, t, T, rng):
+        K = s.cum.shape[1]
+        eta = self.params["eta"] if self.params["eta"] is not None else math.sqrt(8 * math.log(K) / T)
+        p = _log_weights_to_probs(-eta * s.cum)
+        return _draw(p, rng), p
+
+    def update(self, s, t, T, arms, r, full, p):
+        super().update(s, t, T, arms, r, full, p)
+        s.cum += 1.0 - full
+
+
+def hedge(eta: float | None = None) -> Policy:
+    """Hedge / exponential weights with full information: p_t proportional to exp(-eta L_{t-1}); ``eta=None`` is
+    eta = sqrt(8 ln K / T), for which R_T <= sqrt((T/2) ln K) (Cesa-Bianchi and Lugosi 2006, Thm 2.2)."""
+    return _Hedge(
+        "Hedge", {"eta": None if eta is None else float(positive(eta, "eta"))}, full_information=True, randomised=True
+    )
+
+
+class _FTL(Policy):
+    def act(self, s, t, T, rng):
+        return np.argmin(s.cum, axis=1), None  # ties to the smallest index
+
+    def update(self, s, t, T, arms, r, full, p):
+        super().update(s, t, T, arms, r, full, p)
+        s.cum += 1.0 - full
+
+
+def follow_the_leader() -> Policy:
+    """Follow-the-leader with full information (a negative control: linear regret on adversarial sequences)."""
+    return _FTL("FTL", {}, full_information=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Simulation
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BanditResult:
+    """Pseudo-regret of ``n_reps`` replicates: final ``regret`` (R,), ``curve`` (R, C) at ``checkpoints`` (C,)."""
+
+    regret: NDArray
+    checkpoints: NDArray
+    curve: NDArray
+    policy: str
+    horizon: int
+
+    @property
+    def mean(self) -> float:
+        return float(self.regret.mean())
+
+    @property
+    def stderr(self) -> float:
+        return float(self.regret.std(ddof=1) / math.sqrt(len(self.regret))) if len(self.regret) > 1 else math.inf
+
+
+def log_checkpoints(T: int, n: int = 40) -> NDArray:
+    """About n log-spaced rounds in [1, T], always including T."""
+    return np.unique(np.r_[np.round(np.logspace(0, math.log10(T), n)).astype(int), T])
+
+
+def simulate(
+    policy: Policy, env: Any, horizon: int, n_reps: int, seed: int | np.random.SeedSequence = 0, n_checkpoints: int = 40
+) -> BanditResult:
+    """Run ``policy`` on ``env`` for ``horizon`` rounds in ``n_reps`` replicates at once; memory O(R x checkpoints).
+
+    The replicates share one generator (their streams are disjoint draws), so a seed fixes every number.
+    """
+    if not isinstance(policy, Policy):
+        raise ValueError(f"policy must be a Policy (e.g. ucb1()); got {type(policy).__name__}")
+    T = integer_at_least(horizon, "horizon", 1)
+    R = integer_at_least(n_reps, "n_reps", 1)
+    if isinstance(env, AdversarialBandit) and T > env.T:
+        raise ValueError(f"horizon must be <= the loss table's length {env.T}; got {T}")
+    if (
+        policy.full_information is False
+        and isinstance(env, GaussianBandit)
+        and policy.name.startswith(("Exp3", "Tsallis"))
+    ):
+        raise ValueError(f"{policy.name} needs rewards in [0, 1]; a Gaussian bandit has unbounded rewards")
+    rng = np.random.default_rng(seed)
+    K = env.K
+    s = policy.init(R, K, T)
+    cps = log_checkpoints(T, n_checkpoints)
+    curve = np.zeros((R, len(cps)))
+    stochastic = env.kind == "stochastic"
+    gaps = env.gaps if stochastic else None
+    cum_reg = np.zeros(R)
+    cum_arm_loss = np.zeros(K)  # adversarial: cumulative loss of every fixed arm (same for all replicates)
+    rows = np.arange(R)
+    c = 0
+    for t in range(T):
+        arms, p = policy.act(s, t, T, rng)
+        rew = env.rewards(t, rng, R)
+        r = rew[rows, arms]
+        if stochastic:
+            cum_reg += p @ gaps if p is not None else gaps[arms]
+        else:
+            loss = env.loss_table[t]
+            cum_reg += p @ loss if p is not None else loss[arms]
+            cum_arm_loss += loss
+        policy.update(s, t, T, arms, r, rew if policy.full_information else None, p)
+        if t + 1 == cps[c]:
+            curve[:, c] = cum_reg - (0.0 if stochastic else cum_arm_loss.min())
+            c += 1
+    return BanditResult(curve[:, -1].copy(), cps, curve, policy.name, T)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Guarantees
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _TK(T: ArrayLike, K: ArrayLike) -> tuple[NDArray, NDArray]:
+    return in_interval(T, "T", 1.0), in_interval(K, "K", 2.0)
+
+
+def hedge_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
+    """sqrt((T/2) ln K): Hedge with eta = sqrt(8 ln K / T), losses in [0, 1] (Cesa-Bianchi and Lugosi 2006, Thm 2.2)."""
+    T, K = _TK(T, K)
+    return np.sqrt(T / 2 * np.log(K))
+
+
+def exp3_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
+    """sqrt(2 T K ln K): Exp3 with eta = sqrt(2 ln K / (T K)) (Lattimore and Szepesvari 2020, Thm 11.2)."""
+    T, K = _TK(T, K)
+    return np.sqrt(2 * T * K * np.log(K))
+
+
+def tsallis_inf_regret_bound(T: ArrayLike, K: ArrayLike, estimator: str = "iw") -> NDArray:
+    """Adversarial Tsallis-INF bounds (Zimmert and Seldin 2021): 4 sqrt(K T) + 1 with importance weighting
+    (eta_t = 2/sqrt(t)); 2 sqrt(K T) + 14 K ln T + 16 with the reduced-variance estimator (eta_t = 4/sqrt(t)),
+    as quoted in issue 4."""
+    T, K = _TK(T, K)
+    if estimator == "iw":
+        return 4 * np.sqrt(K * T) + 1
+    if estimator == "rv":
+        return 2 * np.sqrt(K * T) + 14 * K * np.log(T) + 16
+    raise ValueError(f"estimator must be 'iw' or 'rv'; got {estimator!r}")
+
+
+def _gaps(means: ArrayLike) -> NDArray:
+    m = as_finite_array(means, "means")
+    if m.ndim != 1 or len(m) < 2:
+        raise ValueError(f"means must be a 1-d array of K >= 2 arm means; got shape {m.shape}")
+    return m.max() - m
+
+
+def ucb1_regret_bound(T: ArrayLike, means: ArrayLike) -> NDArray:
+    """sum_{i: Delta_i > 0} 8 ln T / Delta_i + (1 + pi^2/3) sum_i Delta_i (Auer, Cesa-Bianchi, Fischer 2002, Thm 1),
+    vectorised over T."""
+    T = in_interval(T, "T", 1.0)
+    d = _gaps(means)
+    d = d[d > 0]
+    return np.sum(8 * np.log(np.asarray(T)[..., None]) / d, axis=-1) + (1 + math.pi**2 / 3) * d.sum()
+
+
+def lai_robbins_constant(means: ArrayLike) -> float:
+    """sum_{i: Delta_i > 0} Delta_i / kl(mu_i, mu*) for Bernoulli arms: liminf R_T / ln T >= this for any consistent
+    policy (Lai and Robbins 1985). Infinite when the best mean is 1 and another arm is below it."""
+    m = in_interval(means, "means", 0.0, 1.0)
+    d = _gaps(m)
+    sub = d > 0
+    with np.errstate(divide="ignore"):
+        return float(np.sum(d[sub] / bernoulli_kl(m[sub], m.max())))
