@@ -48,6 +48,9 @@ class BernoulliBandit:
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return (rng.random((R, self.K)) < self.means).astype(float)
 
+    def pulled_rewards(self, t: int, rng: np.random.Generator, arms: NDArray) -> NDArray:
+        return (rng.random(len(arms)) < self.means[arms]).astype(float)
+
 
 @dataclass(frozen=True)
 class GaussianBandit:
@@ -65,6 +68,9 @@ class GaussianBandit:
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return self.means + self.sigma * rng.standard_normal((R, self.K))
+
+    def pulled_rewards(self, t: int, rng: np.random.Generator, arms: NDArray) -> NDArray:
+        return self.means[arms] + self.sigma * rng.standard_normal(len(arms))
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,9 @@ class AdversarialBandit:
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return np.broadcast_to(1.0 - self.loss_table[t], (R, self.K))
+
+    def pulled_rewards(self, t: int, rng: np.random.Generator, arms: NDArray) -> NDArray:
+        return 1.0 - self.loss_table[t, arms]
 
 
 def _check_K(K: int) -> int:
@@ -461,15 +470,16 @@ def simulate(
     c = 0
     for t in range(T):
         arms, p = policy.act(s, t, T, rng)
-        rew = env.rewards(t, rng, R)
-        r = rew[rows, arms]
+        # bandit feedback needs only the pulled arms' rewards (R draws, not R x K)
+        rew = env.rewards(t, rng, R) if policy.full_information else None
+        r = rew[rows, arms] if rew is not None else env.pulled_rewards(t, rng, arms)
         if stochastic:
             cum_reg += p @ gaps if p is not None else gaps[arms]
         else:
             loss = env.loss_table[t]
             cum_reg += p @ loss if p is not None else loss[arms]
             cum_arm_loss += loss
-        policy.update(s, t, T, arms, r, rew if policy.full_information else None, p)
+        policy.update(s, t, T, arms, r, rew, p)
         if t + 1 == cps[c]:
             curve[:, c] = cum_reg - (0.0 if stochastic else cum_arm_loss.min())
             c += 1

@@ -1,0 +1,163 @@
+"""theory.bandits against scalar reference implementations, direct optimisation and Monte Carlo."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from theory.bandits import (
+    adversarial_bandit,
+    bernoulli_bandit,
+    bernoulli_kl,
+    exp3,
+    exp3_regret_bound,
+    follow_the_leader,
+    ftl_killer_table,
+    gaussian_bandit,
+    hedge,
+    hedge_regret_bound,
+    kl_ucb,
+    kl_ucb_index,
+    lai_robbins_constant,
+    simulate,
+    thompson,
+    tsallis_inf,
+    tsallis_weights,
+    ucb1,
+    ucb1_regret_bound,
+)
+
+
+def test_vectorised_ucb1_matches_a_scalar_reference_on_the_same_stream():
+    means = np.array([0.3, 0.5, 0.45, 0.7])
+    T = 3000
+    res = simulate(ucb1(), bernoulli_bandit(means), T, 1, seed=11)
+    rng = np.random.default_rng(11)  # the simulator draws one uniform per replicate and round from this stream
+    counts, sums, regret = np.zeros(4), np.zeros(4), 0.0
+    for t in range(T):
+        a = t if t < 4 else int(np.argmax(sums / counts + np.sqrt(2 * math.log(t + 1) / counts)))
+        reward = float(rng.random(1)[0] < means[a])
+        counts[a] += 1
+        sums[a] += reward
+        regret += means.max() - means[a]
+    assert res.regret[0] == pytest.approx(regret, abs=1e-9)
+
+
+def test_tsallis_weights_solve_the_ftrl_problem():
+    rng = np.random.default_rng(0)
+    L = rng.uniform(0, 30, size=(3, 6))
+    eta = 0.3
+    w = tsallis_weights(L, eta)
+    for row, wr in zip(L, w, strict=True):
+        obj = lambda v, row=row: row @ v - (4 / eta) * np.sum(np.sqrt(np.maximum(v, 0)) - v / 2)  # noqa: E731
+        ref = minimize(
+            obj,
+            np.full(6, 1 / 6),
+            method="SLSQP",
+            bounds=[(0, 1)] * 6,
+            constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1}],
+            options={"ftol": 1e-15},
+        )
+        assert obj(wr) <= ref.fun + 1e-9  # ours is at least as good as a generic solver
+        np.testing.assert_allclose(wr, ref.x, atol=1e-4)
+    np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-12)
+
+
+def test_extreme_scales_stay_finite():
+    # horizons of 1e6 and K = 1000: cumulative estimated losses of order 1e6 (and spread), eta_t = 2/sqrt(1e6)
+    rng = np.random.default_rng(1)
+    L = 1e6 + rng.uniform(0, 5e4, size=(4, 1000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = tsallis_weights(L, 2 / math.sqrt(1e6))
+        assert np.all(np.isfinite(w)) and np.allclose(w.sum(1), 1, atol=1e-12)
+        pol = exp3()
+        s = pol.init(4, 1000, 10**6)
+        s.cum[:] = L
+        _, p = pol.act(s, 999_999, 10**6, rng)
+        assert np.all(np.isfinite(p)) and np.allclose(p.sum(1), 1)
+    for pol in (ucb1(), kl_ucb(), thompson(), exp3(), tsallis_inf("iw"), tsallis_inf("rv")):
+        r = simulate(pol, bernoulli_bandit(rng.uniform(0, 1, 1000)), 1500, 2, seed=2)
+        assert np.all(np.isfinite(r.curve))
+
+
+def test_kl_ucb_index_against_bisection_and_kl_against_formula():
+    rng = np.random.default_rng(3)
+    mean = rng.uniform(0, 1, (200, 5))
+    budget = rng.uniform(1e-5, 4, (200, 5))
+    lo, hi = mean.copy(), np.ones_like(mean)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        ok = bernoulli_kl(mean, mid) <= budget
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    np.testing.assert_allclose(kl_ucb_index(mean, budget), lo, atol=2e-9)
+    p, q = 0.3, 0.8
+    assert bernoulli_kl(p, q) == pytest.approx(p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q)))
+    assert bernoulli_kl(0.0, 0.5) == pytest.approx(math.log(2))
+    m = np.array([0.2, 0.5, 0.9])
+    expected = sum((0.9 - mi) / (mi * math.log(mi / 0.9) + (1 - mi) * math.log((1 - mi) / 0.1)) for mi in (0.2, 0.5))
+    assert lai_robbins_constant(m) == pytest.approx(expected)
+
+
+def test_same_seed_same_numbers_and_replicates_differ():
+    env = bernoulli_bandit([0.2, 0.5, 0.6])
+    a = simulate(exp3(), env, 500, 20, seed=5)
+    b = simulate(exp3(), env, 500, 20, seed=5)
+    np.testing.assert_array_equal(a.curve, b.curve)
+    assert len(np.unique(a.regret)) > 1
+
+
+def test_hedge_bound_and_ftl_negative_control():
+    T = 4000
+    env = adversarial_bandit(ftl_killer_table(T))
+    h = simulate(hedge(), env, T, 5, seed=0)
+    assert h.regret.max() <= hedge_regret_bound(T, 2)
+    f = simulate(follow_the_leader(), env, T, 1, seed=0)
+    assert f.regret[0] >= T / 2 - 2  # linear: FTL loses every round after the first
+    assert f.regret[0] > hedge_regret_bound(T, 2)
+
+
+def test_exp3_bound_monte_carlo_on_a_switching_table():
+    from theory.bandits import switching_loss_table
+
+    T, K, R = 3000, 5, 200
+    r = simulate(exp3(), adversarial_bandit(switching_loss_table(T, K, rng=1)), T, R, seed=3)
+    # mean + 3 standard errors below the guarantee
+    assert r.mean + 3 * r.stderr <= exp3_regret_bound(T, K)
+    # negative control: a tenth of the bound is violated by mean - 3 SE
+    assert r.mean - 3 * r.stderr > exp3_regret_bound(T, K) / 10
+
+
+def test_ucb1_bound_vectorised_over_T():
+    means = np.array([0.1, 0.5, 0.9])
+    b = ucb1_regret_bound(np.array([10, 100]), means)
+    d = np.array([0.8, 0.4])
+    np.testing.assert_allclose(b, [np.sum(8 * math.log(T) / d) + (1 + math.pi**2 / 3) * d.sum() for T in (10, 100)])
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: bernoulli_bandit([0.5]), "K \\(number of arms\\) must be an integer >= 2"),
+        (lambda: bernoulli_bandit([0.5, 1.2]), r"means must lie in \[0, 1\]"),
+        (lambda: gaussian_bandit([0.0, 1.0], sigma=0.0), r"sigma must lie in \(0, inf\]"),
+        (lambda: adversarial_bandit(np.ones(5)), r"loss_table must have shape \(T, K\)"),
+        (lambda: adversarial_bandit([[0.0, 2.0]]), r"loss_table must lie in \[0, 1\]"),
+        (lambda: exp3(eta=0.0), r"eta must lie in \(0, inf\]"),
+        (lambda: hedge(eta=-1.0), r"eta must lie in \(0, inf\]"),
+        (lambda: tsallis_inf("xx"), "estimator must be 'iw' or 'rv'"),
+        (lambda: simulate(ucb1(), bernoulli_bandit([0.1, 0.2]), 0, 2), "horizon must be an integer >= 1"),
+        (lambda: simulate(ucb1(), bernoulli_bandit([0.1, 0.2]), 5, 0), "n_reps must be an integer >= 1"),
+        (lambda: simulate(ucb1(), adversarial_bandit(np.zeros((3, 2))), 5, 1), "horizon must be <= the loss table"),
+        (lambda: simulate(exp3(), gaussian_bandit([0.0, 1.0]), 5, 1), "needs rewards in \\[0, 1\\]"),
+        (lambda: exp3_regret_bound(100, 1), r"K must lie in \[2, inf\]"),
+        (lambda: lai_robbins_constant([0.5, 1.5]), r"means must lie in \[0, 1\]"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
