@@ -343,3 +343,16 @@ def test_solver_failure_raises_solver_error():
 def test_comp_sum_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_comp_sum_grad_never_nan_at_extreme_scores():
+    h = np.array([[0.0, -800.0, 5.0], [1e4, 0.0, -1e4], [-1e4, 0.0, 1e4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for tau in (0.0, 0.5, 1.0, 1.5, 2.0):
+            for y in range(3):
+                g = comp_sum_grad(h, np.full(3, y), tau)
+                assert not np.any(np.isnan(g))
+    # the true gradient of CE at a confident correct prediction is ~0, at a confident wrong one ~(s - e_y)
+    np.testing.assert_allclose(comp_sum_grad(h[1], 0, 1.0), [0, 0, 0], atol=1e-300)
+    np.testing.assert_allclose(comp_sum_grad(h[1], 2, 1.0), [1, 0, -1], atol=1e-12)

@@ -235,9 +235,14 @@ def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     log_sm = np.broadcast_to(log_softmax(h, axis=-1), (*batch, n))
     yb = np.broadcast_to(y, batch)
     log_sy = np.take_along_axis(log_sm, yb[..., None], axis=-1)
+    is_y = np.arange(n) == yb[..., None]
+    # each entry is s_y^(tau-1) s_j (j != y) or -s_y^(tau-1) (1 - s_y): computed as exp of a sum of logs, so an
+    # overflow gives +-inf (the true value exceeds the float range), never inf * 0 = NaN
+    with np.errstate(divide="ignore"):
+        log_one_minus_sy = np.log(-np.expm1(np.minimum(log_sy, -1e-300)))
+    log_mag = (tau - 1.0) * log_sy + np.where(is_y, log_one_minus_sy, log_sm)
     with np.errstate(over="ignore"):
-        scale = np.exp((tau - 1.0) * log_sy)
-    return scale * (np.exp(log_sm) - (np.arange(n) == yb[..., None]))
+        return np.where(is_y, -1.0, 1.0) * np.exp(log_mag)
 
 
 def as_finite_scores(scores: ArrayLike) -> NDArray:
@@ -947,12 +952,21 @@ def _ball_inf(tau: float, p: NDArray, radius: float, convex: bool, rng: np.rando
     direction = p - p.mean()
     starts = [np.zeros(n), radius * direction / max(np.linalg.norm(direction), 1e-12)]
     starts += [radius * rng.standard_normal(n) / np.sqrt(n) / 2 for _ in range(4)]
+    labels = np.arange(n)
+
+    def risk_grad(v: NDArray) -> tuple[float, NDArray]:
+        # analytic gradient, evaluated at the radial projection onto the ball: SLSQP's line search may probe far
+        # outside, where the loss overflows; inside the ball every value is finite
+        v = v * min(1.0, radius / max(float(np.linalg.norm(v)), 1e-300))
+        return float(_conditional_risk(tau, v, p)), p @ comp_sum_grad(np.broadcast_to(v, (n, n)), labels, tau)
+
     for v0 in starts:
         r = minimize(
-            lambda v: float(_conditional_risk(tau, v, p)),
+            risk_grad,
             v0,
+            jac=True,
             method="SLSQP",
-            constraints=[{"type": "ineq", "fun": lambda v: radius**2 - v @ v}],
+            constraints=[{"type": "ineq", "fun": lambda v: radius**2 - v @ v, "jac": lambda v: -2 * v}],
             options={"ftol": 1e-14, "maxiter": 500},
         )
         v = r.x * min(1.0, radius / max(np.linalg.norm(r.x), 1e-300))
@@ -974,18 +988,28 @@ def _linear_best(tau: float, dist: FiniteDistribution, B: float, convex: bool, r
         return val, np.asarray(W.value)
     from scipy.optimize import minimize
 
+    labels = np.arange(n)
+
     def risk(w: NDArray) -> float:
         Wm = w.reshape(n, d)
         return float(dist.px @ _conditional_risk(tau, dist.x @ Wm.T, dist.p_y))
+
+    def risk_grad(w: NDArray) -> tuple[float, NDArray]:
+        # analytic gradient at the radial projection onto {||W||_F <= B} (see _ball_inf)
+        w = w * min(1.0, B / max(float(np.linalg.norm(w)), 1e-300))
+        scores = dist.x @ w.reshape(n, d).T
+        g_scores = np.einsum("my,myk->mk", dist.p_y, comp_sum_grad(scores[:, None, :], labels, tau))
+        return risk(w), ((dist.px[:, None] * g_scores).T @ dist.x).ravel()
 
     best, best_w = np.inf, None
     for k in range(8):
         w0 = np.zeros(n * d) if k == 0 else rng.standard_normal(n * d) * B / np.sqrt(n * d)
         r = minimize(
-            risk,
+            risk_grad,
             w0,
+            jac=True,
             method="SLSQP",
-            constraints=[{"type": "ineq", "fun": lambda w: B**2 - w @ w}],
+            constraints=[{"type": "ineq", "fun": lambda w: B**2 - w @ w, "jac": lambda w: -2 * w}],
             options={"ftol": 1e-14, "maxiter": 1000},
         )
         w = r.x * min(1.0, B / max(np.linalg.norm(r.x), 1e-300))
