@@ -238,8 +238,10 @@ def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     is_y = np.arange(n) == yb[..., None]
     # each entry is s_y^(tau-1) s_j (j != y) or -s_y^(tau-1) (1 - s_y): computed as exp of a sum of logs, so an
     # overflow gives +-inf (the true value exceeds the float range), never inf * 0 = NaN
-    with np.errstate(divide="ignore"):
-        log_one_minus_sy = np.log(-np.expm1(np.minimum(log_sy, -1e-300)))
+    from scipy.special import logsumexp
+
+    # log(1 - s_y) = log sum_{j != y} s_j, exact even when s_y rounds to 1
+    log_one_minus_sy = logsumexp(np.where(is_y, -np.inf, log_sm), axis=-1, keepdims=True)
     log_mag = (tau - 1.0) * log_sy + np.where(is_y, log_one_minus_sy, log_sm)
     with np.errstate(over="ignore"):
         return np.where(is_y, -1.0, 1.0) * np.exp(log_mag)
