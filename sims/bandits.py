@@ -169,7 +169,7 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                 )
             m_ucb, _ = _mean_se(res["ucb1"]["regret"])
             claims.append(
-                Claim(
+                Claim.observation(
                     id=f"bandit_stochastic.{inst}.ucb1_bound_looseness",
                     statement="Observation: how loose the UCB1 bound is on this instance.",
                     source=ACF2002,
@@ -177,10 +177,6 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                     quantity="bound / mean regret",
                     predicted=float("nan"),
                     measured=b / m_ucb,
-                    tolerance=0.0,
-                    tolerance_reason="observation",
-                    relation="info",
-                    role="observation",
                     figure=f"stochastic_{inst}",
                 )
             )
@@ -217,7 +213,7 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
             m, se = _mean_se(res[p]["regret"])
             slope, half = _slope_ci(res[p]["checkpoints"][-15:].astype(float), res[p]["curve"][:, -15:].mean(0))
             claims.append(
-                Claim(
+                Claim.observation(
                     id=f"bandit_stochastic.{inst}.{p}.observed",
                     statement=f"Observation: {p} on '{inst}' (K={K}).",
                     source=LR1985 if p in ("kl_ucb", "thompson") else (ZS2021 if p.startswith("tsallis") else LS2020),
@@ -225,10 +221,6 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                     quantity="R_T / (Lai-Robbins constant x ln T)",
                     predicted=1.0,
                     measured=m / (lr * math.log(T)),
-                    tolerance=0.0,
-                    tolerance_reason="observation",
-                    relation="info",
-                    role="observation",
                     figure=f"stochastic_{inst}",
                     details=f"mean regret {m:.1f} +- {se:.1f} (SE); growth exponent of the mean curve over the last "
                     f"15 checkpoints {slope:.3f} +- {half:.3f} (95% CI); "

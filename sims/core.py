@@ -103,6 +103,12 @@ class Claim:
             return tol - abs(m - p)
         return float("nan")
 
+    @classmethod
+    def observation(cls, **fields: Any) -> Claim:
+        """A reported, unjudged measurement (relation ``info``, role ``observation``, no tolerance)."""
+        fields.setdefault("predicted", float("nan"))
+        return cls(tolerance=0.0, tolerance_reason="observation", relation="info", role="observation", **fields)
+
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d.update(verdict=self.verdict, slack=self.slack)

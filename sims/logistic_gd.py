@@ -336,7 +336,7 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
     rows = [results[cell_key({"data": f"planted{i}"})] for i in range(config.n_random)]
     small, large = np.array([x["iters"][0] for x in rows]), np.array([x["iters"][-1] for x in rows])
     claims.append(
-        Claim(
+        Claim.observation(
             id="step_size_paradox.iterations_vs_gamma",
             statement="Observation: on random separable data, LR+GD separates in fewer iterations with larger steps "
             "although the loss is not monotone.",
@@ -345,10 +345,6 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
             quantity=f"median iterations at gamma = {config.gammas[0]:g} (at 1e12: {np.median(large):g})",
             predicted=float("nan"),
             measured=float(np.median(small)),
-            tolerance=0.0,
-            tolerance_reason="observation",
-            relation="info",
-            role="observation",
             figure="paradox",
             details=f"iterations at smallest gamma {small.tolist()}, at largest {large.tolist()}",
         )
@@ -813,7 +809,7 @@ def _rates_check(config: RatesConfig, results: Results) -> list[Claim]:
             )
         )
     claims.append(
-        Claim(
+        Claim.observation(
             id="large_step_rates.accelerated_slope",
             statement="Observation: with gamma = T, f(theta_T) = O~(1/T^2): "
             "log-log slope in T (predicted -2 up to log factors).",
@@ -822,10 +818,6 @@ def _rates_check(config: RatesConfig, results: Results) -> list[Claim]:
             quantity="mean slope",
             predicted=-2.0,
             measured=float(accel.mean()) if accel.size else float("nan"),
-            tolerance=0.0,
-            tolerance_reason="observation",
-            relation="info",
-            role="observation",
             figure="rates",
             details=f"slopes: {np.round(accel, 3).tolist()}",
         )

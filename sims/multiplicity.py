@@ -601,7 +601,7 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
             tolerance_reason="exact counts",
             figure="measures",
         ),
-        Claim(
+        Claim.observation(
             id="multiplicity_measures.discrepancy_gap",
             statement="Observation: width of the certified discrepancy "
             "intervals (upper from the ranges, lower from models found by greedy search).",
@@ -610,10 +610,6 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
             quantity="max gap",
             predicted=float("nan"),
             measured=float(gaps.max()),
-            tolerance=0.0,
-            tolerance_reason="observation",
-            relation="info",
-            role="observation",
             figure="measures",
             details=f"gap per eps (rows) and delta (cols): {np.round(gaps, 3).tolist()}; 0-1 ambiguity per eps: "
             f"{[round(float(r['ambiguity_01']), 4) for r in rows]}; 0-1 discrepancy intervals: "

@@ -445,7 +445,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
         )
     )
     claims.append(
-        Claim(
+        Claim.observation(
             id="nc_imbalanced_mse.local_minima_observed",
             statement="Observation: for L >= 2, u = 0 is always a local "
             "minimum of each class's 1-d problem, so L-BFGS from random starts can end in a collapsed local minimum "
@@ -455,10 +455,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             quantity="number of runs stuck",
             predicted=float("nan"),
             measured=float(len(stuck)),
-            tolerance=0.0,
-            tolerance_reason="observation",
-            relation="info",
-            role="observation",
             figure="imbalanced",
             details="; ".join(f"L={L}, sizes={s}, excess={e}" for L, s, e in stuck) or "none",
         )
@@ -487,7 +483,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
     )
     for L in config.depths[1:]:
         claims.append(
-            Claim(
+            Claim.observation(
                 id=f"nc_imbalanced_mse.phase_diagram_L{L}",
                 statement=f"Observation: L = {L}: agreement of trained and "
                 "predicted collapse (training can also land in collapsed local minima).",
@@ -496,10 +492,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
                 quantity="fraction of grid points that agree",
                 predicted=float("nan"),
                 measured=agree[L] / max(total[L], 1),
-                tolerance=0.0,
-                tolerance_reason="observation",
-                relation="info",
-                role="observation",
                 figure="phase",
             )
         )
@@ -667,7 +659,7 @@ def _ce_check(config: ImbalancedCEConfig, results: Results) -> list[Claim]:
         r = results[cell_key(c)]
         K2 = config.K // 2
         claims.append(
-            Claim(
+            Claim.observation(
                 id=f"nc_imbalanced_ce.L={c['L']}.ratio={c['ratio']:g}",
                 statement="Observation (no closed form in the "
                 "paper): geometry of the bias-free CE UFM minimiser with imbalanced classes.",
@@ -676,10 +668,6 @@ def _ce_check(config: ImbalancedCEConfig, results: Results) -> list[Claim]:
                 quantity="nc2_etf (centred means)",
                 predicted=float("nan"),
                 measured=float(r["metrics"][idx["nc2_etf"]]),
-                tolerance=0.0,
-                tolerance_reason="observation",
-                relation="info",
-                role="observation",
                 figure="ce",
                 details=f"nc1={r['metrics'][idx['nc1']]:.2e}, nc2_etf_W={r['metrics'][idx['nc2_etf_W']]:.3g}, "
                 f"nc2_orthogonal={r['metrics'][idx['nc2_orthogonal']]:.3g}; ||h||^2 major/minor = "
@@ -793,7 +781,7 @@ def _mlp_check(config: MLPConfig, results: Results) -> list[Claim]:
     idx = {k: i for i, k in enumerate(METRICS)}
     nc1 = r["metrics"][:, idx["nc1"]]
     return [
-        Claim(
+        Claim.observation(
             id="nc_mlp_digits.nc1_along_training",
             statement="Observation: NC1 of the last hidden layer of an MLP on "
             "scikit-learn's digits along training (how far a real network gets toward collapse).",
@@ -802,10 +790,6 @@ def _mlp_check(config: MLPConfig, results: Results) -> list[Claim]:
             quantity="NC1 at the last epoch",
             predicted=float("nan"),
             measured=float(nc1[-1]),
-            tolerance=0.0,
-            tolerance_reason="observation",
-            relation="info",
-            role="observation",
             figure="mlp",
             details=f"NC1 by epoch {np.round(nc1, 4).tolist()}; "
             f"nc2_etf {np.round(r['metrics'][:, idx['nc2_etf']], 3).tolist()}; "

@@ -32,10 +32,11 @@ LR1985 = "Lai and Robbins (1985), Asymptotically efficient adaptive allocation r
 # ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BernoulliBandit:
+class _Stochastic:
+    """Shared by the stochastic environments: number of arms and gaps to the best mean."""
+
     means: NDArray
-    kind: str = "stochastic"
+    kind = "stochastic"
 
     @property
     def K(self) -> int:
@@ -44,6 +45,11 @@ class BernoulliBandit:
     @property
     def gaps(self) -> NDArray:
         return self.means.max() - self.means
+
+
+@dataclass(frozen=True)
+class BernoulliBandit(_Stochastic):
+    means: NDArray
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return (rng.random((R, self.K)) < self.means).astype(float)
@@ -53,18 +59,9 @@ class BernoulliBandit:
 
 
 @dataclass(frozen=True)
-class GaussianBandit:
+class GaussianBandit(_Stochastic):
     means: NDArray
     sigma: float = 1.0
-    kind: str = "stochastic"
-
-    @property
-    def K(self) -> int:
-        return len(self.means)
-
-    @property
-    def gaps(self) -> NDArray:
-        return self.means.max() - self.means
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return self.means + self.sigma * rng.standard_normal((R, self.K))

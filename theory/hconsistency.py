@@ -948,32 +948,44 @@ def _ball_inf(tau: float, p: NDArray, radius: float, convex: bool, rng: np.rando
         v = cp.Variable((1, n))
         prob = cp.Problem(cp.Minimize(_comp_sum_cvx(tau, v, p[None, :])), [cp.norm(v, "fro") <= radius])
         return solve_checked(prob, "pointwise infimum over the score ball", index=i)
-    from scipy.optimize import minimize
-
-    best = np.inf
     direction = p - p.mean()
     starts = [np.zeros(n), radius * direction / max(np.linalg.norm(direction), 1e-12)]
     starts += [radius * rng.standard_normal(n) / np.sqrt(n) / 2 for _ in range(4)]
     labels = np.arange(n)
 
     def risk_grad(v: NDArray) -> tuple[float, NDArray]:
-        # analytic gradient, evaluated at the radial projection onto the ball: SLSQP's line search may probe far
-        # outside, where the loss overflows; inside the ball every value is finite
-        v = v * min(1.0, radius / max(float(np.linalg.norm(v)), 1e-300))
         return float(_conditional_risk(tau, v, p)), p @ comp_sum_grad(np.broadcast_to(v, (n, n)), labels, tau)
 
+    return _minimise_on_ball(risk_grad, starts, radius)[0]
+
+
+def _minimise_on_ball(fun_grad, starts: list[NDArray], radius: float) -> tuple[float, NDArray]:
+    """Best of SLSQP runs from ``starts`` for min f(v) s.t. ||v|| <= radius (analytic gradient ``fun_grad``).
+
+    f and its gradient are evaluated at the radial projection onto the ball: SLSQP's line search may probe far
+    outside, where comp-sum losses overflow; inside the ball every value is finite. The reported value is f at
+    the projected (feasible) end point, so it is attained in the class.
+    """
+    from scipy.optimize import minimize
+
+    def projected(v: NDArray) -> NDArray:
+        return v * min(1.0, radius / max(float(np.linalg.norm(v)), 1e-300))
+
+    best, best_v = np.inf, starts[0]
     for v0 in starts:
         r = minimize(
-            risk_grad,
+            lambda v: fun_grad(projected(v)),
             v0,
             jac=True,
             method="SLSQP",
             constraints=[{"type": "ineq", "fun": lambda v: radius**2 - v @ v, "jac": lambda v: -2 * v}],
-            options={"ftol": 1e-14, "maxiter": 500},
+            options={"ftol": 1e-14, "maxiter": 1000},
         )
-        v = r.x * min(1.0, radius / max(np.linalg.norm(r.x), 1e-300))
-        best = min(best, float(_conditional_risk(tau, v, p)))
-    return best
+        v = projected(r.x)
+        val = fun_grad(v)[0]
+        if val < best:
+            best, best_v = val, v
+    return best, best_v
 
 
 def _linear_best(tau: float, dist: FiniteDistribution, B: float, convex: bool, rng: np.random.Generator):
@@ -988,36 +1000,17 @@ def _linear_best(tau: float, dist: FiniteDistribution, B: float, convex: bool, r
         prob = cp.Problem(cp.Minimize(_comp_sum_cvx(tau, dist.x @ W.T, P)), [cp.norm(W, "fro") <= B])
         val = solve_checked(prob, "best-in-class risk over linear scores")
         return val, np.asarray(W.value)
-    from scipy.optimize import minimize
-
     labels = np.arange(n)
 
-    def risk(w: NDArray) -> float:
-        Wm = w.reshape(n, d)
-        return float(dist.px @ _conditional_risk(tau, dist.x @ Wm.T, dist.p_y))
-
     def risk_grad(w: NDArray) -> tuple[float, NDArray]:
-        # analytic gradient at the radial projection onto {||W||_F <= B} (see _ball_inf)
-        w = w * min(1.0, B / max(float(np.linalg.norm(w)), 1e-300))
         scores = dist.x @ w.reshape(n, d).T
         g_scores = np.einsum("my,myk->mk", dist.p_y, comp_sum_grad(scores[:, None, :], labels, tau))
-        return risk(w), ((dist.px[:, None] * g_scores).T @ dist.x).ravel()
+        risk = float(dist.px @ _conditional_risk(tau, scores, dist.p_y))
+        return risk, ((dist.px[:, None] * g_scores).T @ dist.x).ravel()
 
-    best, best_w = np.inf, None
-    for k in range(8):
-        w0 = np.zeros(n * d) if k == 0 else rng.standard_normal(n * d) * B / np.sqrt(n * d)
-        r = minimize(
-            risk_grad,
-            w0,
-            jac=True,
-            method="SLSQP",
-            constraints=[{"type": "ineq", "fun": lambda w: B**2 - w @ w, "jac": lambda w: -2 * w}],
-            options={"ftol": 1e-14, "maxiter": 1000},
-        )
-        w = r.x * min(1.0, B / max(np.linalg.norm(r.x), 1e-300))
-        if risk(w) < best:
-            best, best_w = risk(w), w
-    return best, best_w.reshape(n, d)
+    starts = [np.zeros(n * d)] + [rng.standard_normal(n * d) * B / np.sqrt(n * d) for _ in range(7)]
+    best, w = _minimise_on_ball(risk_grad, starts, B)
+    return best, w.reshape(n, d)
 
 
 def _linear_best_zero_one(dist: FiniteDistribution, B: float, rng: np.random.Generator, n_dirs: int = 20000):
