@@ -356,3 +356,26 @@ def test_comp_sum_grad_never_nan_at_extreme_scores():
     # the true gradient of CE at a confident correct prediction is ~0, at a confident wrong one ~(s - e_y)
     np.testing.assert_allclose(comp_sum_grad(h[1], 0, 1.0), [0, 0, 0], atol=1e-300)
     np.testing.assert_allclose(comp_sum_grad(h[1], 2, 1.0), [1, 0, -1], atol=1e-12)
+
+
+@pytest.mark.parametrize(("tau", "loss"), [(1.0, "logistic"), (0.0, "exponential")])
+@pytest.mark.parametrize("lam", [0.5, 2.0])
+def test_bounded_transform_binary_matches_margin_calibration_on_bounded_margins(tau, loss, lam):
+    """n = 2, ||h||_inf <= Lambda: margins a = h_1 - h_2 range over [-2 Lambda, 2 Lambda]; the wrong-side infimum
+    minus the bounded infimum, by grid + Brent over that interval, is independent of the comp-sum search."""
+    t = np.array([0.2, 0.5, 0.9])
+    r = tight_transform(tau, 2, t, n_starts=0, score_bound=lam)
+    inf_all, _, inf_wrong, _ = numerical_conditional_infima(loss, (1 + t) / 2, 2 * lam, 4001)
+    np.testing.assert_allclose(r.value, inf_wrong - inf_all, atol=1e-7)
+
+
+def test_conservative_inverse_never_undercuts_the_true_inverse():
+    from sims.hconsistency import conservative_inverse
+
+    t = np.linspace(0.05, 1, 20)
+    e = np.linspace(0, 0.99, 50)
+    g = conservative_inverse(t, t**2, e)
+    assert np.all(g >= np.sqrt(e) - 1e-12) and np.all(np.diff(g) >= -1e-15)
+    # a flat zero stretch (no calibration) gives Gamma(0) = the end of that stretch
+    v = np.where(t < 0.3, 0.0, t - 0.3)
+    assert conservative_inverse(t, v, np.array([0.0]))[0] >= 0.3 - 1e-12

@@ -418,8 +418,15 @@ def tight_transform(
     *,
     n_starts: int = 12,
     seed: int | np.random.SeedSequence = 0,
+    score_bound: float | None = None,
 ) -> TightTransform:
     """Tightest H-consistency transformation for the complete hypothesis set, computed numerically.
+
+    With ``score_bound`` = Lambda the hypothesis set is the score box H_Lambda = {h : ||h||_inf <= Lambda}: scores and
+    both inner infima are restricted to the box (the conditional 0-1 regret is unchanged, since every argmax is
+    reachable in the box). This encodes numerically the Lambda-dependent transformations of bounded hypothesis
+    sets (MMZ 2023 give closed forms; not re-checked here): the ``comp_sum_bounded`` sim checks the resulting
+    bound.
 
     T*(t) = inf { E_{y~p} l(h, y) - inf_h' E_{y~p} l(h', y) : p in simplex, h in R^n,
                   max_y p_y - p_{argmax h} = t },
@@ -456,7 +463,19 @@ def tight_transform(
 
     integer_at_least(n_starts, "n_starts", 0)
     rng = np.random.default_rng(seed)
-    if callable(loss):
+    if score_bound is not None:
+        lam = float(positive(score_bound, "score_bound"))
+        if callable(loss):
+            fn = loss
+        else:
+            tau_b = _check_tau(loss, 2.0)
+
+            def fn(h: NDArray, y: NDArray) -> NDArray:
+                return comp_sum_loss(h, y, tau_b)
+
+        rows = [_tight_callable(fn, n, ti, n_starts, rng, bound=lam) for ti in t]
+        tau = None
+    elif callable(loss):
         rows = [_tight_callable(loss, n, ti, n_starts, rng) for ti in t]
         tau = None
     else:
@@ -616,17 +635,18 @@ def _comp_sum_objective(x: NDArray, tau: float, m: int) -> tuple[float, NDArray]
     return val, grad
 
 
-def _tight_callable(loss: Callable, n: int, t: float, n_starts: int, rng: np.random.Generator):
+def _tight_callable(loss: Callable, n: int, t: float, n_starts: int, rng: np.random.Generator, bound: float = 30.0):
     from scipy.optimize import minimize
 
     labels = np.arange(n)
+    box = [(-bound, bound)] * n
 
     def risk(h: NDArray, p: NDArray) -> float:
         return float(np.sum(p * loss(np.broadcast_to(h, (n, n)), labels)))
 
     def inner(p: NDArray) -> tuple[float, NDArray]:
         # one start each, at the natural point (scores log p, with the predicted class raised to the top)
-        h0 = np.log(np.maximum(p, 1e-9))
+        h0 = np.clip(np.log(np.maximum(p, 1e-9)), -bound, bound)
         h0[0] = h0.max()
         r = minimize(
             risk,
@@ -634,19 +654,16 @@ def _tight_callable(loss: Callable, n: int, t: float, n_starts: int, rng: np.ran
             args=(p,),
             method="SLSQP",
             constraints=[{"type": "ineq", "fun": lambda h: h[0] - h[1:]}],
-            bounds=[(-30.0, 30.0)] * n,
+            bounds=box,
             options={"maxiter": 300, "ftol": 1e-14},
         )
-        h = r.x.copy()
+        h = np.clip(r.x, -bound, bound)
         h[0] = h.max()
-        bayes = minimize(
-            risk,
-            np.log(np.maximum(p, 1e-12)),
-            args=(p,),
-            method="L-BFGS-B",
-            bounds=[(-30.0, 30.0)] * n,
-            options={"ftol": 1e-15, "gtol": 1e-10},
-        ).fun
+        corner = np.where(np.arange(n) == np.argmax(p), bound, -bound)  # the box optimum for a sure label
+        bayes = min(
+            minimize(risk, x0, args=(p,), method="L-BFGS-B", bounds=box, options={"ftol": 1e-15, "gtol": 1e-10}).fun
+            for x0 in (np.clip(np.log(np.maximum(p, 1e-12)), -bound, bound), corner)
+        )
         return risk(h, p) - min(bayes, risk(h, p)), h
 
     def regret_of(z: NDArray) -> float:
