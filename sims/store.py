@@ -137,7 +137,8 @@ def git_commit() -> str | None:
 
     try:
         head = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
+        # generated output (figures/) does not make the code dirty
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)figures")
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("-dirty" if dirty else "")
