@@ -82,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     layout = default_layout(args.quick, args.out)
     if args.command == "report":
-        return _finish(report_only(layout, args.seed), layout, args.seed, t0=time.perf_counter())
+        t0 = time.perf_counter()
+        return _finish(report_only(layout, args.seed), layout, args.seed, t0)
 
     names = sorted(sims) if args.command == "all" else list(dict.fromkeys(args.names))
     unknown = [n for n in names if n not in sims]
