@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,14 +31,6 @@ ROLE_LABELS = {
     "refutation": "published statement refuted",
     "observation": "observation",
 }
-
-
-class Config(Protocol):
-    @classmethod
-    def quick(cls) -> Config: ...
-
-    @classmethod
-    def full(cls) -> Config: ...
 
 
 @dataclass(frozen=True)

@@ -119,13 +119,6 @@ def load_cell(results_dir: Path, record: CellRecord) -> Arrays | None:
         return None
 
 
-def read_sidecar(results_dir: Path, sim: str, key: str) -> dict[str, Any] | None:
-    try:
-        return json.loads(paths_for(results_dir, sim, key)[1].read_text())
-    except (OSError, ValueError):
-        return None
-
-
 @cache
 def git_commit() -> str | None:
     """The project's HEAD commit (with ``-dirty`` when the tree has changes), or None."""

@@ -13,7 +13,7 @@ p_t is the indicator of A_t).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -170,7 +170,6 @@ class State:
     counts: NDArray
     sums: NDArray
     cum: NDArray  # cumulative (estimated) losses for exponential-weights / FTRL policies
-    extra: dict = field(default_factory=dict)
 
 
 def _log_weights_to_probs(logw: NDArray) -> NDArray:

@@ -152,12 +152,6 @@ def conditional_margin_risk(loss: str, eta: ArrayLike, a: ArrayLike, **params: f
     return eta * margin_loss(loss, a, **params) + (1.0 - eta) * margin_loss(loss, -a, **params)
 
 
-def margin_loss_fn(loss: str, **params: float) -> Callable[[ArrayLike], NDArray]:
-    """The margin loss as a one-argument function of the margin (for numerical work)."""
-    _check_loss(loss)
-    return lambda a: margin_loss(loss, a, **params)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Multi-class comp-sum losses (Mao, Mohri and Zhong, ICML 2023)
 # ---------------------------------------------------------------------------------------------------------

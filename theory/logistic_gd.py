@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, log_expit
 
-from theory._checks import as_finite_array, integer_at_least, positive
+from theory._checks import as_finite_array, in_interval, integer_at_least, positive
 
 TYURIN2024 = "Tyurin (2024), From Logistic Regression to the Perceptron Algorithm (arXiv:2412.07949)"
 
@@ -259,16 +259,10 @@ def normalized_perceptron_iteration_bound(R: ArrayLike, mu: ArrayLike) -> NDArra
 
 def normalized_lr_gd_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike, step: ArrayLike) -> NDArray:
     """R^2/mu^2 + 2 log(2n - 1)/(gamma mu^2): iterations of Normalized LR+GD until separation (Thm 6.1)."""
-    n = in_n(n)
+    n = in_interval(n, "n", 1.0)
     gamma = positive(step, "step")
     mu = positive(mu, "mu")
     return _ratio(R, mu) + 2.0 * np.log(2.0 * n - 1.0) / (gamma * mu**2)
-
-
-def in_n(n: ArrayLike) -> NDArray:
-    from theory._checks import in_interval
-
-    return in_interval(n, "n", 1.0)
 
 
 def _ratio(R: ArrayLike, mu: ArrayLike) -> NDArray:
