@@ -260,21 +260,22 @@ def viable_logit_range(
         if return_models:
             raise ValueError("return_models is available with method='fast' only")
         return _cvxpy_ranges(A, z, l2, mask, C, tau)
+    lo, hi, th_lo, th_hi = _fast_ranges(A, z, l2, mask, fit, C, tau)
+    return (lo, hi, th_lo, th_hi) if return_models else (lo, hi)
+
+
+def _fast_ranges(A, z, l2, mask, fit, C, tau):
+    """Both ends of the viable logit range of every row of C, and the models attaining them (fast method)."""
     _, _, H = _loss_grad_hess(fit.theta[None], A, z, l2, mask)
-    his, lows = [], []
-    th_hi_all, th_lo_all = [], []
+    out = []
     for start in range(0, len(C), 128):  # chunks keep the (P, D, n) Hessian workspace small
         Cb = C[start : start + 128]
-        hi, th_hi = _kkt_extremes(A, z, l2, mask, fit.theta, H[0], Cb, tau, fit.loss, +1)
-        lo, th_lo = _kkt_extremes(A, z, l2, mask, fit.theta, H[0], Cb, tau, fit.loss, -1)
-        his.append(hi)
-        lows.append(lo)
-        th_hi_all.append(th_hi)
-        th_lo_all.append(th_lo)
-    lo, hi = np.concatenate(lows), np.concatenate(his)
-    if return_models:
-        return lo, hi, np.concatenate(th_lo_all), np.concatenate(th_hi_all)
-    return lo, hi
+        out.append(
+            _kkt_extremes(A, z, l2, mask, fit.theta, H[0], Cb, tau, fit.loss, -1)
+            + _kkt_extremes(A, z, l2, mask, fit.theta, H[0], Cb, tau, fit.loss, +1)
+        )
+    lo, th_lo, hi, th_hi = (np.concatenate([o[k] for o in out]) for k in range(4))
+    return lo, hi, th_lo, th_hi
 
 
 def _cvxpy_ranges(A, z, l2, mask, C, tau):
@@ -348,10 +349,11 @@ class Discrepancy:
 
 def _baseline_and_ranges(X, y, eps, l2, relative, fit_intercept):
     X, yv = _check_xy(X, y)
-    fit = fit_logistic(X, yv, l2, fit_intercept)
-    lo, hi, th_lo, th_hi = viable_logit_range(X, yv, X, eps, l2, relative, "fast", fit_intercept, return_models=True)
-    g0 = expit(_design(X, fit_intercept) @ fit.theta)
-    return X, yv, fit, g0, lo, hi, th_lo, th_hi
+    fit = fit_logistic(X, yv, float(in_interval(l2, "l2", 0.0)), fit_intercept)
+    A = _design(X, fit_intercept)
+    tau = level_set_threshold(fit, eps, relative)
+    lo, hi, th_lo, th_hi = _fast_ranges(A, 2 * yv - 1, l2, _penalty_mask(X.shape[1], fit_intercept), fit, A, tau)
+    return X, yv, fit, expit(A @ fit.theta), lo, hi, th_lo, th_hi
 
 
 def _flips(A: NDArray, theta: NDArray, g0: NDArray, delta: float, zero_one: bool) -> NDArray:
