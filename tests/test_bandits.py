@@ -154,6 +154,7 @@ def test_ucb1_bound_vectorised_over_T():
         (lambda: simulate(ucb1(), bernoulli_bandit([0.1, 0.2]), 5, 0), "n_reps must be an integer >= 1"),
         (lambda: simulate(ucb1(), adversarial_bandit(np.zeros((3, 2))), 5, 1), "horizon must be <= the loss table"),
         (lambda: simulate(exp3(), gaussian_bandit([0.0, 1.0]), 5, 1), "needs rewards in \\[0, 1\\]"),
+        (lambda: simulate(hedge(), gaussian_bandit([0.0, 1.0]), 5, 1), "needs rewards in \\[0, 1\\]"),
         (lambda: exp3_regret_bound(100, 1), r"K must lie in \[2, inf\]"),
         (lambda: lai_robbins_constant([0.5, 1.5]), r"means must lie in \[0, 1\]"),
     ],

@@ -186,12 +186,14 @@ def _draw(p: NDArray, rng: np.random.Generator) -> NDArray:
 
 @dataclass(frozen=True)
 class Policy:
-    """A bandit (or full-information) policy: ``name``, parameters, and whether it needs full information."""
+    """A bandit (or full-information) policy: ``name``, parameters, whether it needs full information, and whether it
+    works on losses 1 - reward (which must then lie in [0, 1])."""
 
     name: str
     params: dict
     full_information: bool = False
     randomised: bool = False
+    bounded_rewards: bool = False
 
     def init(self, R: int, K: int, T: int) -> State:
         z = np.zeros((R, K))
@@ -315,7 +317,9 @@ def exp3(eta: float | None = None) -> Policy:
     """Exp3 with loss-based importance weighting (Lattimore and Szepesvari 2020, Alg. 9 / Thm 11.2):
     p_t proportional to exp(-eta L_hat_{t-1}), L_hat += l_t(A_t) 1[i = A_t]/p_t(A_t); ``eta=None`` is the tuned
     eta = sqrt(2 ln K / (T K)), for which R_T <= sqrt(2 T K ln K). Weights in the log domain."""
-    return _Exp3("Exp3", {"eta": None if eta is None else float(positive(eta, "eta"))}, randomised=True)
+    return _Exp3(
+        "Exp3", {"eta": None if eta is None else float(positive(eta, "eta"))}, randomised=True, bounded_rewards=True
+    )
 
 
 def tsallis_weights(L_hat: NDArray, eta: float, tol: float = 1e-12, max_iter: int = 100) -> NDArray:
@@ -368,6 +372,7 @@ def tsallis_inf(estimator: str = "iw") -> Policy:
         f"Tsallis-INF ({estimator})",
         {"estimator": estimator, "scale": 2.0 if estimator == "iw" else 4.0},
         randomised=True,
+        bounded_rewards=True,
     )
 
 
@@ -387,7 +392,11 @@ def hedge(eta: float | None = None) -> Policy:
     """Hedge / exponential weights with full information: p_t proportional to exp(-eta L_{t-1}); ``eta=None`` is
     eta = sqrt(8 ln K / T), for which R_T <= sqrt((T/2) ln K) (Cesa-Bianchi and Lugosi 2006, Thm 2.2)."""
     return _Hedge(
-        "Hedge", {"eta": None if eta is None else float(positive(eta, "eta"))}, full_information=True, randomised=True
+        "Hedge",
+        {"eta": None if eta is None else float(positive(eta, "eta"))},
+        full_information=True,
+        randomised=True,
+        bounded_rewards=True,
     )
 
 
@@ -402,7 +411,7 @@ class _FTL(Policy):
 
 def follow_the_leader() -> Policy:
     """Follow-the-leader with full information (a negative control: linear regret on adversarial sequences)."""
-    return _FTL("FTL", {}, full_information=True)
+    return _FTL("FTL", {}, full_information=True, bounded_rewards=True)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -447,11 +456,7 @@ def simulate(
     R = integer_at_least(n_reps, "n_reps", 1)
     if isinstance(env, AdversarialBandit) and T > env.T:
         raise ValueError(f"horizon must be <= the loss table's length {env.T}; got {T}")
-    if (
-        policy.full_information is False
-        and isinstance(env, GaussianBandit)
-        and policy.name.startswith(("Exp3", "Tsallis"))
-    ):
+    if policy.bounded_rewards and isinstance(env, GaussianBandit):
         raise ValueError(f"{policy.name} needs rewards in [0, 1]; a Gaussian bandit has unbounded rewards")
     rng = np.random.default_rng(seed)
     K = env.K
