@@ -170,6 +170,7 @@ class State:
     counts: NDArray
     sums: NDArray
     cum: NDArray  # cumulative (estimated) losses for exponential-weights / FTRL policies
+    aux: NDArray | None = None  # policy-specific: the OMD iterate, or the FTRL normaliser (a Newton warm start)
 
 
 def _log_weights_to_probs(logw: NDArray) -> NDArray:
@@ -322,31 +323,59 @@ def exp3(eta: float | None = None) -> Policy:
     )
 
 
-def tsallis_weights(L_hat: NDArray, eta: float, tol: float = 1e-12, max_iter: int = 100) -> NDArray:
-    """argmin over the simplex of <w, L_hat> + Psi(w), Psi(w) = -(4/eta) sum_i (sqrt(w_i) - w_i/2) (1/2-Tsallis).
+def _power_normaliser(
+    L: NDArray, eta: float, p: int, x0: NDArray | None = None, tol: float = 1e-12, max_iter: int = 200
+) -> tuple[NDArray, NDArray]:
+    """Rows w_i = (eta (L_i - x))^{-p} with x < min_i L_i such that sum_i w_i = 1 (p = 1 or 2); returns (w, x).
 
-    Solution w_i = 4 / (eta (L_hat_i - x))^2 with the normaliser x < min_i L_hat_i fixed by sum_i w_i = 1, found by
-    Newton's method on x (Zimmert and Seldin 2021, Alg. 2) from x = min L_hat - 2/eta, where the sum is >= 1 and
-    Newton decreases monotonically. Works on L_hat - min L_hat, so cumulative losses of 1e6 lose no precision.
-    Vectorised over rows; iterates until |sum w - 1| <= tol for every row.
+    f(x) = sum_i (eta (L_i - x))^{-p} - 1 is increasing and convex on (-inf, min L); from any point where f >= 0,
+    Newton's steps decrease monotonically to the root (Zimmert and Seldin 2021, Alg. 2, for p = 2). The safe start
+    is x = min L - 1/eta, where the smallest L_i alone contributes 1. A warm start ``x0`` (last round's normaliser,
+    shape (rows, 1)) is used where it, or one Newton step from it, lies in the domain with f >= 0 (a Newton step
+    from the left of the root of a convex increasing f lands on its right); that cuts the iterations from ~11 to ~3.
+    Works on L - min L, so cumulative losses of 1e6 lose no precision. Iterates until |sum w - 1| <= tol per row.
     """
-    Lc = L_hat - L_hat.min(axis=1, keepdims=True)
-    x = np.full((L_hat.shape[0], 1), -2.0 / eta)
+    Lmin = L.min(axis=1, keepdims=True)
+    Lc = L - Lmin
+    x = np.full((L.shape[0], 1), -1.0 / eta)
+
+    def fw(x: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        z = eta * (Lc - x)
+        w = z ** (-p)
+        return z, w, w.sum(axis=1, keepdims=True)
+
+    if x0 is not None:
+        xc = np.minimum(x0 - Lmin, -1e-300)  # in the domain (strictly left of min L)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            z, w, sw = fw(xc)
+            step = xc - (sw - 1.0) / (p * eta * np.sum(w / z, axis=1, keepdims=True))
+            cand = np.where(sw >= 1.0, xc, step)
+            ok = np.isfinite(cand) & (cand < 0)
+            ok[ok] = fw(np.where(ok, cand, -1.0 / eta))[2][ok] >= 1.0
+        x = np.where(ok, cand, x)
     for _ in range(max_iter):
-        w = 4.0 / (eta * (Lc - x)) ** 2
-        sw = w.sum(axis=1, keepdims=True)
+        z, w, sw = fw(x)
         if np.all(np.abs(sw - 1.0) <= tol):
             break
-        x = x - (sw - 1.0) / (eta * np.sum(w**1.5, axis=1, keepdims=True))
+        x = x - (sw - 1.0) / (p * eta * np.sum(w / z, axis=1, keepdims=True))
     else:
-        raise ArithmeticError("tsallis_weights: Newton's method did not converge")
-    return w / sw
+        raise ArithmeticError("simplex normaliser: Newton's method did not converge")
+    return w / sw, x + Lmin
+
+
+def tsallis_weights(L_hat: NDArray, eta: float) -> NDArray:
+    """argmin over the simplex of <w, L_hat> + Psi(w), Psi(w) = -(4/eta) sum_i (sqrt(w_i) - w_i/2) (1/2-Tsallis).
+
+    The linear part of Psi is constant on the simplex, so the solution is w_i = 4 / (eta (L_hat_i - x))^2 =
+    (eta/2 (L_hat_i - x))^{-2}, the normaliser x found by Newton's method to 1e-12 (``_power_normaliser``).
+    """
+    return _power_normaliser(L_hat, eta / 2, 2)[0]
 
 
 class _TsallisINF(Policy):
     def act(self, s, t, T, rng):
         eta = self.params["scale"] / math.sqrt(t + 1)
-        p = tsallis_weights(s.cum, eta)
+        p, s.aux = _power_normaliser(s.cum, eta / 2, 2, s.aux)  # = tsallis_weights(s.cum, eta), warm-started
         return _draw(p, rng), p
 
     def update(self, s, t, T, arms, r, full, p):
@@ -536,11 +565,155 @@ def ucb1_regret_bound(T: ArrayLike, means: ArrayLike) -> NDArray:
     return np.sum(8 * np.log(np.asarray(T)[..., None]) / d, axis=-1) + (1 + math.pi**2 / 3) * d.sum()
 
 
-def lai_robbins_constant(means: ArrayLike) -> float:
-    """sum_{i: Delta_i > 0} Delta_i / kl(mu_i, mu*) for Bernoulli arms: liminf R_T / ln T >= this for any consistent
-    policy (Lai and Robbins 1985). Infinite when the best mean is 1 and another arm is below it."""
-    m = in_interval(means, "means", 0.0, 1.0)
+def lai_robbins_constant(means: ArrayLike, family: str = "bernoulli", sigma: float = 1.0) -> float:
+    """sum_{i: Delta_i > 0} Delta_i / kl(mu_i, mu*): liminf R_T / ln T >= this for any consistent policy
+    (Lai and Robbins 1985). ``family="bernoulli"``: Bernoulli kl (infinite when the best mean is 1 and another arm
+    is below it); ``family="gaussian"``: kl = Delta_i^2 / (2 sigma^2), so the constant is sum_i 2 sigma^2 / Delta_i."""
+    if family == "bernoulli":
+        m = in_interval(means, "means", 0.0, 1.0)
+    elif family == "gaussian":
+        m = as_finite_array(means, "means")
+        sigma = float(positive(sigma, "sigma"))
+    else:
+        raise ValueError(f"family must be 'bernoulli' or 'gaussian'; got {family!r}")
     d = _gaps(m)
     sub = d > 0
+    if family == "gaussian":
+        return float(np.sum(2 * sigma**2 / d[sub]))
     with np.errstate(divide="ignore"):
         return float(np.sum(d[sub] / bernoulli_kl(m[sub], m.max())))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Single-pass streaming bandits with a memory of one arm
+# ---------------------------------------------------------------------------------------------------------
+
+WANG2023 = "Wang (2023), Tight Regret Bounds for Single-pass Streaming Multi-armed Bandits, ICML"
+
+
+def streaming_explore_pulls(T: int, K: int) -> int:
+    """Pulls per arm of streaming uniform exploration: n = floor((T/K)^{2/3} ln(T)^{1/3}), at least 1 and at most
+    floor(T/K), the choice that balances n K exploration against T sqrt(ln T / n) commitment error (Wang 2023, Sec. 1:
+    regret O(K^{1/3} T^{2/3} log^{1/3} T))."""
+    T, K = integer_at_least(T, "T", 2), _check_K(K)
+    if T < K:
+        raise ValueError(f"T must be >= K = {K} (every arm of the stream is pulled at least once); got {T}")
+    return int(min(T // K, max(1, math.floor((T / K) ** (2 / 3) * math.log(T) ** (1 / 3)))))
+
+
+@dataclass(frozen=True)
+class StreamingAlgorithm:
+    """A single-pass algorithm that stores one arm (the 'king') besides the arm arriving from the stream."""
+
+    name: str
+    kind: str  # "uniform" or "challenge"
+    pulls: int | None  # pulls per arm (None: ``streaming_explore_pulls``)
+
+
+def streaming_uniform_exploration(pulls: int | None = None) -> StreamingAlgorithm:
+    """Streaming uniform exploration (Wang 2023's benchmark): each arriving arm is pulled ``pulls`` times; it replaces
+    the stored king if its empirical mean is strictly larger; after the stream, commit to the king."""
+    return StreamingAlgorithm(
+        "uniform exploration", "uniform", None if pulls is None else integer_at_least(pulls, "pulls", 1)
+    )
+
+
+def streaming_challenge(pulls: int | None = None) -> StreamingAlgorithm:
+    """Single-arm-memory epsilon-best-arm search, then commit: each challenger is pulled in doubling stages up to
+    ``pulls`` and discarded as soon as its upper confidence bound falls below the king's stored mean
+    (radius sqrt(ln T / 2n) for the challenger plus sqrt(ln T / 2N) for the king); a challenger that survives all
+    ``pulls`` replaces the king if its mean is larger. Our simplification of the challenge-based algorithms Wang (2023)
+    builds on (Jin et al. 2021): early elimination saves pulls on bad arms; no published constant is claimed."""
+    return StreamingAlgorithm("challenge", "challenge", None if pulls is None else integer_at_least(pulls, "pulls", 1))
+
+
+def _sum_of_pulls(env: Any, arm: int, n: NDArray | int, rng: np.random.Generator, R: int) -> NDArray:
+    """Sum of n reward draws of one arm, for R replicates at once (exact in distribution)."""
+    mu = env.means[arm]
+    if isinstance(env, BernoulliBandit):
+        return rng.binomial(n, mu, size=R).astype(float)
+    return n * mu + env.sigma * np.sqrt(n) * rng.standard_normal(R)
+
+
+def simulate_streaming(
+    alg: StreamingAlgorithm,
+    env: BernoulliBandit | GaussianBandit,
+    horizon: int,
+    n_reps: int,
+    seed: int | np.random.SeedSequence = 0,
+    n_checkpoints: int = 40,
+) -> BanditResult:
+    """Run a single-pass streaming algorithm; arms arrive in the order of ``env.means``.
+
+    The schedule of a streaming algorithm is a sequence of blocks (arm, number of pulls), so a replicate needs only
+    the sum of each block's rewards (one binomial/normal draw per block, the same distribution as drawing the rewards
+    one by one). Cost O(R K stages) instead of O(R T): horizons of 1e8 run in milliseconds. Pseudo-regret as in
+    ``simulate`` (sum over rounds of the pulled arm's gap), exact at every checkpoint.
+    """
+    if not isinstance(alg, StreamingAlgorithm):
+        raise ValueError(f"alg must be a StreamingAlgorithm (e.g. streaming_uniform_exploration()); got {alg!r}")
+    if not isinstance(env, BernoulliBandit | GaussianBandit):
+        raise ValueError("streaming bandits need a stochastic environment (bernoulli_bandit or gaussian_bandit)")
+    T = integer_at_least(horizon, "horizon", 2)
+    R = integer_at_least(n_reps, "n_reps", 1)
+    K = env.K
+    N = streaming_explore_pulls(T, K) if alg.pulls is None else alg.pulls
+    if N * K > T:
+        raise ValueError(f"pulls x K = {N * K} exceeds the horizon {T}; choose pulls <= {T // K}")
+    rng = np.random.default_rng(seed)
+    pulls = np.zeros((R, K))
+    pulls[:, 0] = N
+    king = np.zeros(R, dtype=int)
+    king_mean = _sum_of_pulls(env, 0, N, rng, R) / N
+    if alg.kind == "uniform":
+        stages = np.array([N])
+    else:
+        L = min(6, int(math.log2(N)))
+        stages = np.unique(np.ceil(N * 2.0 ** (np.arange(L + 1) - L)).astype(int))
+    king_rad = math.sqrt(math.log(T) / (2 * N))
+    for i in range(1, K):
+        alive = np.ones(R, dtype=bool)
+        total = np.zeros(R)
+        done = 0
+        for n in stages:
+            total += np.where(alive, _sum_of_pulls(env, i, n - done, rng, R), 0.0)
+            pulls[alive, i] = n
+            done = n
+            if n < N:
+                alive &= total / n + math.sqrt(math.log(T) / (2 * n)) + king_rad >= king_mean
+        win = alive & (total / N > king_mean)
+        king = np.where(win, i, king)
+        king_mean = np.where(win, total / N, king_mean)
+    gaps = env.gaps
+    start = np.cumsum(pulls, axis=1) - pulls
+    explore = pulls.sum(axis=1)
+    cps = log_checkpoints(T, n_checkpoints)
+    curve = np.empty((R, len(cps)))
+    for c, t in enumerate(cps):
+        curve[:, c] = np.clip(t - start, 0.0, pulls) @ gaps + gaps[king] * np.maximum(0.0, t - explore)
+    return BanditResult(curve[:, -1].copy(), cps, curve, alg.name, T)
+
+
+def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int | None = None) -> NDArray:
+    """E[R_T] of streaming uniform exploration with n pulls per arm, rewards in [0, 1]:
+
+        E[R_T] <= n sum_i Delta_i + (T - n K) sum_i Delta_i exp(-n Delta_i^2 / 2),
+
+    because the committed arm i beats the best arm's empirical mean with probability at most exp(-n Delta_i^2/2)
+    (Hoeffding for the mean of n differences in [-1, 1]). ``pulls=None`` uses ``streaming_explore_pulls(T, K)``.
+    Vectorised over T.
+    """
+    d = _gaps(in_interval(means, "means", 0.0, 1.0))
+    Ts = np.atleast_1d(in_interval(T, "T", 2.0)).astype(int)
+    out = np.empty(len(Ts))
+    for j, t in enumerate(Ts):
+        n = streaming_explore_pulls(int(t), len(d)) if pulls is None else integer_at_least(pulls, "pulls", 1)
+        out[j] = n * d.sum() + (t - n * len(d)) * np.sum(d * np.exp(-n * d**2 / 2))
+    return out.reshape(np.shape(T))
+
+
+def streaming_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
+    """K^{1/3} T^{2/3}: the order of the Omega lower bound for o(K) arm memory and of the upper bound of
+    epsilon-best-arm-then-commit (Wang 2023, Thms 1 and 2)."""
+    T, K = _TK(T, K)
+    return K ** (1 / 3) * T ** (2 / 3)

@@ -1,0 +1,417 @@
+"""Online learning: FTRL and OMD on the simplex, and optimistic OMD in the stochastically extended adversarial model.
+
+Two settings.
+
+*Experts (full information) on the simplex.* Losses l_t in [0, 1]^K; the learner plays w_t in the simplex and pays
+<w_t, l_t>. ``ftrl`` and ``omd`` are :class:`theory.bandits.Policy` objects, run by :func:`theory.bandits.simulate`
+on the same environments as the bandit policies, with three regularisers:
+
+- ``"negentropy"``  psi(w) = sum_i w_i ln w_i        (1-strongly convex w.r.t. ||.||_1 on the simplex, Pinsker)
+- ``"tsallis"``     psi(w) = -2 sum_i sqrt(w_i)      (1/2-Tsallis; 1/2-strongly convex w.r.t. ||.||_1)
+- ``"log_barrier"`` psi(w) = -sum_i ln w_i           (1-strongly convex w.r.t. ||.||_1)
+
+(the moduli follow from Cauchy-Schwarz: x' diag(h(w)) x >= ||x||_1^2 / sum_i 1/h(w_i), and sum_i 1/h(w_i) is
+sum_i w_i = 1, 2 sum_i w_i^{3/2} <= 2 and sum_i w_i^2 <= 1 for the three Hessians).
+
+*Online convex optimisation in the SEA model* (Sachs, Hadiji, van Erven, Guzman 2022; Chen, Zhang, Tu, Zhao, Zhang
+2023). At round t the environment draws f_t from D_t; F_t = E f_t. sigma_t^2 = sup_x E||grad f_t(x) - grad F_t(x)||^2
+is the stochastic variance, Sigma_t^2 = sup_x ||grad F_t(x) - grad F_{t-1}(x)||^2 the adversarial variation, and
+sigma^2_{1:T}, Sigma^2_{1:T} their sums. ``optimistic_omd`` plays on a Euclidean ball (OGD geometry) or on the
+simplex (entropic geometry) with the last gradient as the hint; ``optimistic=False`` gives plain OGD / OMD.
+The environments here have linear losses f_t(x) = <c_t, x> (convex and 0-smooth), c_t = m_t + sigma xi_t.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from theory._checks import as_finite_array, in_interval, integer_at_least, positive
+from theory.bandits import Policy, _draw, _log_weights_to_probs, _power_normaliser, log_checkpoints
+
+Regularizer = Literal["negentropy", "tsallis", "log_barrier"]
+REGULARIZERS = ("negentropy", "tsallis", "log_barrier")
+ORABONA = "Orabona (2019), A Modern Introduction to Online Learning"
+SEA2022 = "Sachs, Hadiji, van Erven, Guzman (2022), Between Stochastic and Adversarial Online Convex Optimization"
+CZTZZ2023 = "Chen, Zhang, Tu, Zhao, Zhang (2023), Optimistic Online Mirror Descent for Bridging Stochastic and "
+CZTZZ2023 += "Adversarial Online Convex Optimization"
+RS2013 = "Rakhlin and Sridharan (2013), Online Learning with Predictable Sequences"
+
+
+def _check_regularizer(regularizer: str) -> str:
+    if regularizer not in REGULARIZERS:
+        raise ValueError(f"regularizer must be one of {REGULARIZERS}; got {regularizer!r}")
+    return regularizer
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mirror maps on the simplex
+# ---------------------------------------------------------------------------------------------------------
+
+
+def ftrl_weights(L: ArrayLike, eta: float, regularizer: Regularizer = "negentropy") -> NDArray:
+    """argmin over the simplex of <w, L> + psi(w) / eta, row by row (rows of L are cumulative loss vectors).
+
+    negentropy: w proportional to exp(-eta L) (log domain); tsallis (psi = -2 sum sqrt w): w_i = (eta (L_i - x))^-2;
+    log_barrier (psi = -sum ln w): w_i = 1 / (eta (L_i - x)); the normaliser x by Newton's method to 1e-12.
+    """
+    _check_regularizer(regularizer)
+    L2 = np.atleast_2d(as_finite_array(L, "L"))
+    eta = float(positive(eta, "eta"))
+    if regularizer == "negentropy":
+        w = _log_weights_to_probs(-eta * L2)
+    else:
+        w = _power_normaliser(L2, eta, 2 if regularizer == "tsallis" else 1)[0]
+    return w.reshape(np.shape(L)) if np.ndim(L) == 1 else w
+
+
+def _grad_psi_inverse_shift(w: NDArray, regularizer: str, eta: float) -> NDArray:
+    """A loss vector L with ftrl_weights(L, eta) = w: the OMD step from w is ftrl_weights(L + eta-scaled loss)."""
+    if regularizer == "negentropy":
+        return -np.log(np.maximum(w, 1e-300)) / eta
+    if regularizer == "tsallis":  # grad psi = -w^{-1/2}
+        return w ** (-0.5) / eta
+    return 1.0 / (eta * w)  # log barrier: grad psi = -1/w
+
+
+def omd_step(w: ArrayLike, loss: ArrayLike, eta: float, regularizer: Regularizer = "negentropy") -> NDArray:
+    """One step of online mirror descent on the simplex: argmin_v <loss, v> + B_psi(v, w) / eta.
+
+    The first-order condition grad psi(v) = grad psi(w) - eta loss + lambda 1 is the FTRL map applied to the
+    loss vector grad psi(w)^{-1}-shift + loss (see ``_grad_psi_inverse_shift``), so the same Newton solver serves.
+    For negentropy this is the multiplicative update v proportional to w exp(-eta loss).
+    """
+    _check_regularizer(regularizer)
+    eta = float(positive(eta, "eta"))
+    w2 = np.atleast_2d(np.asarray(w, float))
+    l2 = np.atleast_2d(as_finite_array(loss, "loss"))
+    v = ftrl_weights(_grad_psi_inverse_shift(w2, regularizer, eta) + l2, eta, regularizer)
+    return v.reshape(np.shape(w)) if np.ndim(w) == 1 else v
+
+
+def regularizer_range(K: ArrayLike, regularizer: Regularizer = "negentropy", T: ArrayLike = 1.0) -> NDArray:
+    """sup_u psi(u) - min_w psi(w) over the simplex (the 'diameter' term of FTRL/OMD from the uniform start).
+
+    negentropy ln K; tsallis 2 (sqrt K - 1). The log barrier is unbounded, so the comparator u is replaced by
+    u_eps = (1 - eps) u + eps/K with eps = 1/T: range -ln(1 - eps + eps/K) + (K - 1) ln(K/eps) - K ln K, and the
+    replacement costs at most eps T = 1 in loss (added by ``ftrl_regret_bound``).
+    """
+    _check_regularizer(regularizer)
+    K = in_interval(K, "K", 2.0)
+    if regularizer == "negentropy":
+        return np.log(K)
+    if regularizer == "tsallis":
+        return 2 * (np.sqrt(K) - 1)
+    eps = 1.0 / in_interval(T, "T", 1.0)
+    return -np.log1p(-eps + eps / K) + (K - 1) * np.log(K / eps) - K * np.log(K)
+
+
+def _stability(regularizer: str) -> float:
+    # (eta / (2 lambda)) ||l_t - 1/2||_inf^2 with ||l - 1/2||_inf <= 1/2 (FTRL/OMD on the simplex ignore a constant
+    # shift of every coordinate) and lambda the strong-convexity modulus w.r.t. ||.||_1
+    return 1 / 8 if regularizer != "tsallis" else 1 / 4
+
+
+def ftrl_tuned_eta(T: ArrayLike, K: ArrayLike, regularizer: Regularizer = "negentropy") -> NDArray:
+    """The eta minimising ``ftrl_regret_bound``: sqrt(range / (c T)) with c = 1/8 (1/4 for tsallis)."""
+    T = in_interval(T, "T", 1.0)
+    return np.sqrt(regularizer_range(K, regularizer, T) / (_stability(regularizer) * T))
+
+
+def ftrl_regret_bound(
+    T: ArrayLike, K: ArrayLike, regularizer: Regularizer = "negentropy", eta: ArrayLike | None = None
+) -> NDArray:
+    """Regret of FTRL (and of OMD from the uniform start) on the simplex with losses in [0, 1]^K, constant eta:
+
+        R_T <= range(psi) / eta + eta c T  (+ 1 for the log barrier),
+
+    c = 1/(2 lambda) * (1/2)^2: 1/8 for negentropy and log barrier (lambda = 1), 1/4 for 1/2-Tsallis
+    (lambda = 1/2). Orabona (2019), Cor. 7.9 (FTRL) and Thm 6.10 (OMD), with the strong-convexity moduli derived
+    in the module docstring. With the tuned eta (``eta=None``): 2 sqrt(c T range); for negentropy this is
+    sqrt((T/2) ln K), the Hedge bound.
+    """
+    _check_regularizer(regularizer)
+    T = in_interval(T, "T", 1.0)
+    eta = ftrl_tuned_eta(T, K, regularizer) if eta is None else positive(eta, "eta")
+    extra = 1.0 if regularizer == "log_barrier" else 0.0
+    return regularizer_range(K, regularizer, T) / eta + eta * _stability(regularizer) * T + extra
+
+
+class _FTRL(Policy):
+    def _eta(self, T: int, K: int) -> float:
+        eta = self.params["eta"]
+        return float(ftrl_tuned_eta(T, K, self.params["regularizer"])) if eta is None else eta
+
+    def act(self, s, t, T, rng):
+        reg, eta = self.params["regularizer"], self._eta(T, s.cum.shape[1])
+        if reg == "negentropy":
+            p = _log_weights_to_probs(-eta * s.cum)
+        else:  # = ftrl_weights(s.cum, eta, reg), warm-started from last round's normaliser
+            p, s.aux = _power_normaliser(s.cum, eta, 2 if reg == "tsallis" else 1, s.aux)
+        return _draw(p, rng), p
+
+    def update(self, s, t, T, arms, r, full, p):
+        super().update(s, t, T, arms, r, full, p)
+        s.cum += 1.0 - full
+
+
+def ftrl(regularizer: Regularizer = "negentropy", eta: float | None = None) -> Policy:
+    """Follow-the-regularised-leader on the simplex with full information: w_t = argmin <w, L_{t-1}> + psi(w)/eta.
+
+    ``eta=None`` is the eta that minimises ``ftrl_regret_bound`` for the horizon. With negentropy this is Hedge.
+    """
+    return _FTRL(
+        f"FTRL ({_check_regularizer(regularizer)})",
+        {"regularizer": regularizer, "eta": None if eta is None else float(positive(eta, "eta"))},
+        full_information=True,
+        randomised=True,
+        bounded_rewards=True,
+    )
+
+
+class _OMD(_FTRL):
+    def init(self, R, K, T):
+        s = super().init(R, K, T)
+        s.aux = np.full((R, K), 1.0 / K)  # the OMD iterate
+        return s
+
+    def act(self, s, t, T, rng):
+        return _draw(s.aux, rng), s.aux
+
+    def update(self, s, t, T, arms, r, full, p):
+        super().update(s, t, T, arms, r, full, p)
+        s.aux = omd_step(s.aux, 1.0 - full, self._eta(T, s.aux.shape[1]), self.params["regularizer"])
+
+
+def omd(regularizer: Regularizer = "negentropy", eta: float | None = None) -> Policy:
+    """Online mirror descent on the simplex (full information) from the uniform start:
+    w_{t+1} = argmin_v <l_t, v> + B_psi(v, w_t)/eta. Same bound as FTRL (``ftrl_regret_bound``); with negentropy
+    coincides with FTRL for all three regularisers: each is Legendre (its gradient blows up at the boundary), so
+    the Bregman projection only adds a multiple of 1 to grad psi, and grad psi(w_{t+1}) = grad psi(w_1) - eta L_t
+    + lambda 1 telescopes to FTRL's optimality condition (grad psi(w_1) is constant at the uniform start). The
+    tests check the identity; the two differ once eta varies with t."""
+    return _OMD(
+        f"OMD ({_check_regularizer(regularizer)})",
+        {"regularizer": regularizer, "eta": None if eta is None else float(positive(eta, "eta"))},
+        full_information=True,
+        randomised=True,
+        bounded_rewards=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Online convex optimisation in the SEA model
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SEAEnvironment:
+    """Linear losses f_t(x) = <c_t, x>, c_t = m_t + sigma xi_t, xi_t ~ N(0, I_d / d) fresh per replicate.
+
+    ``means`` (T, d) is the oblivious adversary's sequence of expected gradients m_t (shared by every replicate).
+    sigma_t^2 = sigma^2 (E||xi||^2 = 1); Sigma_t^2 = ||m_t - m_{t-1}||^2.
+    """
+
+    means: NDArray
+    sigma: float
+    domain: str  # "ball" (radius ``radius``, centred at 0) or "simplex"
+    radius: float = 1.0
+
+    @property
+    def T(self) -> int:
+        return self.means.shape[0]
+
+    @property
+    def d(self) -> int:
+        return self.means.shape[1]
+
+    @property
+    def sigma2_total(self) -> float:
+        """sigma^2_{1:T} = T sigma^2."""
+        return self.T * self.sigma**2
+
+    @property
+    def Sigma2_total(self) -> float:
+        """Sigma^2_{1:T} = sum_{t >= 2} ||m_t - m_{t-1}||^2."""
+        return float(np.sum(np.diff(self.means, axis=0) ** 2))
+
+    def expected_hint_error(self, optimistic: bool) -> float:
+        """V = sum_t E||g_t - M_t||^2 with M_t = g_{t-1} (M_1 = 0), or M_t = 0 when not optimistic.
+
+        Optimistic: ||m_1||^2 + sigma^2 + sum_{t >= 2} (||m_t - m_{t-1}||^2 + 2 sigma^2) (independent noise, the
+        cross terms vanish) = ||m_1||^2 + (2T - 1) sigma^2 + Sigma^2_{1:T}. Plain: sum_t ||m_t||^2 + T sigma^2.
+        """
+        if optimistic:
+            return float(self.means[0] @ self.means[0]) + (2 * self.T - 1) * self.sigma**2 + self.Sigma2_total
+        return float(np.sum(self.means**2)) + self.T * self.sigma**2
+
+
+def sea_environment(
+    T: int,
+    d: int = 5,
+    sigma: float = 0.1,
+    adversarial: float = 0.1,
+    drift: float = 1.0,
+    domain: str = "ball",
+    rng: np.random.Generator | int | None = 0,
+) -> SEAEnvironment:
+    """A SEA instance with two knobs: ``sigma`` (stochastic noise, sigma^2_{1:T} = T sigma^2) and ``adversarial``
+    (a: m_t = drift * v + a s_t u with oblivious signs s_t = +-1 drawn once, so Sigma^2_{1:T} ~ 2 a^2 T).
+
+    u and v are orthonormal (ball: e_1 and e_2; simplex: the centred directions (e_1 - e_2)/sqrt 2 and
+    (e_3 - mean)/norm, which do not move the minimiser off the simplex' vertices). ``drift`` keeps the gradients
+    away from 0 so that plain OGD pays ~ sqrt(T) even without noise or variation.
+    """
+    T = integer_at_least(T, "T", 2)
+    d = integer_at_least(d, "d", 3)
+    sigma = float(in_interval(sigma, "sigma", 0.0))
+    a = float(in_interval(adversarial, "adversarial", 0.0))
+    b = float(in_interval(drift, "drift", 0.0))
+    if domain not in ("ball", "simplex"):
+        raise ValueError(f"domain must be 'ball' or 'simplex'; got {domain!r}")
+    rng = np.random.default_rng(rng)
+    u, v = np.zeros(d), np.zeros(d)
+    if domain == "ball":
+        u[0], v[1] = 1.0, 1.0
+    else:
+        u[0], u[1] = 1 / math.sqrt(2), -1 / math.sqrt(2)
+        v[2] = 1.0
+        v -= v.mean()
+        v /= np.linalg.norm(v)
+    s = rng.choice([-1.0, 1.0], size=T)
+    return SEAEnvironment(b * v[None, :] + a * s[:, None] * u[None, :], sigma, domain)
+
+
+@dataclass(frozen=True)
+class OCOResult:
+    """Per replicate: ``regret`` = sum_t f_t(x_t) - min_x sum_t f_t(x) (the hindsight minimiser of the realised
+    losses, the stronger of the two SEA regrets), ``hint_error`` = sum_t ||g_t - M_t||_*^2 and ``curve`` at
+    ``checkpoints``; ``eta`` is the step size used."""
+
+    regret: NDArray
+    hint_error: NDArray
+    checkpoints: NDArray
+    curve: NDArray
+    eta: float
+
+
+def _project_ball(x: NDArray, radius: float) -> NDArray:
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    return x * np.minimum(1.0, radius / np.maximum(n, 1e-300))
+
+
+def _dual_sq(g: NDArray, domain: str) -> NDArray:
+    # the simplex updates ignore a common shift of the coordinates, so the dual norm is half the range
+    if domain == "ball":
+        return np.sum(g * g, axis=1)
+    return ((g.max(axis=1) - g.min(axis=1)) / 2) ** 2
+
+
+def _hindsight_min(C: NDArray, domain: str, radius: float) -> NDArray:
+    """min_x <C, x> over the domain, row by row."""
+    return -radius * np.linalg.norm(C, axis=1) if domain == "ball" else C.min(axis=1)
+
+
+def optimistic_omd_regret_bound(
+    eta: ArrayLike, hint_error: ArrayLike, domain: str = "ball", d: int = 2, radius: float = 1.0
+) -> NDArray:
+    """Path-wise bound of optimistic OMD with constant eta (Rakhlin and Sridharan 2013; Chiang et al. 2012):
+
+        sum_t <g_t, x_t - u> <= B(u, x_hat_1) / eta + (eta / 2) sum_t ||g_t - M_t||_*^2   for every u,
+
+    with B(u, 0) = ||u||^2/2 <= radius^2/2 on the ball (Euclidean) and B(u, uniform) <= ln d on the simplex
+    (negentropy, 1-strongly convex w.r.t. ||.||_1, dual norm = half the coordinate range). For linear losses the left
+    side is the regret against the hindsight minimiser. Taking expectations with eta = D / sqrt(V),
+    V = E sum ||g_t - M_t||^2 <= ||m_1||^2 + 2 sigma^2_{1:T} + Sigma^2_{1:T}, gives the O(sqrt(sigma^2_{1:T}) +
+    sqrt(Sigma^2_{1:T})) of Sachs et al. (2022, Thm 3) and Chen et al. (2023, Thm 1) in the smooth = linear case.
+    """
+    eta = positive(eta, "eta")
+    V = in_interval(hint_error, "hint_error", 0.0)
+    D2 = radius**2 / 2 if domain == "ball" else math.log(d)
+    return D2 / eta + eta / 2 * V
+
+
+def sea_regret_bound(env: SEAEnvironment, optimistic: bool = True) -> float:
+    """Expected regret bound of (optimistic) OMD with the tuned constant eta = sqrt(2 D2 / V) on the ball:
+    E[regret] <= sqrt(2 D2 V) = radius sqrt(V), V = ``env.expected_hint_error(optimistic)``."""
+    if env.domain != "ball":
+        raise ValueError("sea_regret_bound has a closed-form V on the ball only; use optimistic_omd_regret_bound")
+    return env.radius * math.sqrt(env.expected_hint_error(optimistic))
+
+
+@dataclass(frozen=True)
+class OptimisticOMD:
+    """Optimistic OMD with hint M_t = g_{t-1} (``optimistic``) or M_t = 0 (plain OGD/OMD). ``eta``: a constant, or
+    None for the tuned constant from the environment's V (known sigma, Sigma: the oracle tuning of the theorem)."""
+
+    optimistic: bool = True
+    eta: float | None = None
+
+    @property
+    def name(self) -> str:
+        return "optimistic OMD" if self.optimistic else "OMD (no hint)"
+
+
+def optimistic_omd(optimistic: bool = True, eta: float | None = None) -> OptimisticOMD:
+    """Optimistic online mirror descent (Rakhlin and Sridharan 2013; Chen et al. 2023, Alg. 1):
+
+        x_t = argmin_x <M_t, x> + B(x, x_hat_t)/eta,   x_hat_{t+1} = argmin_x <g_t, x> + B(x, x_hat_t)/eta,
+
+    Euclidean B on a ball (projected optimistic OGD) and negentropy on the simplex, M_t = g_{t-1}.
+    ``optimistic=False`` gives plain OGD/OMD (M_t = 0)."""
+    return OptimisticOMD(bool(optimistic), None if eta is None else float(positive(eta, "eta")))
+
+
+def simulate_oco(
+    alg: OptimisticOMD,
+    env: SEAEnvironment,
+    n_reps: int,
+    seed: int | np.random.SeedSequence = 0,
+    n_checkpoints: int = 30,
+) -> OCOResult:
+    """Run ``alg`` on ``env`` in ``n_reps`` replicates (vectorised; noise fresh per replicate, means shared)."""
+    R = integer_at_least(n_reps, "n_reps", 1)
+    T, d, dom = env.T, env.d, env.domain
+    if alg.eta is not None:
+        eta = alg.eta
+    elif dom == "ball":
+        eta = env.radius / math.sqrt(max(env.expected_hint_error(alg.optimistic), 1e-12))
+    else:  # V on the simplex: bound E||g - M||^2_* by its Euclidean counterpart (half-range <= Euclidean norm)
+        eta = math.sqrt(2 * math.log(d) / max(env.expected_hint_error(alg.optimistic), 1e-12))
+    rng = np.random.default_rng(seed)
+    cps = log_checkpoints(T, n_checkpoints)
+    curve = np.zeros((R, len(cps)))
+    if dom == "ball":
+        xh = np.zeros((R, d))
+    else:
+        logw = np.zeros((R, d))  # x_hat in the log domain
+    M = np.zeros((R, d))
+    C = np.zeros((R, d))
+    loss = np.zeros(R)
+    herr = np.zeros(R)
+    noise_scale = env.sigma / math.sqrt(d)
+    c = 0
+    for t in range(T):
+        if dom == "ball":
+            x = _project_ball(xh - eta * M, env.radius)
+        else:
+            x = _log_weights_to_probs(logw - eta * M)
+        g = env.means[t] + noise_scale * rng.standard_normal((R, d))
+        loss += np.sum(g * x, axis=1)
+        herr += _dual_sq(g - M, dom)
+        C += g
+        if dom == "ball":
+            xh = _project_ball(xh - eta * g, env.radius)
+        else:
+            logw -= eta * g
+            logw -= logw.max(axis=1, keepdims=True)  # keeps the log-weights bounded over 1e6 rounds
+        if alg.optimistic:
+            M = g
+        if t + 1 == cps[c]:
+            curve[:, c] = loss - _hindsight_min(C, dom, env.radius)
+            c += 1
+    return OCOResult(curve[:, -1].copy(), herr, cps, curve, eta)
