@@ -697,10 +697,11 @@ def simulate_streaming(
 def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int | None = None) -> NDArray:
     """E[R_T] of streaming uniform exploration with n pulls per arm, rewards in [0, 1]:
 
-        E[R_T] <= n sum_i Delta_i + (T - n K) sum_i Delta_i exp(-n Delta_i^2 / 2),
+        E[R_T] <= n sum_i Delta_i + (T - n K) min(max_i Delta_i, sum_i Delta_i exp(-n Delta_i^2 / 2)),
 
     because the committed arm i beats the best arm's empirical mean with probability at most exp(-n Delta_i^2/2)
-    (Hoeffding for the mean of n differences in [-1, 1]). ``pulls=None`` uses ``streaming_explore_pulls(T, K)``.
+    (Hoeffding for the mean of n differences in [-1, 1]), and its gap is at most max_i Delta_i.
+    ``pulls=None`` uses ``streaming_explore_pulls(T, K)``.
     Vectorised over T.
     """
     d = _gaps(in_interval(means, "means", 0.0, 1.0))
@@ -708,7 +709,7 @@ def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int 
     out = np.empty(len(Ts))
     for j, t in enumerate(Ts):
         n = streaming_explore_pulls(int(t), len(d)) if pulls is None else integer_at_least(pulls, "pulls", 1)
-        out[j] = n * d.sum() + (t - n * len(d)) * np.sum(d * np.exp(-n * d**2 / 2))
+        out[j] = n * d.sum() + (t - n * len(d)) * min(d.max(), np.sum(d * np.exp(-n * d**2 / 2)))
     return out.reshape(np.shape(T))
 
 
