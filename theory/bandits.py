@@ -205,13 +205,16 @@ def _log_weights_to_probs(logw: NDArray) -> NDArray:
 def _draw(p: NDArray, rng: np.random.Generator) -> NDArray:
     """One arm per row from the (possibly unnormalised) weights in the rows of p: inverse CDF, vectorised.
 
-    The first index whose cumulative weight reaches u ~ U[0, total); the cumulative sums are a product with an
-    upper-triangular matrix of ones.
+    The first index whose cumulative weight reaches u ~ U[0, total); for small K the cumulative sums are a product
+    with an upper-triangular matrix of ones.
     """
     K = p.shape[1]
-    if K not in _TRIU:
-        _TRIU[K] = np.triu(np.ones((K, K)))
-    c = p @ _TRIU[K]
+    if K <= 40:  # the product costs K^2 per row: faster than cumsum below K ~ 50 (measured, R = 1000)
+        if K not in _TRIU:
+            _TRIU[K] = np.triu(np.ones((K, K)))
+        c = p @ _TRIU[K]
+    else:
+        c = np.cumsum(p, axis=1)
     u = rng.random((p.shape[0], 1)) * c[:, -1:]
     return np.argmax(c >= u, axis=1)
 

@@ -164,8 +164,12 @@ def ftrl(regularizer: Regularizer = "negentropy", eta: float | None = None) -> P
 
     ``eta=None`` is the eta that minimises ``ftrl_regret_bound`` for the horizon. With negentropy this is Hedge.
     """
-    return _FTRL(
-        f"FTRL ({_check_regularizer(regularizer)})",
+    return _simplex_policy(_FTRL, "FTRL", regularizer, eta)
+
+
+def _simplex_policy(cls: type[Policy], label: str, regularizer: str, eta: float | None) -> Policy:
+    return cls(
+        f"{label} ({_check_regularizer(regularizer)})",
         {"regularizer": regularizer, "eta": None if eta is None else float(positive(eta, "eta"))},
         full_information=True,
         randomised=True,
@@ -189,18 +193,12 @@ class _OMD(_FTRL):
 
 def omd(regularizer: Regularizer = "negentropy", eta: float | None = None) -> Policy:
     """Online mirror descent on the simplex (full information) from the uniform start:
-    w_{t+1} = argmin_v <l_t, v> + B_psi(v, w_t)/eta. Same bound as FTRL (``ftrl_regret_bound``); with negentropy
-    coincides with FTRL for all three regularisers: each is Legendre (its gradient blows up at the boundary), so
+    w_{t+1} = argmin_v <l_t, v> + B_psi(v, w_t)/eta. Same bound as FTRL (``ftrl_regret_bound``). With a constant eta
+    it coincides with FTRL for all three regularisers: each is Legendre (its gradient blows up at the boundary), so
     the Bregman projection only adds a multiple of 1 to grad psi, and grad psi(w_{t+1}) = grad psi(w_1) - eta L_t
     + lambda 1 telescopes to FTRL's optimality condition (grad psi(w_1) is constant at the uniform start). The
     tests check the identity; the two differ once eta varies with t."""
-    return _OMD(
-        f"OMD ({_check_regularizer(regularizer)})",
-        {"regularizer": regularizer, "eta": None if eta is None else float(positive(eta, "eta"))},
-        full_information=True,
-        randomised=True,
-        bounded_rewards=True,
-    )
+    return _simplex_policy(_OMD, "OMD", regularizer, eta)
 
 
 # ---------------------------------------------------------------------------------------------------------
