@@ -232,6 +232,8 @@ def test_extreme_scales_stay_finite():
         (lambda: ftrl_weights([0.0, 1.0], -1.0), r"eta must lie in \(0, inf\]"),
         (lambda: ftrl_weights([0.0, np.nan], 1.0), "L must be finite"),
         (lambda: ftrl_regret_bound(100, 1), r"K must lie in \[2, inf\]"),
+        (lambda: omd_step([0.5, 0.6], [0.0, 1.0], 1.0), "w must sum to 1"),
+        (lambda: omd_step([1.0, 0.0], [0.0, 1.0], 1.0, "log_barrier"), "w must be strictly positive"),
         (lambda: sea_environment(100, 5, -0.1), r"sigma must lie in \[0, inf\]"),
         (lambda: sea_environment(100, 5, domain="cube"), "domain must be 'ball' or 'simplex'"),
         (lambda: sea_environment(1, 5), "T must be an integer >= 2"),

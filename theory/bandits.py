@@ -170,7 +170,7 @@ class State:
     counts: NDArray
     sums: NDArray
     cum: NDArray  # cumulative (estimated) losses for exponential-weights / FTRL policies
-    aux: NDArray | None = None  # policy-specific: the OMD iterate, or the FTRL normaliser (a Newton warm start)
+    aux: Any = None  # policy-specific: UCB indices, Exp3 weights, the OMD iterate, or a Newton warm start
 
 
 # Small-K reductions along axis 1 are slow in numpy (~20-40 us for 1000 x 10); a matrix product with a constant

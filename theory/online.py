@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, in_interval, integer_at_least, positive
+from theory._checks import as_finite_array, in_interval, integer_at_least, positive, probability_vectors
 from theory.bandits import Policy, _draw, _log_weights_to_probs, _power_normaliser, log_checkpoints
 
 Regularizer = Literal["negentropy", "tsallis", "log_barrier"]
@@ -81,13 +81,16 @@ def _grad_psi_inverse_shift(w: NDArray, regularizer: str, eta: float) -> NDArray
 def omd_step(w: ArrayLike, loss: ArrayLike, eta: float, regularizer: Regularizer = "negentropy") -> NDArray:
     """One step of online mirror descent on the simplex: argmin_v <loss, v> + B_psi(v, w) / eta.
 
-    The first-order condition grad psi(v) = grad psi(w) - eta loss + lambda 1 is the FTRL map applied to the
-    loss vector grad psi(w)^{-1}-shift + loss (see ``_grad_psi_inverse_shift``), so the same Newton solver serves.
-    For negentropy this is the multiplicative update v proportional to w exp(-eta loss).
+    The first-order condition grad psi(v) = grad psi(w) - eta loss + lambda 1 is the FTRL map applied to L_w + loss,
+    where L_w is a loss vector whose FTRL weights are w (``_grad_psi_inverse_shift``), so the same Newton solver
+    serves. For negentropy this is the multiplicative update v proportional to w exp(-eta loss). ``w``: rows in the
+    simplex, strictly positive for the Tsallis and log-barrier regularisers (their iterates stay interior).
     """
     _check_regularizer(regularizer)
     eta = float(positive(eta, "eta"))
-    w2 = np.atleast_2d(np.asarray(w, float))
+    w2 = np.atleast_2d(probability_vectors(w, "w"))
+    if regularizer != "negentropy" and np.any(w2 <= 0):
+        raise ValueError(f"w must be strictly positive for the {regularizer} regulariser; got a zero entry")
     l2 = np.atleast_2d(as_finite_array(loss, "loss"))
     v = ftrl_weights(_grad_psi_inverse_shift(w2, regularizer, eta) + l2, eta, regularizer)
     return v.reshape(np.shape(w)) if np.ndim(w) == 1 else v
