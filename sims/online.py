@@ -8,15 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.bandits import AREA, N_SE, _curves_figure, _mean_se, _slope_ci
+from sims.bandits import AREA, N_SE, _curves_figure, _mean_se, _slope_ci, loss_table
 from sims.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
 from sims.report import figure
-from theory.bandits import (
-    adversarial_bandit,
-    simulate,
-    stochastically_constrained_table,
-    switching_loss_table,
-)
+from theory.bandits import adversarial_bandit, simulate
 from theory.online import (
     CZTZZ2023,
     ORABONA,
@@ -60,9 +55,7 @@ def _ftrl_tables(config: FTRLConfig) -> list[str]:
 def _loss_table(name: str, T: int, K: int) -> NDArray:
     if name.startswith("iid"):
         return (np.random.default_rng(1000 + int(name[3:])).random((T, K)) < 0.5).astype(float)
-    if name == "switching":
-        return switching_loss_table(T, K, rng=12345)
-    return stochastically_constrained_table(T, np.linspace(0.0, 0.3, K), rng=12345)
+    return loss_table(name, T, K)
 
 
 def _ftrl_cells(config: FTRLConfig) -> list[Cell]:
@@ -210,13 +203,9 @@ def _sea_cells(config: SEAConfig) -> list[Cell]:
     ]
 
 
-def _sea_env(config: SEAConfig, cell: Cell, T: int | None = None):
-    # the adversary's signs are drawn once per instance (oblivious), the noise fresh per replicate
-    return sea_environment(T or config.horizon, config.d, cell["sigma"], cell["adv"], 1.0, cell["domain"], rng=777)
-
-
 def _sea_compute(config: SEAConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
-    env = _sea_env(config, cell)
+    # the adversary's signs are drawn once per instance (oblivious), the noise fresh per replicate
+    env = sea_environment(config.horizon, config.d, cell["sigma"], cell["adv"], 1.0, cell["domain"], rng=777)
     opt = cell["alg"] == "optimistic"
     r = simulate_oco(optimistic_omd(opt), env, config.n_reps, seed)
     return {
@@ -234,106 +223,103 @@ def _sea_compute(config: SEAConfig, cell: Cell, seed: np.random.SeedSequence) ->
 def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
     R = config.n_reps
     claims = []
-    cells = _sea_cells(config)
-    for dom in ("ball", "simplex"):
-        for alg in ("optimistic", "plain"):
-            mine = [(c, results[cell_key(c)]) for c in cells if c["domain"] == dom and c["alg"] == alg]
-            gap = max(float(np.max(r["regret"] - r["pathwise_bound"])) for _, r in mine)
-            scale = max(float(np.max(r["pathwise_bound"])) for _, r in mine)
-            claims.append(
-                Claim(
-                    id=f"sea_optimistic_omd.{dom}.{alg}.pathwise_bound",
-                    statement=f"{'Optimistic' if alg == 'optimistic' else 'Plain'} OMD on the {dom}: for every "
-                    "realised sequence, regret <= B(u, x_1)/eta + (eta/2) sum_t ||g_t - M_t||_*^2.",
-                    source=RS2013 + "; " + CZTZZ2023 + ", Lemma 1",
-                    method=f"{len(mine)} (sigma, a) cells x {R} replicates, T = {config.horizon}; the right side "
-                    "uses each replicate's own gradients",
-                    quantity="max over replicates of regret - bound",
-                    predicted=0.0,
-                    measured=gap,
-                    tolerance=1e-9 * scale,
-                    tolerance_reason="a deterministic inequality: floating-point slack only (1e-9 relative)",
-                    figure="sea_grid",
-                )
+    groups: dict[tuple[str, str], list] = {}
+    for c in _sea_cells(config):
+        groups.setdefault((c["domain"], c["alg"]), []).append((c, results[cell_key(c)]))
+    for (dom, alg), mine in groups.items():
+        gap = max(float(np.max(r["regret"] - r["pathwise_bound"])) for _, r in mine)
+        scale = max(float(np.max(r["pathwise_bound"])) for _, r in mine)
+        claims.append(
+            Claim(
+                id=f"sea_optimistic_omd.{dom}.{alg}.pathwise_bound",
+                statement=f"{'Optimistic' if alg == 'optimistic' else 'Plain'} OMD on the {dom}: for every "
+                "realised sequence, regret <= B(u, x_1)/eta + (eta/2) sum_t ||g_t - M_t||_*^2.",
+                source=RS2013 + "; " + CZTZZ2023 + ", Lemma 1",
+                method=f"{len(mine)} (sigma, a) cells x {R} replicates, T = {config.horizon}; the right side "
+                "uses each replicate's own gradients",
+                quantity="max over replicates of regret - bound",
+                predicted=0.0,
+                measured=gap,
+                tolerance=1e-9 * scale,
+                tolerance_reason="a deterministic inequality: floating-point slack only (1e-9 relative)",
+                figure="sea_grid",
             )
-        for alg in ("optimistic", "plain"):
-            if dom != "ball":
-                continue
-            mine = [(c, results[cell_key(c)]) for c in cells if c["domain"] == dom and c["alg"] == alg]
-            ratios = []
-            for c, r in mine:
-                m, se = _mean_se(r["regret"])
-                ratios.append(((m + N_SE * se) / float(r["expected_bound"]), c))
-            worst, wc = max(ratios, key=lambda x: x[0])
-            claims.append(
-                Claim(
-                    id=f"sea_optimistic_omd.ball.{alg}.expected_bound",
-                    statement=(
-                        "Optimistic OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = ||m_1||^2 + 2 sigma^2_{1:T} - "
-                        "sigma^2 + Sigma^2_{1:T}, i.e. O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T}))."
-                        if alg == "optimistic"
-                        else "Plain OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = sum_t ||m_t||^2 + T sigma^2 "
-                        "(no dependence on the variation)."
-                    ),
-                    source=SEA2022 + ", Thm 3; " + CZTZZ2023 + ", Thm 1 (linear losses: L = 0)",
-                    method=f"{len(mine)} (sigma, a) cells, {R} replicates each, T = {config.horizon}",
-                    quantity="max over cells of (mean regret + 3 SE) / bound",
-                    predicted=1.0,
-                    measured=worst,
-                    tolerance=1e-9,
-                    tolerance_reason=f"3 standard errors over R = {R} folded into the measured value; 1e-9 for "
-                    "floating point (the noise-free corner sigma = a = 0 attains the bound exactly)",
-                    figure="sea_grid",
-                    details=f"worst cell sigma = {wc['sigma']}, a = {wc['adv']}",
-                )
+        )
+    for alg in ("optimistic", "plain"):
+        mine = groups[("ball", alg)]
+        ratios = []
+        for c, r in mine:
+            m, se = _mean_se(r["regret"])
+            ratios.append(((m + N_SE * se) / float(r["expected_bound"]), c))
+        worst, wc = max(ratios, key=lambda x: x[0])
+        claims.append(
+            Claim(
+                id=f"sea_optimistic_omd.ball.{alg}.expected_bound",
+                statement=(
+                    "Optimistic OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = ||m_1||^2 + 2 sigma^2_{1:T} - "
+                    "sigma^2 + Sigma^2_{1:T}, i.e. O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T}))."
+                    if alg == "optimistic"
+                    else "Plain OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = sum_t ||m_t||^2 + T sigma^2 "
+                    "(no dependence on the variation)."
+                ),
+                source=SEA2022 + ", Thm 3; " + CZTZZ2023 + ", Thm 1 (linear losses: L = 0)",
+                method=f"{len(mine)} (sigma, a) cells, {R} replicates each, T = {config.horizon}",
+                quantity="max over cells of (mean regret + 3 SE) / bound",
+                predicted=1.0,
+                measured=worst,
+                tolerance=1e-9,
+                tolerance_reason=f"3 standard errors over R = {R} folded into the measured value; 1e-9 for "
+                "floating point (the noise-free corner sigma = a = 0 attains the bound exactly)",
+                figure="sea_grid",
+                details=f"worst cell sigma = {wc['sigma']}, a = {wc['adv']}",
             )
-        if dom == "ball":
-            opt = [(c, results[cell_key(c)]) for c in cells if c["domain"] == "ball" and c["alg"] == "optimistic"]
-            # negative control: claim that optimism removes the stochastic term (bound without sigma)
-            viol = []
-            for c, r in opt:
-                if c["sigma"] > 0 and c["adv"] == 0:
-                    m, se = _mean_se(r["regret"])
-                    viol.append((m - N_SE * se) / float(r["noise_free_bound"]))
-            if viol:
-                claims.append(
-                    Claim(
-                        id="sea_optimistic_omd.ball.negative_control_no_sigma_term",
-                        statement="Negative control: optimistic OGD's regret <= D sqrt(||m_1||^2 + Sigma^2_{1:T}) "
-                        "(the SEA bound without its stochastic term). False when sigma > 0.",
-                        source="deliberately wrong",
-                        method="cells with sigma > 0 and no adversarial variation",
-                        quantity="max over cells of (mean regret - 3 SE) / that bound",
-                        predicted=1.0,
-                        measured=max(viol),
-                        tolerance=0.0,
-                        tolerance_reason="3 standard errors folded in (in the direction of the statement)",
-                        expect="violated",
-                        role="negative_control",
-                        figure="sea_grid",
-                    )
-                )
-            consts, tight = [], []
-            for _, r in opt:
-                scale = math.sqrt(float(r["sigma2_total"])) + math.sqrt(float(r["Sigma2_total"]))
-                m, _ = _mean_se(r["regret"])
-                tight.append(m / float(r["expected_bound"]))
-                if scale > 0:
-                    consts.append(m / scale)
-            claims.append(
-                Claim.observation(
-                    id="sea_optimistic_omd.ball.optimistic.constant",
-                    statement="Observation: the constant C in E[regret] ~ C (sqrt(sigma^2_{1:T}) + "
-                    "sqrt(Sigma^2_{1:T})) across the (sigma, a) grid (cells with a non-zero knob).",
-                    source=CZTZZ2023,
-                    method=f"{len(opt)} cells",
-                    quantity="median C",
-                    measured=float(np.median(consts)),
-                    figure="sea_grid",
-                    details=f"C ranges over [{min(consts):.3f}, {max(consts):.3f}]; mean regret / D sqrt(V) ranges "
-                    f"over [{min(tight):.3f}, {max(tight):.3f}]",
-                )
+        )
+    opt = groups[("ball", "optimistic")]
+    # negative control: claim that optimism removes the stochastic term (bound without sigma)
+    viol = []
+    for c, r in opt:
+        if c["sigma"] > 0 and c["adv"] == 0:
+            m, se = _mean_se(r["regret"])
+            viol.append((m - N_SE * se) / float(r["noise_free_bound"]))
+    if viol:
+        claims.append(
+            Claim(
+                id="sea_optimistic_omd.ball.negative_control_no_sigma_term",
+                statement="Negative control: optimistic OGD's regret <= D sqrt(||m_1||^2 + Sigma^2_{1:T}) "
+                "(the SEA bound without its stochastic term). False when sigma > 0.",
+                source="deliberately wrong",
+                method="cells with sigma > 0 and no adversarial variation",
+                quantity="max over cells of (mean regret - 3 SE) / that bound",
+                predicted=1.0,
+                measured=max(viol),
+                tolerance=0.0,
+                tolerance_reason="3 standard errors folded in (in the direction of the statement)",
+                expect="violated",
+                role="negative_control",
+                figure="sea_grid",
             )
+        )
+    consts, tight = [], []
+    for _, r in opt:
+        scale = math.sqrt(float(r["sigma2_total"])) + math.sqrt(float(r["Sigma2_total"]))
+        m, _ = _mean_se(r["regret"])
+        tight.append(m / float(r["expected_bound"]))
+        if scale > 0:
+            consts.append(m / scale)
+    claims.append(
+        Claim.observation(
+            id="sea_optimistic_omd.ball.optimistic.constant",
+            statement="Observation: the constant C in E[regret] ~ C (sqrt(sigma^2_{1:T}) + "
+            "sqrt(Sigma^2_{1:T})) across the (sigma, a) grid (cells with a non-zero knob).",
+            source=CZTZZ2023,
+            method=f"{len(opt)} cells",
+            quantity="median C",
+            measured=float(np.median(consts)),
+            figure="sea_grid",
+            details=f"C ranges over [{min(consts):.3f}, {max(consts):.3f}]; mean regret / D sqrt(V) ranges "
+            f"over [{min(tight):.3f}, {max(tight):.3f}]",
+        )
+    )
     return claims
 
 
