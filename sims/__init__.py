@@ -1,9 +1,11 @@
-"""sims: experiments that check the results in ``theory``, a resumable runner, figures and a report.
+"""sims: experiments that check the results in ``theory``, and the engine that runs them.
 
-Importing this package registers every built-in sim (one module per area).
+``sims.engine`` holds the machinery (sims and claims, the results store, the runner, figures and the report, the
+command line); each area is a package ``sims/<area>/`` with one module per sim, named as the sim, and the area's
+shared helpers in ``sims/<area>/_common.py``. Importing this package registers every built-in sim.
 """
 
 from sims import bandits, hconsistency, logistic_gd, multiplicity, neural_collapse, online  # noqa: F401  (their sims)
-from sims.core import Claim, ClaimSpec, Sim, get, register, registry
+from sims.engine.core import Claim, ClaimSpec, Sim, get, register, registry
 
 __all__ = ["Claim", "ClaimSpec", "Sim", "get", "register", "registry"]

@@ -1,5 +1,5 @@
 import sys
 
-from sims.cli import main
+from sims.engine.cli import main
 
 sys.exit(main())

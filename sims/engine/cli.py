@@ -11,9 +11,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sims.core import get, registry
-from sims.report import write_report
-from sims.runner import CellError, Layout, SimOutcome, default_layout, report_only, run_sim
+from sims.engine.core import get, registry
+from sims.engine.report import write_report
+from sims.engine.runner import CellError, Layout, SimOutcome, default_layout, report_only, run_sim
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import theory
-from sims.core import Arrays
+from sims.engine.core import Arrays
 
 SCHEMA = 1
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -11,9 +11,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from sims.core import get, registry
-from sims.report import write_report
-from sims.runner import Layout, SimOutcome, default_layout, load_results, report_only, run_sim
+from sims.engine.core import get, registry
+from sims.engine.report import write_report
+from sims.engine.runner import Layout, SimOutcome, default_layout, load_results, report_only, run_sim
 
 
 def notebook_layout() -> Layout:

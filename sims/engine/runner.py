@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from sims.core import Arrays, Cell, Claim, Results, Sim, cell_key, config_dict, get, registry
-from sims.store import PROJECT_ROOT, CellRecord, code_fingerprint, load_cell, save_cell
+from sims.engine.core import Arrays, Cell, Claim, Results, Sim, cell_key, config_dict, get, registry
+from sims.engine.store import PROJECT_ROOT, CellRecord, code_fingerprint, load_cell, save_cell
 
 
 class CellError(RuntimeError):
@@ -235,7 +235,7 @@ def run_sim(
 
 def finish(sim: Sim, config: Any, results: Results, layout: Layout, outcome: SimOutcome) -> None:
     """Check claims and draw figures from complete results (pure functions of the results)."""
-    from sims.report import save_figures
+    from sims.engine.report import save_figures
 
     outcome.claims = sim.check(config, results)
     outcome.figures = save_figures(sim, config, results, layout.figures_dir)

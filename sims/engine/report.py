@@ -23,8 +23,8 @@ matplotlib.use("Agg")  # figures are files; no display is ever needed
 import matplotlib.pyplot as plt
 
 import theory
-from sims.core import ROLE_LABELS, Claim, Results, Sim, registry
-from sims.store import atomic_write_bytes, git_commit
+from sims.engine.core import ROLE_LABELS, Claim, Results, Sim, registry
+from sims.engine.store import atomic_write_bytes, git_commit
 
 STYLE: dict[str, Any] = {
     "figure.figsize": (7.0, 4.2),

@@ -1,0 +1,118 @@
+"""Helpers shared by the sims of one area: bandits (regret guarantees checked by Monte Carlo).
+
+Public, so that each sim module imports them by name; nothing here is a sim.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sims.engine.core import Arrays, Claim
+from sims.engine.report import figure
+from theory.bandits import (
+    exp3,
+    follow_the_leader,
+    ftl_killer_table,
+    hedge,
+    kl_ucb,
+    simulate,
+    stochastically_constrained_table,
+    switching_loss_table,
+    thompson,
+    tsallis_inf,
+    ucb1,
+)
+
+AREA = "Online learning and bandits"
+
+
+N_SE = 3.0  # one-sided 3 standard errors (99.87% under normality of the replicate mean)
+
+
+POLICIES = {
+    "ucb1": ucb1,
+    "kl_ucb": kl_ucb,
+    "thompson": thompson,
+    "exp3": exp3,
+    "tsallis_iw": lambda: tsallis_inf("iw"),
+    "tsallis_rv": lambda: tsallis_inf("rv"),
+    "hedge": hedge,
+    "ftl": follow_the_leader,
+}
+
+
+def mean_se(x: NDArray) -> tuple[float, float]:
+    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x)))
+
+
+def slope_ci(t: NDArray, y: NDArray) -> tuple[float, float]:
+    from scipy import stats
+
+    ok = y > 0
+    res = stats.linregress(np.log(t[ok]), np.log(y[ok]))
+    return float(res.slope), float(stats.t.ppf(0.975, ok.sum() - 2) * res.stderr)
+
+
+def run_policy(policy: str, env, T: int, R: int, seed: np.random.SeedSequence) -> Arrays:
+    res = simulate(POLICIES[policy](), env, T, R, seed)
+    return {"regret": res.regret, "checkpoints": res.checkpoints, "curve": res.curve}
+
+
+def bound_claim(
+    cid: str,
+    statement: str,
+    source: str,
+    r: Arrays,
+    bound: float,
+    R: int,
+    figure_name: str,
+    expect: str = "holds",
+    role: str = "claim",
+) -> Claim:
+    m, se = mean_se(r["regret"])
+    measured = m + N_SE * se if expect == "holds" else m - N_SE * se
+    return Claim(
+        id=cid,
+        statement=statement,
+        source=source,
+        method=f"{R} replicates, pseudo-regret at T",
+        quantity="mean regret + 3 SE" if expect == "holds" else "mean regret - 3 SE",
+        predicted=float(bound),
+        measured=float(measured),
+        tolerance=0.0,
+        tolerance_reason=f"3 standard errors of the mean over R = {R} replicates, folded into the measured "
+        "value (one-sided, conservative in the direction of the statement)",
+        relation="<=",
+        expect=expect,
+        role=role,
+        figure=figure_name,
+        details=f"mean {m:.2f}, SE {se:.2f}",
+    )
+
+
+def curves_figure(title: str, rows: dict, bounds: dict, dashed: str = "guarantee") -> object:
+    fig, ax = figure()
+    for i, (name, r) in enumerate(rows.items()):
+        cps, curve = r["checkpoints"], r["curve"]
+        m = curve.mean(0)
+        ax.plot(cps, m, color=f"C{i}", label=name)
+        if curve.shape[0] > 1:  # full-information runs have one (deterministic) replicate: no band
+            se = curve.std(0, ddof=1) / math.sqrt(curve.shape[0])
+            ax.fill_between(cps, m - 2 * se, m + 2 * se, color=f"C{i}", alpha=0.2)
+        if name in bounds:
+            ax.plot(cps, bounds[name](cps), "--", color=f"C{i}", lw=1)
+    ax.set(xscale="log", yscale="log", xlabel="round t", ylabel="pseudo-regret (mean ± 2 SE)", title=title)
+    ax.legend(fontsize=7, ncols=2, title=f"dashed: {dashed}")
+    return fig
+
+
+def loss_table(name: str, T: int, K: int, seed: int = 12345) -> NDArray:
+    """The oblivious loss tables shared by the adversarial sims (drawn once, from a fixed seed)."""
+    if name == "switching":
+        return switching_loss_table(T, K, rng=seed)
+    if name == "stoch_constrained":
+        return stochastically_constrained_table(T, np.linspace(0.0, 0.3, K), rng=seed)
+    return ftl_killer_table(T)

@@ -1,0 +1,211 @@
+"""The ``worst_case_scaling`` sim: Omega(n) vs O(1) iterations on the Thm 5.1 data"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
+from sims.engine.report import figure
+from sims.logistic_gd._common import AREA
+from theory.logistic_gd import (
+    TYURIN2024,
+    batch_perceptron,
+    batch_perceptron_iteration_bound,
+    lr_gd,
+    margin,
+    normalized_perceptron_iteration_bound,
+    perceptron_worst_case_dataset,
+    perceptron_worst_case_iterations,
+)
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    ns: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000, 10000)
+    gamma: float = 1e12
+
+    @classmethod
+    def quick(cls) -> ScalingConfig:
+        return cls(ns=(10, 100, 300, 1000))
+
+    @classmethod
+    def full(cls) -> ScalingConfig:
+        return cls()
+
+
+def _scaling_cells(config: ScalingConfig) -> list[Cell]:
+    return [{"n": n} for n in config.ns]
+
+
+def _scaling_compute(config: ScalingConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+    n = int(cell["n"])
+    A, y = perceptron_worst_case_dataset(n)
+    cap = n + 10  # > 0.3 n + 2, the exact count
+    mu, R = margin(A, y)
+    counts = [
+        batch_perceptron(A, y, cap).first_separated,
+        batch_perceptron(A, y, 20, normalized=True).first_separated,
+        lr_gd(A, y, config.gamma, cap).first_separated,
+        lr_gd(A, y, config.gamma, 20, normalized=True).first_separated,
+    ]
+    return {"counts": np.array([-1 if c is None else c for c in counts]), "mu": np.array(mu), "R": np.array(R)}
+
+
+METHODS = ("batch perceptron", "normalized batch perceptron", "LR+GD (γ=1e12)", "Normalized LR+GD (γ=1e12)")
+
+
+def _slope_ci(x: NDArray, y: NDArray) -> tuple[float, float]:
+    """Least-squares slope of log y on log x and its 95% half-width (t quantile, n - 2 dof)."""
+    from scipy import stats
+
+    res = stats.linregress(np.log(x), np.log(y))
+    if len(x) < 3:
+        raise ValueError("a slope with a confidence interval needs at least 3 points")
+    half = float(stats.t.ppf(0.975, len(x) - 2) * res.stderr)
+    return float(res.slope), half
+
+
+def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
+    ns = np.array(config.ns)
+    C = np.array([results[cell_key({"n": int(n)})]["counts"] for n in ns])
+    mu = np.array([float(results[cell_key({"n": int(n)})]["mu"]) for n in ns])
+    R = np.array([float(results[cell_key({"n": int(n)})]["R"]) for n in ns])
+    exact = np.array([perceptron_worst_case_iterations(int(n)) for n in ns])
+    big = ns >= 100  # the exact count is 0.3 n + O(1): the offset bends the log-log line at small n
+    slope, half = _slope_ci(ns[big], C[big, 0].astype(float))
+    classical = normalized_perceptron_iteration_bound(R, mu)
+    src = TYURIN2024 + ", Thm 5.1"
+    return [
+        Claim(
+            id="worst_case_scaling.batch_exact_count",
+            statement="On the Thm 5.1 data the batch perceptron separates "
+            "at t = 1 + floor((3n - 8)/10) + 1 (derived here: perceptron_worst_case_iterations).",
+            source="this project (exact count behind Thm 5.1's Omega(n))",
+            method=f"batch perceptron, n in {ns.tolist()}",
+            quantity="max |count - formula|",
+            predicted=0.0,
+            measured=float(np.abs(C[:, 0] - exact).max()),
+            tolerance=0.0,
+            tolerance_reason="integer counts",
+            relation="==",
+            figure="scaling",
+        ),
+        Claim(
+            id="worst_case_scaling.lr_gd_matches_perceptron",
+            statement="LR+GD with gamma = 1e12 separates at the same "
+            "iteration as the batch perceptron (its gamma -> infinity limit).",
+            source=src,
+            method="LR+GD from theta_0 = 0",
+            quantity="max |count LR+GD - count perceptron|",
+            predicted=0.0,
+            measured=float(np.abs(C[:, 2] - C[:, 0]).max()),
+            tolerance=0.0,
+            tolerance_reason="integer counts",
+            relation="==",
+            figure="scaling",
+        ),
+        Claim(
+            id="worst_case_scaling.linear_in_n",
+            statement="Batch perceptron / LR+GD with large steps need Omega(n) "
+            "iterations on this data: log-log slope of the count in n is 1.",
+            source=src,
+            method=f"least squares on log count vs log n, n in {ns.tolist()}",
+            quantity="slope",
+            predicted=1.0,
+            measured=slope,
+            tolerance=max(half, 0.05),
+            tolerance_reason=f"95% CI half-width of the slope ({half:.3g}), at least 0.05 for the +O(1) offset",
+            relation="==",
+            figure="scaling",
+        ),
+        Claim(
+            id="worst_case_scaling.normalized_constant",
+            statement="The normalized variants need O(1) iterations: at "
+            "most 2 for every n here (derived: t = 2 for n >= 6).",
+            source=TYURIN2024 + ", Thm 5.1 / 5.3",
+            method="normalized batch perceptron and Normalized LR+GD (gamma = 1e12)",
+            quantity="max count",
+            predicted=2.0,
+            measured=float(C[:, [1, 3]].max()),
+            tolerance=0.0,
+            tolerance_reason="integer counts",
+            relation="<=",
+            figure="scaling",
+        ),
+        Claim(
+            id="worst_case_scaling.batch_bound_holds",
+            statement="Thm 3.3: batch perceptron iterations <= n R^2/mu^2.",
+            source=TYURIN2024 + ", Thm 3.3",
+            method="mu from the max-margin program (cvxpy)",
+            quantity="max count / bound",
+            predicted=1.0,
+            measured=float((C[:, 0] / batch_perceptron_iteration_bound(ns, R, mu)).max()),
+            tolerance=1e-6,
+            tolerance_reason="relative accuracy of mu from the conic solver (~1e-9), squared",
+            relation="<=",
+            figure="scaling",
+        ),
+        Claim(
+            id="worst_case_scaling.negative_control_classical_bound",
+            statement="Negative control: the classical "
+            "one-sample perceptron bound R^2/mu^2 applied to the batch perceptron. It must be violated for large n.",
+            source="Novikoff (1962) bound, misapplied",
+            method="batch perceptron counts",
+            quantity="max count / (R^2/mu^2)",
+            predicted=1.0,
+            measured=float((C[:, 0] / classical).max()),
+            tolerance=1e-6,
+            tolerance_reason="as above",
+            relation="<=",
+            expect="violated",
+            role="negative_control",
+            figure="scaling",
+        ),
+    ]
+
+
+def _scaling_figures(config: ScalingConfig, results: Results) -> dict:
+    ns = np.array(config.ns)
+    C = np.array([results[cell_key({"n": int(n)})]["counts"] for n in ns])
+    mu = float(results[cell_key({"n": int(ns[0])})]["mu"])
+    R = float(results[cell_key({"n": int(ns[0])})]["R"])
+    fig, ax = figure()
+    for k, (name, marker) in enumerate(zip(METHODS, "os^v", strict=True)):
+        ax.loglog(ns, C[:, k], marker + "-", ms=4, mfc="none", label=name)
+    ax.loglog(ns, batch_perceptron_iteration_bound(ns, R, mu), "k--", lw=1, label="n R²/μ² (Thm 3.3)")
+    ax.loglog(ns, np.full(len(ns), R**2 / mu**2), "k:", lw=1, label="R²/μ² (Thm 5.3; classical)")
+    ax.set(
+        xlabel="number of points n",
+        ylabel="iterations until separation",
+        title="Thm 5.1 data: Ω(n) for the batch perceptron and LR+GD, O(1) when normalized",
+    )
+    ax.legend()
+    return {"scaling": fig}
+
+
+WORST_CASE_SCALING = register(
+    Sim(
+        name="worst_case_scaling",
+        area=AREA,
+        description="Iterations to separate vs n on the Thm 5.1 data",
+        config_cls=ScalingConfig,
+        cells=_scaling_cells,
+        compute=_scaling_compute,
+        check=_scaling_check,
+        figures=_scaling_figures,
+        claims=tuple(
+            ClaimSpec(f"worst_case_scaling.{k}", k)
+            for k in (
+                "batch_exact_count",
+                "lr_gd_matches_perceptron",
+                "linear_in_n",
+                "normalized_constant",
+                "batch_bound_holds",
+                "negative_control_classical_bound",
+            )
+        ),
+    )
+)

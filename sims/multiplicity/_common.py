@@ -1,0 +1,92 @@
+"""Helpers shared by the sims of one area: predictive multiplicity of L2-regularised logistic regression.
+
+Public, so that each sim module imports them by name; nothing here is a sim.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sims.engine.core import Cell
+from theory.multiplicity import (
+    _design,
+    _loss_grad_hess,
+    _penalty_mask,
+    fit_logistic,
+)
+
+AREA = "Predictive multiplicity"
+
+
+def single_cell(config) -> list[Cell]:
+    return [{}]
+
+
+def load_dataset(name: str, seed: int | np.random.SeedSequence = 0) -> tuple[NDArray, NDArray]:
+    """``breast_cancer``: scikit-learn's bundled data, standardised (n = 569, d = 30). ``synthetic``: two Gaussian
+    classes in R^8 with overlapping means (n = 300), drawn from ``seed``."""
+    if name == "breast_cancer":
+        from sklearn.datasets import load_breast_cancer
+        from sklearn.preprocessing import StandardScaler
+
+        X, y = load_breast_cancer(return_X_y=True)
+        return StandardScaler().fit_transform(X), y
+    if name == "synthetic":
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, 2, 300)
+        X = rng.standard_normal((300, 8)) + np.outer(2 * y - 1, np.linspace(0.8, 0.1, 8))
+        return X, y
+    raise ValueError(f"dataset must be 'breast_cancer' or 'synthetic'; got {name!r}")
+
+
+def lagrangian_path_extreme(X: NDArray, y: NDArray, c: NDArray, tau: float, l2: float, sign: float) -> float:
+    """Independent reference for one end of a viable range: theta(s) = argmin L(theta) - s c.theta (Newton to
+    machine precision), with the scalar s fixed by L(theta(s)) = tau through Brent's method on s.
+
+    Uses only the Lagrangian optimality of the extremes, not the KKT Newton system of the fast method.
+    """
+    from scipy.optimize import brentq
+
+    A = _design(X, True)
+    z = 2 * y - 1
+    mask = _penalty_mask(X.shape[1], True)
+    theta0 = fit_logistic(X, y, l2).theta
+
+    def theta_of(s: float) -> NDArray | None:
+        """Damped Newton for argmin L - s sign c.theta; None when it diverges (no minimiser for this s)."""
+        th = theta0.copy()
+        for _ in range(200):
+            f, g, H = _loss_grad_hess(th[None], A, z, l2, mask)
+            g = g[0] - s * sign * c
+            if np.linalg.norm(g) < 1e-14:
+                return th
+            try:
+                step = np.linalg.solve(H[0], -g)
+            except np.linalg.LinAlgError:
+                return None
+            obj = f[0] - s * sign * (c @ th)
+            t = 1.0
+            while t > 1e-10:
+                new = th + t * step
+                if _loss_grad_hess(new[None], A, z, l2, mask, hess=False)[0][0] - s * sign * (c @ new) <= obj:
+                    break
+                t /= 2
+            th = th + t * step
+            if not np.all(np.isfinite(th)) or np.linalg.norm(th) > 1e6:
+                return None
+        return th
+
+    def gap(s: float) -> float:
+        th = theta_of(s)
+        if th is None:  # beyond the unbounded regime the level set is certainly left behind
+            return 1.0
+        return float(_loss_grad_hess(th[None], A, z, l2, mask, hess=False)[0][0] - tau)
+
+    _, _, H0 = _loss_grad_hess(theta0[None], A, z, l2, mask)
+    loss0 = float(_loss_grad_hess(theta0[None], A, z, l2, mask, hess=False)[0][0])
+    hi = 2.0 * np.sqrt(2 * (tau - loss0) / float(c @ np.linalg.solve(H0[0], c)))  # twice the 2nd-order scale
+    while gap(hi) < 0:
+        hi *= 1.5
+    s = brentq(gap, 0.0, hi, xtol=1e-15, rtol=1e-15)
+    return float(c @ theta_of(s))

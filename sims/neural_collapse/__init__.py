@@ -1,0 +1,5 @@
+"""Sims for neural-collapse geometry of unconstrained-feature models (Dang et al. 2023) and a real MLP.
+
+Importing this package registers its sims, one module per sim."""
+
+from sims.neural_collapse import nc_balanced, nc_imbalanced_ce, nc_imbalanced_mse, nc_mlp_digits  # noqa: F401  (registers the sims)

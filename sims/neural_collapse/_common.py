@@ -1,0 +1,37 @@
+"""Helpers shared by the sims of one area: neural collapse in unconstrained-feature models and a real MLP.
+
+Public, so that each sim module imports them by name; nothing here is a sim.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from theory.neural_collapse import (
+    nc_metrics,
+)
+
+AREA = "Neural collapse"
+
+
+METRICS = (
+    "nc1",
+    "nc2_etf",
+    "nc2_orthogonal",
+    "nc2_etf_uncentred",
+    "nc2_etf_W",
+    "nc2_orthogonal_W",
+    "nc3",
+    "nc3_uncentred",
+    "nc4",
+)
+
+
+def metric_vector(H: NDArray, labels: NDArray, W: NDArray, b: NDArray) -> NDArray:
+    m = nc_metrics(H, labels, W, b)
+    return np.array([np.nan if getattr(m, k) is None else getattr(m, k) for k in METRICS])
+
+
+def means(H: NDArray, labels: NDArray, K: int) -> NDArray:
+    return np.stack([H[:, labels == k].mean(axis=1) for k in range(K)], axis=1)
