@@ -6,6 +6,7 @@ shared helpers in ``sims/<area>/_common.py``. Importing this package registers e
 """
 
 from sims import bandits, hconsistency, logistic_gd, multiplicity, neural_collapse, online  # noqa: F401  (their sims)
-from sims.engine.core import Claim, ClaimSpec, Sim, get, register, registry
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Sim, get, register, registry
 
 __all__ = ["Claim", "ClaimSpec", "Sim", "get", "register", "registry"]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-from sims.core import Claim, Sim, cell_key, register, unregister
-from sims.report import figure
+from sims.engine.claims import Claim
+from sims.engine.core import Sim, cell_key, register, unregister
+from sims.engine.plotting import figure
 
 # Set by tests to make the toy sim raise at one cell (simulates a sweep killed half-way).
 TOY_FAIL_AT: dict[str, int | None] = {"i": None}
 TOY_WRONG: dict[str, bool] = {"flag": False}
+TOY_SLEEP: dict[str, float] = {"s": 0.0}  # seconds per cell, to make runs overlap in the concurrency test
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ def _toy_cells(config: ToyConfig):
 def _toy_compute(config: ToyConfig, cell, seed):
     if TOY_FAIL_AT["i"] is not None and cell["i"] == TOY_FAIL_AT["i"]:
         raise RuntimeError("simulated interruption")
+    if TOY_SLEEP["s"]:
+        time.sleep(TOY_SLEEP["s"])
     rng = np.random.default_rng(seed)
     return {"x": rng.standard_normal(config.n), "i": np.array(cell["i"])}
 
@@ -88,6 +93,7 @@ def toy_sim():
     yield TOY
     TOY_FAIL_AT["i"] = None
     TOY_WRONG["flag"] = False
+    TOY_SLEEP["s"] = 0.0
     unregister("toy")
 
 

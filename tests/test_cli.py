@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sims.cli import main
+from sims.engine.cli import main
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -20,6 +20,13 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     [
         (["run", "no_such_sim"], "unknown sim 'no_such_sim'; choose from: "),
         (["run", "margin_calibration", "--jobs", "0"], "--jobs: expected an integer >= 1"),
+        (["run", "margin_calibration", "--jobs", "-1"], "--jobs: expected an integer >= 1, got -1"),
+        (["run", "margin_calibration", "--dask", "not-an-address"], "--dask: expected a scheduler address"),
+        (["run", "margin_calibration", "--dask", ""], "--dask: expected a scheduler address"),
+        (["run", "margin_calibration", "--dask", "http://127.0.0.1:8786"], "--dask: expected a scheduler address"),
+        (["run", "margin_calibration", "--out", "/etc/hostname"], "--out: /etc/hostname exists and is not a folder"),
+        (["run", "margin_calibration", "--out", "/etc/hostname/sub"], "--out: cannot write to /etc/hostname/sub"),
+        (["report", "--out", "/etc/hostname"], "--out: /etc/hostname exists and is not a folder"),
         (["run", "margin_calibration", "--seed", "-1"], "--seed: expected an integer >= 0"),
         (["frobnicate"], "invalid choice: 'frobnicate' (choose from"),
         (["run"], "the following arguments are required: NAME"),
@@ -45,16 +52,91 @@ def test_run_then_report_rebuilds_without_computing(toy_sim, tmp_path, capsys):
     assert "cells: 6 computed, 0 reused" in capsys.readouterr().out
     report = tmp_path / "figures" / "quick" / "REPORT.md"
     report.unlink()
+    (tmp_path / "figures" / "quick" / "claims.json").unlink()
     assert main(["report", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "0 computed, 6 reused" in out
     text = report.read_text()
-    assert "toy.mean_zero" in text and "[fig](toy/hist.png)" in text
-    assert "margin_calibration" in text  # a sim without results is listed as incomplete
+    assert "`toy.mean_zero`" in text and "![toy: hist](toy/hist.png)" in text
+    # a registered sim without results is listed as not run, with the command that runs it
+    assert "| [`margin_calibration`](#margin_calibration) | H-consistency and surrogate losses | not run |" in text
+    assert "`python -m sims run margin_calibration --quick`" in text
     assert (tmp_path / "figures" / "quick" / "toy" / "hist.png").exists()
     assert (tmp_path / "figures" / "quick" / "toy" / "hist.pdf").exists()
     claims = json.loads((tmp_path / "figures" / "quick" / "claims.json").read_text())
     assert claims[0]["id"] == "toy.mean_zero" and claims[0]["verdict"] == "PASS"
+    assert claims[0]["status"] == "current" and claims[0]["computed_at"] and claims[0]["computed_commit"]
+
+
+def test_report_with_nothing_saved_writes_nothing_and_exits_1(tmp_path):
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    (figures / "REPORT.md").write_text("committed report")
+    r = _run("report", "--out", str(tmp_path))
+    assert r.returncode == 1
+    assert len(r.stderr.strip().splitlines()) == 1 and "python -m sims all" in r.stderr
+    assert (figures / "REPORT.md").read_text() == "committed report"
+    assert sorted(p.name for p in figures.iterdir()) == ["REPORT.md"]
+
+
+@pytest.fixture
+def two_toys(toy_sim):
+    import dataclasses
+
+    from sims.engine.core import register, unregister
+
+    other = register(dataclasses.replace(toy_sim, name="toy_b"))
+    yield toy_sim, other
+    unregister("toy_b")
+
+
+def test_running_a_subset_keeps_every_other_row(two_toys, tmp_path, capsys):
+    """The report only grows: running one sim keeps the other's rows, stamped, and never redraws its figures."""
+    fig_dir = tmp_path / "figures" / "quick"
+    assert main(["run", "toy", "toy_b", "--quick", "--out", str(tmp_path)]) == 0
+    before = json.loads((fig_dir / "claims.json").read_text())
+    b_png = fig_dir / "toy_b" / "hist.png"
+    mtime = b_png.stat().st_mtime_ns
+    assert main(["run", "toy", "--quick", "--out", str(tmp_path)]) == 0
+    after = json.loads((fig_dir / "claims.json").read_text())
+    assert [r["id"] for r in after if r["sim"] == "toy_b"] == [r["id"] for r in before if r["sim"] == "toy_b"]
+    kept = [r for r in after if r["sim"] == "toy_b"]
+    assert all(r["status"] == "kept" for r in kept)
+    assert kept[0]["computed_at"] == next(r for r in before if r["sim"] == "toy_b")["computed_at"]
+    assert b_png.stat().st_mtime_ns == mtime  # not redrawn
+    text = (fig_dir / "REPORT.md").read_text()
+    assert "**2 PASS, 0 FAIL, 0 observations** over 2 claims" in text
+
+
+def test_rows_of_changed_code_are_marked_stale_and_not_counted(two_toys, tmp_path, capsys):
+    fig_dir = tmp_path / "figures" / "quick"
+    assert main(["run", "toy", "toy_b", "--quick", "--out", str(tmp_path)]) == 0
+    rows = json.loads((fig_dir / "claims.json").read_text())
+    for r in rows:
+        if r["sim"] == "toy_b":
+            r["row_fingerprint"] = "0000000000000000"  # as if computed by other code
+    (fig_dir / "claims.json").write_text(json.dumps(rows))
+    assert main(["run", "toy", "--quick", "--out", str(tmp_path)]) == 0
+    text = (fig_dir / "REPORT.md").read_text()
+    assert "**1 PASS, 0 FAIL, 0 observations** over 1 claims" in text
+    assert "**1 sims (1 claims) are stale**" in text and "PASS (stale)" in text
+    after = json.loads((fig_dir / "claims.json").read_text())
+    assert {r["sim"]: r["status"] for r in after} == {"toy": "current", "toy_b": "stale"}
+
+
+def test_cached_rerun_redraws_nothing(toy_sim, tmp_path, capsys):
+    assert main(["run", "toy", "--quick", "--out", str(tmp_path)]) == 0
+    png = tmp_path / "figures" / "quick" / "toy" / "hist.png"
+    mtime = png.stat().st_mtime_ns
+    assert main(["run", "toy", "--quick", "--out", str(tmp_path)]) == 0
+    assert png.stat().st_mtime_ns == mtime
+    manifest = json.loads((png.parent / "manifest.json").read_text())
+    assert manifest["files"] == ["hist.png", "hist.pdf"] and manifest["results_digest"]
+
+
+def test_progress_line_per_sim_without_a_terminal(toy_sim, tmp_path, capsys):
+    assert main(["run", "toy", "--quick", "--out", str(tmp_path)]) == 0
+    assert "[1/1] toy: 6 computed, 0 reused, 1 claims" in capsys.readouterr().err
 
 
 def test_failing_claim_gives_exit_1(toy_sim, tmp_path, capsys):
@@ -81,5 +163,8 @@ def test_figure_command_all_quick(quick_results_dir):
     assert "0 failed" in r.stdout
     report = quick_results_dir / "figures" / "quick" / "REPORT.md"
     assert report.exists() and (quick_results_dir / "figures" / "quick" / "REPORT.html").exists()
+    text = report.read_text()
     for name in ("margin_calibration", "comp_sum_tightness", "perceptron_limit", "nc_balanced"):
-        assert f"`{name}." in report.read_text() or name in report.read_text()
+        assert f"### {name}\n" in text  # its section
+        assert f"`{name}." in text  # and at least one of its claims
+    assert "not run" not in text.split("## Sims")[1].split("\n## ")[0]  # every sim ran

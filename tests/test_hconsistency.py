@@ -10,7 +10,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sims.hconsistency import numerical_conditional_infima
+from sims.hconsistency._common import numerical_conditional_infima
 from theory.hconsistency import MARGIN_LOSSES, margin_calibration, margin_loss
 
 
@@ -370,7 +370,7 @@ def test_bounded_transform_binary_matches_margin_calibration_on_bounded_margins(
 
 
 def test_conservative_inverse_never_undercuts_the_true_inverse():
-    from sims.hconsistency import conservative_inverse
+    from sims.hconsistency._common import conservative_inverse
 
     t = np.linspace(0.05, 1, 20)
     e = np.linspace(0, 0.99, 50)

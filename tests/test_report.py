@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from sims.core import Claim, cell_key
+from sims.engine.claims import Claim
+from sims.engine.core import cell_key
 
 
 def _claim(**kw):

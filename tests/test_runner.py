@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import TOY_FAIL_AT
 
-from sims.core import get
-from sims.runner import CellError, Layout, load_results, run_sim, seed_sequence
-from sims.store import paths_for
+from sims.engine.core import get
+from sims.engine.runner import CellError, Layout, load_results, run_sim, seed_sequence
+from sims.engine.store import paths_for
 
 
 def _arrays_equal(a, b):
@@ -130,10 +130,149 @@ def test_dask_matches_local(tmp_path):
     assert [c.measured for c in out.claims] == [c.measured for c in run_sim(sim, local, progress=False).claims]
 
 
-def test_code_fingerprint_covers_the_sims_own_dependencies_only():
-    from sims.store import fingerprint_files
+def test_fingerprint_follows_transitive_imports_as_relative_paths():
+    from sims.engine.store import fingerprint_files
 
-    names = {p.name for p in fingerprint_files("sims.hconsistency")}
-    assert {"hconsistency.py", "_checks.py", "_solvers.py"} <= names
-    assert "neural_collapse.py" not in names and "logistic_gd.py" not in names
-    assert "logistic_gd.py" in {p.name for p in fingerprint_files("sims.logistic_gd")}
+    ftrl = fingerprint_files("sims.online.online_ftrl")
+    # reached only through sims.bandits._common (loss_table), and theory.bandits through it
+    assert "sims/bandits/_common.py" in ftrl
+    assert {"theory/bandits.py", "theory/online.py", "sims/engine/core.py", "sims/engine/store.py"} <= set(ftrl)
+    assert "theory/neural_collapse.py" not in ftrl and "sims/hconsistency/_common.py" not in ftrl
+    # presentation modules never shape a cell
+    assert "sims/engine/claims.py" not in ftrl and "sims/engine/plotting.py" not in ftrl
+    mc = fingerprint_files("sims.hconsistency.margin_calibration")
+    assert {"theory/hconsistency.py", "theory/_checks.py", "sims/hconsistency/_common.py"} <= set(mc)
+    assert "sims/bandits/_common.py" not in mc and "theory/bandits.py" not in mc
+
+
+def _copy_project(dst):
+    import shutil
+
+    from sims.engine.store import PROJECT_ROOT
+
+    for d in ("theory", "sims"):
+        shutil.copytree(PROJECT_ROOT / d, dst / d, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
+
+
+def _fingerprints(root):
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sims; from pathlib import Path; from sims.engine import store; "
+        "assert Path(sims.__file__).resolve().is_relative_to(Path.cwd().resolve()), sims.__file__; "
+        "print(json.dumps({n: store.code_fingerprint(s.compute.__module__) for n, s in sims.registry().items()}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.slow
+def test_fingerprint_mutation_in_a_copy(tmp_path):
+    """Mutation test: editing a helper a sim reaches only indirectly makes exactly the sims that reach it stale."""
+    root = _copy_project(tmp_path / "p")
+    before = _fingerprints(root)
+    helper = root / "sims" / "bandits" / "_common.py"
+    helper.write_text(helper.read_text() + "\n_MUTATION = 1\n")
+    after = _fingerprints(root)
+    changed = {n for n in before if before[n] != after[n]}
+    assert "online_ftrl" in changed  # reaches sims.bandits._common only through loss_table
+    assert {"bandit_adversarial", "bandit_stochastic", "sea_rates"} <= changed
+    assert not changed & {"margin_calibration", "nc_balanced", "perceptron_limit", "multiplicity_exactness"}
+    # an unrelated area: nothing outside it changes
+    nc = root / "theory" / "neural_collapse.py"
+    nc.write_text(nc.read_text() + "\n_MUTATION = 1\n")
+    again = _fingerprints(root)
+    moved = {n for n in after if after[n] != again[n]}
+    assert moved and all(n.startswith("nc_") for n in moved), moved
+
+
+@pytest.mark.slow
+def test_mutated_helper_recomputes_cells_in_a_copy(tmp_path):
+    """End to end in a copy: cached cells of online_ftrl are recomputed after its indirect helper changes, and
+    reused after an unrelated edit."""
+    import subprocess
+    import sys
+
+    root = _copy_project(tmp_path / "p")
+
+    def run():
+        r = subprocess.run(
+            [sys.executable, "-m", "sims", "run", "online_ftrl", "--quick", "--out", str(tmp_path / "out")],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    n = len(get("online_ftrl").cells(get("online_ftrl").config(True)))
+    assert f"cells: {n} computed, 0 reused" in run()
+    assert f"cells: 0 computed, {n} reused" in run()
+    nc = root / "theory" / "neural_collapse.py"
+    nc.write_text(nc.read_text() + "\n_MUTATION = 1\n")
+    assert f"cells: 0 computed, {n} reused" in run()
+    helper = root / "sims" / "bandits" / "_common.py"
+    helper.write_text(helper.read_text() + "\n_MUTATION = 1\n")
+    assert f"cells: {n} computed, 0 reused" in run()
+
+
+def test_stale_temporaries_are_removed_by_the_next_run(toy_sim, tmp_path):
+    layout = Layout(tmp_path, True)
+    run_sim(toy_sim, layout, progress=False)
+    npz, side = paths_for(layout.results_dir, "toy", "i=2")
+    side.unlink()  # the cell is unfinished, as after a SIGKILL between the two renames
+    leftovers = [npz.parent / ".i=2.npz.abc123.tmp", npz.parent / ".i=2.json.def456.tmp"]
+    for p in leftovers:
+        p.write_bytes(b"torn")
+    out = run_sim(toy_sim, layout, progress=False)
+    assert out.computed == ["i=2"]
+    assert not any(p.exists() for p in leftovers)
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_concurrent_runs_compute_each_cell_once(toy_sim, tmp_path):
+    import threading
+
+    from conftest import TOY_SLEEP
+
+    TOY_SLEEP["s"] = 0.2
+    layout = Layout(tmp_path, True)
+    outs = []
+    threads = [threading.Thread(target=lambda: outs.append(run_sim(toy_sim, layout, progress=False))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    computed = [k for o in outs for k in o.computed]
+    assert sorted(computed) == [f"i={i}" for i in range(6)], computed  # each cell once, by one of the runs
+    a, b = outs
+    assert sorted(a.computed + a.skipped) == sorted(b.computed + b.skipped)
+    assert [c.measured for c in a.claims] == [c.measured for c in b.claims]
+
+
+def test_cell_lock_is_exclusive_and_released(tmp_path):
+    from sims.engine.store import CellLock
+
+    a, b = CellLock(tmp_path, "s", "k"), CellLock(tmp_path, "s", "k")
+    assert a.acquire()
+    assert not b.acquire()
+    a.release()
+    assert b.acquire()
+    b.release()
+
+
+def test_seed_reaches_shared_tables():
+    from sims.bandits._common import loss_table
+    from sims.engine.core import shared_seed
+
+    s0, s1 = np.random.SeedSequence(0, spawn_key=(1, 2)), np.random.SeedSequence(1, spawn_key=(1, 2))
+    other_cell = np.random.SeedSequence(0, spawn_key=(3, 4))
+    t0 = loss_table("switching", 200, 3, s0)
+    assert np.array_equal(t0, loss_table("switching", 200, 3, other_cell))  # shared by cells of one root seed
+    assert not np.array_equal(t0, loss_table("switching", 200, 3, s1))  # and follows --seed
+    assert not np.array_equal(loss_table("iid0", 50, 3, s0), loss_table("iid1", 50, 3, s0))
+    with pytest.raises(TypeError, match="seed must be a numpy SeedSequence"):
+        shared_seed(0, "x")

@@ -604,8 +604,8 @@ def exp3_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
 
 def tsallis_inf_regret_bound(T: ArrayLike, K: ArrayLike, estimator: str = "iw") -> NDArray:
     """Adversarial Tsallis-INF bounds (Zimmert and Seldin 2021): 4 sqrt(K T) + 1 with importance weighting
-    (eta_t = 2/sqrt(t)); 2 sqrt(K T) + 14 K ln T + 16 with the reduced-variance estimator (eta_t = 4/sqrt(t)),
-    as quoted in issue 4."""
+    (eta_t = 2/sqrt(t)); 2 sqrt(K T) + 14 K ln T + 16 with the reduced-variance estimator (eta_t = 4/sqrt(t)).
+    The constants are as restated by secondary sources; they were not re-read against the theorem text here."""
     T, K = _TK(T, K)
     if estimator == "iw":
         return 4 * np.sqrt(K * T) + 1

@@ -293,8 +293,9 @@ def comp_sum_bayes_risk(p: ArrayLike, tau: float) -> NDArray:
 def comp_sum_transform(t: ArrayLike, tau: float, n_classes: int) -> NDArray:
     """The published H-consistency transformation T_tau(t) of comp-sum losses (symmetric, complete H).
 
-    With a = 1/(2 - tau) and M(t) = ((1 + t)^a + (1 - t)^a)/2, as quoted in the project's issue from MMZ 2023
-    (Theorem on comp-sum losses for symmetric and complete hypothesis sets):
+    With a = 1/(2 - tau) and M(t) = ((1 + t)^a + (1 - t)^a)/2, as restated by secondary sources from MMZ 2023
+    (their theorem on comp-sum losses for symmetric and complete hypothesis sets; the theorem text was not read
+    here, so these are the restated forms):
 
     - tau in [0, 1): T(t) = (2^(1 - tau)/(1 - tau)) (1 - M(t)^(2 - tau))   (tau = 0: 1 - sqrt(1 - t^2));
     - tau = 1:       T(t) = ((1 + t)/2) log(1 + t) + ((1 - t)/2) log(1 - t);

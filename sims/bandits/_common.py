@@ -10,8 +10,9 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.core import Arrays, Claim
-from sims.engine.report import figure
+from sims.engine.claims import Claim
+from sims.engine.core import Arrays, shared_seed
+from sims.engine.plotting import figure
 from theory.bandits import (
     exp3,
     follow_the_leader,
@@ -79,11 +80,11 @@ def bound_claim(
         statement=statement,
         source=source,
         method=f"{R} replicates, pseudo-regret at T",
-        quantity="mean regret + 3 SE" if expect == "holds" else "mean regret - 3 SE",
+        quantity=f"mean regret + {N_SE:g} SE" if expect == "holds" else f"mean regret - {N_SE:g} SE",
         predicted=float(bound),
         measured=float(measured),
         tolerance=0.0,
-        tolerance_reason=f"3 standard errors of the mean over R = {R} replicates, folded into the measured "
+        tolerance_reason=f"{N_SE:g} standard errors of the mean over R = {R} replicates, folded into the measured "
         "value (one-sided, conservative in the direction of the statement)",
         relation="<=",
         expect=expect,
@@ -109,10 +110,14 @@ def curves_figure(title: str, rows: dict, bounds: dict, dashed: str = "guarantee
     return fig
 
 
-def loss_table(name: str, T: int, K: int, seed: int = 12345) -> NDArray:
-    """The oblivious loss tables shared by the adversarial sims (drawn once, from a fixed seed)."""
+def loss_table(name: str, T: int, K: int, seed: np.random.SeedSequence) -> NDArray:
+    """The oblivious loss tables shared by the adversarial sims: every cell naming table ``name`` sees the same
+    table for a given root seed (``shared_seed``), so policies are compared on one instance."""
+    rng = np.random.default_rng(shared_seed(seed, "loss_table", name))
     if name == "switching":
-        return switching_loss_table(T, K, rng=seed)
+        return switching_loss_table(T, K, rng=rng)
     if name == "stoch_constrained":
-        return stochastically_constrained_table(T, np.linspace(0.0, 0.3, K), rng=seed)
+        return stochastically_constrained_table(T, np.linspace(0.0, 0.3, K), rng=rng)
+    if name.startswith("iid"):  # i.i.d. Bernoulli(1/2) losses
+        return (rng.random((T, K)) < 0.5).astype(float)
     return ftl_killer_table(T)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.bandits._common import AREA, bound_claim, curves_figure, loss_table, run_policy
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import (
     LS2020,
     ZS2021,
@@ -45,7 +46,7 @@ def _adv_cells(config: AdversarialConfig) -> list[Cell]:
 
 
 def _adv_compute(config: AdversarialConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
-    env = adversarial_bandit(loss_table(cell["table"], config.horizon, config.K))
+    env = adversarial_bandit(loss_table(cell["table"], config.horizon, config.K, seed))
     return run_policy(cell["policy"], env, config.horizon, config.n_reps, seed)
 
 

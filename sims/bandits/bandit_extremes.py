@@ -8,7 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sims.bandits._common import AREA, bound_claim, curves_figure, run_policy
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import (
     ACF2002,
     LS2020,
@@ -58,7 +59,7 @@ def _extremes_check(config: ExtremesConfig, results: Results) -> list[Claim]:
             Claim(
                 id=f"bandit_extremes.{p}.finite",
                 statement=f"{p} runs T = {T:.0e} rounds with K = {K} arms without overflow or NaN.",
-                source="issue 4 (must hold)",
+                source="this project's numerical-soundness requirement (must hold at the extremes)",
                 method=f"{R} replicates; every checkpoint of every regret curve",
                 quantity="number of non-finite values",
                 predicted=0.0,

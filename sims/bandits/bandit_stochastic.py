@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.bandits._common import AREA, bound_claim, curves_figure, mean_se, run_policy, slope_ci
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import (
     ACF2002,
     LR1985,
@@ -25,7 +26,7 @@ from theory.bandits import (
 )
 
 INSTANCES = {
-    "linspace": np.linspace(0.1, 0.9, 10),  # the anchor instance of issue 4
+    "linspace": np.linspace(0.1, 0.9, 10),  # the instance of the SMPyBandits anchor (benchmarks/bench_bandits.py)
     "close": np.array([0.55, 0.5, 0.5, 0.5, 0.45]),
 }
 

@@ -9,8 +9,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sims.bandits._common import AREA, N_SE, slope_ci
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
 from theory.bandits import (
     WANG2023,
     bernoulli_bandit,
@@ -109,11 +110,12 @@ def _streaming_check(config: StreamingConfig, results: Results) -> list[Claim]:
                         method=f"{len(Ts)} horizons x {config.n_gaps} gaps, {config.n_reps} replicates each; "
                         f"{int(capped.sum())} instances where the bound is capped at the largest possible regret are "
                         "left out",
-                        quantity="max over instances of (mean regret + 3 SE) / bound",
+                        quantity=f"max over instances of (mean regret + {N_SE:g} SE) / bound",
                         predicted=1.0,
                         measured=float(np.max(m_plus)),
                         tolerance=1e-9,
-                        tolerance_reason=f"3 standard errors over R = {config.n_reps} folded in; 1e-9 for floating "
+                        tolerance_reason=f"{N_SE:g} standard errors over R = {config.n_reps} folded in; 1e-9 for "
+                        "floating "
                         "point (with large gaps exploration dominates and the bound is attained exactly)",
                         figure="streaming_worst_case",
                     )

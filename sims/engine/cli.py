@@ -1,19 +1,29 @@
 """``python -m sims``: list, run, all, report.
 
-Exit status: 0 when every claim passes, 1 when a claim fails or a cell raises, 2 for bad usage.
+Exit status: 0 when every claim passes, 1 when a claim fails, a cell raises or ``report`` finds nothing saved,
+2 for bad usage (checked before anything is computed), 130 on Ctrl-C (finished cells are kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from sims.engine.core import get, registry
-from sims.engine.report import write_report
+from sims.engine.report import progress_line, write_report
 from sims.engine.runner import CellError, Layout, SimOutcome, default_layout, report_only, run_sim
+
+PROG = "python -m sims"
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing (an unusable --out, a --dask that does not answer): exit 2, one line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,31 +31,38 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _non_negative_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
-    return v
+def _int_at_least(minimum: int):
+    def parse(s: str) -> int:
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {s!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {v}")
+        return v
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
 
 
-def _positive_int(s: str) -> int:
-    v = _non_negative_int(s)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {v}")
-    return v
+def _dask_address(s: str) -> str:
+    """``scheme://host:port`` or ``host:port``, with a scheme Dask knows and a port in 1..65535."""
+    m = re.fullmatch(r"(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})", s)
+    if not m or (m["scheme"] and m["scheme"] not in DASK_SCHEMES) or not 0 < int(m["port"]) < 65536:
+        raise argparse.ArgumentTypeError(
+            f"expected a scheduler address such as tcp://127.0.0.1:8786 (schemes: {', '.join(DASK_SCHEMES)}), got {s!r}"
+        )
+    return s
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m sims", description=__doc__)
+    p = _Parser(prog=PROG, description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="every registered sim and the claims it checks")
 
     def common(q: argparse.ArgumentParser, compute: bool) -> None:
         q.add_argument("--quick", action="store_true", help="small configs (seconds), for tests")
-        q.add_argument("--seed", type=_non_negative_int, default=0, help="root seed (default 0)")
+        q.add_argument("--seed", type=_int_at_least(0), default=0, help="root seed (default 0)")
         q.add_argument(
             "--out",
             type=Path,
@@ -53,11 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
             help="folder for results/ and figures/ (default: the project root)",
         )
         if compute:
-            q.add_argument("--jobs", type=_positive_int, default=1, help="local worker processes")
+            q.add_argument("--jobs", type=_int_at_least(1), default=1, help="local worker processes (>= 1)")
             q.add_argument("--force", action="store_true", help="recompute finished cells")
             q.add_argument(
                 "--dask",
                 metavar="ADDRESS",
+                type=_dask_address,
                 default=None,
                 help="run cells on this Dask distributed scheduler instead",
             )
@@ -70,8 +88,48 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_out(layout: Layout, write: bool) -> None:
+    """--out must be (or become) a writable folder; checked before any compute."""
+    if layout.out.exists() and not layout.out.is_dir():
+        raise UsageError(f"--out: {layout.out} exists and is not a folder")
+    for d in [layout.results_dir, layout.figures_dir] if write else []:
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=d, prefix=".write-test-"):
+                pass
+        except OSError as e:
+            raise UsageError(f"--out: cannot write to {d} ({e.strerror or e})") from None
+
+
+def _check_dask(address: str) -> None:
+    """Connect once, within ``DASK_CONNECT_TIMEOUT_S``, so an unreachable scheduler fails before any compute."""
+    from sims.engine.runner import DASK_CONNECT_TIMEOUT_S
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--dask needs the optional extra: pip install -e '.[dask]'") from None
+    try:
+        Client(address, timeout=DASK_CONNECT_TIMEOUT_S, set_as_default=False).close()
+    except (OSError, TimeoutError, ValueError) as e:
+        raise UsageError(
+            f"--dask: no scheduler answered at {address} within {DASK_CONNECT_TIMEOUT_S} s ({type(e).__name__})"
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _main(args)
+    except UsageError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; finished cells are saved, re-run to resume", file=sys.stderr)
+        return 130
+
+
+def _main(args: argparse.Namespace) -> int:
     sims = registry()
     if args.command == "list":
         for name, sim in sorted(sims.items()):
@@ -81,45 +139,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     layout = default_layout(args.quick, args.out)
+    t0 = time.perf_counter()
     if args.command == "report":
-        t0 = time.perf_counter()
-        return _finish(report_only(layout, args.seed), layout, args.seed, t0)
+        _check_out(layout, write=False)
+        outcomes = report_only(layout, args.seed)
+        if not any(o.complete for o in outcomes):
+            print(
+                f"{PROG}: error: no complete saved results in {layout.results_dir}; nothing was written. "
+                f"Run `{PROG} all{' --quick' if args.quick else ''}` (or `{PROG} run NAME`) first.",
+                file=sys.stderr,
+            )
+            return 1
+        return _finish(outcomes, layout, args.seed, t0)
 
     names = sorted(sims) if args.command == "all" else list(dict.fromkeys(args.names))
     unknown = [n for n in names if n not in sims]
     if unknown:
-        print(
-            f"python -m sims: error: unknown sim {', '.join(map(repr, unknown))}; "
-            f"choose from: {', '.join(sorted(sims))}",
-            file=sys.stderr,
-        )
-        return 2
-    t0 = time.perf_counter()
+        raise UsageError(f"unknown sim {', '.join(map(repr, unknown))}; choose from: {', '.join(sorted(sims))}")
+    _check_out(layout, write=True)
+    if args.dask:
+        _check_dask(args.dask)
     outcomes: list[SimOutcome] = []
-    for name in names:
+    for i, name in enumerate(names, 1):
+        t_sim = time.perf_counter()
         try:
-            outcomes.append(
-                run_sim(
-                    get(name),
-                    layout,
-                    seed=args.seed,
-                    jobs=args.jobs,
-                    dask=args.dask,
-                    force=args.force,
-                )
-            )
+            outcome = run_sim(get(name), layout, seed=args.seed, jobs=args.jobs, dask=args.dask, force=args.force)
         except CellError as e:
-            print(
-                f"python -m sims: {e}\n(finished cells are saved; re-run to resume)",
-                file=sys.stderr,
-            )
+            print(f"{PROG}: {e}\n(finished cells are saved; re-run to resume)", file=sys.stderr)
             return 1
-        except OSError as e:  # e.g. a Dask address that does not answer
-            print(f"python -m sims: error: {e}", file=sys.stderr)
+        except OSError as e:  # e.g. a Dask scheduler that went away mid-run
+            print(f"{PROG}: error: {e}", file=sys.stderr)
             return 1
-    # the report covers every sim with saved results, not only those run now
-    others = [n for n in sorted(sims) if n not in names]
-    outcomes += report_only(layout, args.seed, others) if others else []
+        progress_line(i, len(names), outcome, time.perf_counter() - t_sim)
+        outcomes.append(outcome)
+    # every other sim keeps its rows of the previous report; only a sim missing from it is rebuilt (if saved)
+    from sims.engine.report import collect_entries
+
+    entries = {e.name: e for e in collect_entries([], layout.figures_dir, layout.quick, args.seed)}
+    fresh = [n for n in sorted(sims) if n not in names and entries[n].status == "not run"]
+    outcomes += [o for o in report_only(layout, args.seed, fresh) if o.complete] if fresh else []
     return _finish(outcomes, layout, args.seed, t0)
 
 
@@ -140,7 +198,18 @@ def _finish(outcomes: list[SimOutcome], layout: Layout, seed: int, t0: float) ->
         print(
             f"  FAIL {c.id}: measured {c.measured:.6g} {c.relation} predicted {c.predicted:.6g} (tol {c.tolerance:.3g})"
         )
+    costly = sorted((o for o in outcomes if o.compute_s), key=lambda o: -o.compute_s)[:5]
+    total = sum(o.compute_s for o in outcomes)
+    if costly and total > 0:
+        print(
+            "most compute: "
+            + ", ".join(f"{o.name} {o.compute_s:.0f} s ({100 * o.compute_s / total:.0f}%)" for o in costly)
+        )
     print(f"results: {layout.results_dir}")
     print(f"report:  {report}")
     print(f"time:    {time.perf_counter() - t0:.1f} s")
     return 1 if failed else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""What a sim is, what a claim is, and the registry that the runner and the report read.
+"""What a sim is, the registry that the runner and the report read, cell keys and the seed scheme.
 
 A sim is a name, a config dataclass with ``quick()`` and ``full()`` presets, a grid of cells, a pure
 function ``compute(config, cell, seed) -> dict of numpy arrays``, a ``check`` that turns the results of
@@ -9,110 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from sims.engine.claims import Claim, ClaimSpec
+
 Cell = Mapping[str, Any]
 Arrays = dict[str, NDArray]
 Results = dict[str, Arrays]  # cell key -> arrays
-
-Relation = Literal["<=", ">=", "==", "info"]
-Expect = Literal["holds", "violated"]
-Role = Literal["claim", "negative_control", "refutation", "observation"]
-ROLE_LABELS = {
-    "claim": "",
-    "negative_control": "negative control",
-    "refutation": "published statement refuted",
-    "observation": "observation",
-}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One checked statement, with everything a reviewer needs to re-judge it.
-
-    ``relation`` says how ``measured`` is compared with ``predicted`` within ``tolerance``:
-    ``"<="`` (measured <= predicted + tol, e.g. a bound), ``">="``, ``"=="`` (|measured - predicted|
-    <= tol) or ``"info"`` (an observation, reported but not judged). ``expect="violated"`` marks a
-    statement known to be wrong, whose check PASSes when it detects the violation; ``role`` says why it
-    is wrong: a deliberate ``negative_control``, or a published statement this project ``refutation``s
-    (the counter-example is in ``details``).
-    """
-
-    id: str
-    statement: str
-    source: str
-    method: str
-    quantity: str
-    predicted: float
-    measured: float
-    tolerance: float
-    tolerance_reason: str
-    relation: Relation = "<="
-    expect: Expect = "holds"
-    role: Role = "claim"
-    figure: str | None = None
-    details: str = ""
-
-    @property
-    def holds(self) -> bool | None:
-        """Whether the statement holds on the measurement (None for observations)."""
-        m, p, tol = self.measured, self.predicted, self.tolerance
-        if self.relation == "info":
-            return None
-        if math.isnan(m) or math.isnan(p):
-            return False
-        if self.relation == "<=":
-            return m <= p + tol
-        if self.relation == ">=":
-            return m >= p - tol
-        return abs(m - p) <= tol
-
-    @property
-    def verdict(self) -> Literal["PASS", "FAIL", "INFO"]:
-        h = self.holds
-        if h is None:
-            return "INFO"
-        if math.isnan(self.measured) or math.isnan(self.predicted):
-            return "FAIL"  # a broken measurement is never a detected violation
-        return "PASS" if h == (self.expect == "holds") else "FAIL"
-
-    @property
-    def slack(self) -> float:
-        """Room left before the statement flips: positive means it holds with that margin."""
-        m, p, tol = self.measured, self.predicted, self.tolerance
-        if self.relation == "<=":
-            return p + tol - m
-        if self.relation == ">=":
-            return m - p + tol
-        if self.relation == "==":
-            return tol - abs(m - p)
-        return float("nan")
-
-    @classmethod
-    def observation(cls, **fields: Any) -> Claim:
-        """A reported, unjudged measurement (relation ``info``, role ``observation``, no tolerance)."""
-        fields.setdefault("predicted", float("nan"))
-        return cls(tolerance=0.0, tolerance_reason="observation", relation="info", role="observation", **fields)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d.update(verdict=self.verdict, slack=self.slack)
-        return d
-
-
-@dataclass(frozen=True)
-class ClaimSpec:
-    """A claim as announced by ``python -m sims list`` before anything is computed."""
-
-    id: str
-    statement: str
 
 
 @dataclass(frozen=True)
@@ -182,3 +92,27 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, np.ndarray):
         return o.tolist()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def seed_sequence(seed: int, sim_name: str, key: str) -> np.random.SeedSequence:
+    """The seed of cell ``key`` of sim ``sim_name`` under root seed ``seed``.
+
+    ``SeedSequence(seed, spawn_key=(crc32(sim_name), crc32(key)))``: a child of the root that depends only on the
+    sim's name and the cell's parameters, so numbers are identical whatever ``--jobs``, the executor or the order
+    in which cells finish. Every random quantity of a cell (data sets, loss tables, starts) must derive from it.
+    """
+    return np.random.SeedSequence(seed, spawn_key=(zlib.crc32(sim_name.encode()), zlib.crc32(key.encode())))
+
+
+def shared_seed(seed: np.random.SeedSequence, *names: str) -> np.random.SeedSequence:
+    """A stream shared by every cell that names the same data (a loss table, an adversary's signs), for the same
+    root seed: ``SeedSequence(root, spawn_key=(crc32(name), ...))``.
+
+    Cells that must see the *same* instance (several policies on one loss table) draw it from here instead of from
+    their own cell seed; it still follows ``--seed``, unlike a literal seed would.
+    """
+    if not isinstance(seed, np.random.SeedSequence):
+        raise TypeError(f"seed must be a numpy SeedSequence (a cell's seed); got {type(seed).__name__}")
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"names must be one or more non-empty strings; got {names!r}")
+    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(zlib.crc32(n.encode()) for n in names))

@@ -1,8 +1,12 @@
 """Helpers that notebooks call, so that no notebook holds logic a test cannot reach.
 
+A notebook never writes the committed ``figures/`` or the report: results go to the (untracked) results folder and
+its figures are drawn into ``results/<mode>/notebook-figures/``. Only ``python -m sims run/all/report`` write
+``figures/``.
+
 Environment variables read here (set by the test suite to run notebooks headless and small):
-``THEORY_SIMS_QUICK=1`` selects the quick presets; ``THEORY_SIMS_OUT=DIR`` puts results and figures
-under DIR instead of the project root.
+``THEORY_SIMS_QUICK=1`` selects the quick presets; ``THEORY_SIMS_OUT=DIR`` puts results under DIR instead of the
+project root.
 """
 
 from __future__ import annotations
@@ -12,22 +16,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sims.engine.core import get, registry
-from sims.engine.report import write_report
 from sims.engine.runner import Layout, SimOutcome, default_layout, load_results, report_only, run_sim
 
 
 def notebook_layout() -> Layout:
-    """The layout chosen by the environment (quick mode and output folder)."""
+    """The layout chosen by the environment (quick mode and output folder); figures go under the results."""
     quick = os.environ.get("THEORY_SIMS_QUICK", "0").strip().lower() in ("1", "true", "yes")
-    return default_layout(quick, os.environ.get("THEORY_SIMS_OUT") or None)
+    base = default_layout(quick, os.environ.get("THEORY_SIMS_OUT") or None)
+    return Layout(base.out, base.quick, figures_override=base.results_dir / "notebook-figures")
 
 
 def ensure_results(
     names: Sequence[str] | None = None, layout: Layout | None = None, seed: int = 0
 ) -> tuple[list[SimOutcome], Layout]:
-    """Load saved results of the named sims (default: all), computing only the missing cells.
+    """Load saved results of the named sims (default: all), computing only the missing cells (with progress).
 
-    Returns the outcomes (claims and figure paths) and the layout; the report is rewritten.
+    Returns the outcomes (claims and figure paths) and the layout. No report is written.
     """
     layout = layout or notebook_layout()
     names = list(names or sorted(registry()))
@@ -35,19 +39,23 @@ def ensure_results(
     for name in names:
         _, missing = load_results(get(name), layout, seed)
         if missing:
-            outcomes.append(run_sim(get(name), layout, seed=seed, progress=False))
+            outcomes.append(run_sim(get(name), layout, seed=seed, progress=True))
         else:
             outcomes += report_only(layout, seed, [name])
-    write_report(outcomes, layout.figures_dir, layout.quick, seed)
     return outcomes, layout
 
 
 def claims_markdown(outcomes: Sequence[SimOutcome]) -> str:
-    """A compact markdown table of the claims of the given outcomes."""
-    rows = ["| verdict | claim | measured | predicted | slack |", "|---|---|---|---|---|"]
+    """A compact markdown table of the claims of the given outcomes, with their roles."""
+    from sims.engine.claims import ROLE_LABELS
+
+    rows = ["| verdict | claim | role | measured | predicted | slack |", "|---|---|---|---|---|---|"]
     for o in outcomes:
         for c in o.claims:
-            rows.append(f"| {c.verdict} | `{c.id}` | {c.measured:.4g} | {c.predicted:.4g} | {c.slack:.3g} |")
+            rows.append(
+                f"| {c.verdict} | `{c.id}` | {ROLE_LABELS[c.role] or 'claim'} | {c.measured:.4g} | "
+                f"{c.predicted:.4g} | {c.slack:.3g} |"
+            )
     return "\n".join(rows)
 
 

@@ -1,7 +1,18 @@
-"""Figures and the verification report, built only from saved results.
+"""Figures and the verification report, built only from saved results; the report only grows.
 
-``figures/REPORT.md`` (and ``REPORT.html``) hold a summary table of every claim, grouped by area, with
-verdict and slack and a link to its figure; ``figures/claims.json`` holds the same rows for programs.
+``figures/REPORT.md`` (and ``REPORT.html``, ``claims.json``) always cover every registered sim. Each sim's rows
+come from, in this order:
+
+1. this run (``current``): the sim was run or rebuilt now from complete saved results;
+2. the previous report in the same folder (``kept``): rows computed earlier, by code whose ``row_fingerprint`` is
+   the current one, with the same seed and mode, so still what the code says; they are stamped with the commit and
+   date they were computed at;
+3. the previous report, computed by code that has changed since (``stale``): shown, struck from the counts, and
+   marked as not current;
+4. nothing (``not run``): listed with the command that runs it.
+
+So running a subset (``run NAME``, a notebook) updates that subset's rows and keeps every other sim's rows, and a
+``report`` with nothing saved changes nothing (the CLI refuses before calling ``write_report``).
 """
 
 from __future__ import annotations
@@ -10,62 +21,63 @@ import html
 import io
 import json
 import math
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import groupby
 from pathlib import Path
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")  # figures are files; no display is ever needed
-
-import matplotlib.pyplot as plt
+from typing import Any, Literal
 
 import theory
-from sims.engine.core import ROLE_LABELS, Claim, Results, Sim, registry
-from sims.engine.store import atomic_write_bytes, git_commit
+from sims.engine.claims import ROLE_LABELS, Claim
+from sims.engine.core import Results, Sim, registry
+from sims.engine.plotting import style
+from sims.engine.store import atomic_write_bytes, git_commit, row_fingerprint
 
-STYLE: dict[str, Any] = {
-    "figure.figsize": (7.0, 4.2),
-    "figure.dpi": 110,
-    "savefig.dpi": 150,
-    "savefig.bbox": "tight",
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "legend.fontsize": 8,
-    "legend.frameon": False,
-    "lines.linewidth": 1.6,
-    "font.family": "DejaVu Sans",
+Status = Literal["current", "kept", "stale", "not run"]
+STATUS_TEXT = {
+    "current": "computed by the current code",
+    "kept": "kept from an earlier run of the current code",
+    "stale": "STALE: computed by code that has changed since; re-run it",
+    "not run": "not run",
 }
 
 
-def figure(nrows: int = 1, ncols: int = 1, **kw: Any):
-    """A new figure in the shared style (use inside a sim's ``figures`` function)."""
-    with plt.rc_context(STYLE):
-        w, h = STYLE["figure.figsize"]
-        kw.setdefault("figsize", (w * ncols if ncols > 1 else w, h * nrows if nrows > 1 else h))
-        kw.setdefault("layout", "constrained")
-        return plt.subplots(nrows, ncols, **kw)
+MANIFEST = "manifest.json"
 
 
-def save_figures(sim: Sim, config: Any, results: Results, figures_dir: Path) -> list[Path]:
-    """Draw ``sim``'s figures from its results and save each as PNG (web) and PDF (papers)."""
+def save_figures(sim: Sim, config: Any, results: Results, figures_dir: Path, digest: str | None = None) -> list[Path]:
+    """Draw ``sim``'s figures from its results and save each as PNG (web) and PDF (papers).
+
+    The sim's figure folder is generated only: files of figures the sim no longer draws are removed, and
+    ``manifest.json`` records what the figures were drawn from (the results' ``digest`` and the drawing code's
+    ``row_fingerprint``). When both match, the figures on disk are those this call would draw, and are reused.
+    """
+    folder = figures_dir / sim.name
+    stamp = {"results_digest": digest, "row_fingerprint": row_fingerprint(sim.compute.__module__)}
+    if digest is not None:
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text())
+            files = [folder / f for f in manifest["files"]]
+            if {k: manifest.get(k) for k in stamp} == stamp and all(f.is_file() for f in files):
+                return files
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
     written = []
-    with plt.rc_context(STYLE):
+    with style():
         figs = sim.figures(config, results)
         for name, fig in figs.items():
             for ext in ("png", "pdf"):
                 buf = io.BytesIO()
                 fig.savefig(buf, format=ext, metadata=_metadata(ext))
-                path = figures_dir / sim.name / f"{name}.{ext}"
+                path = folder / f"{name}.{ext}"
                 atomic_write_bytes(path, buf.getvalue())
                 written.append(path)
-            plt.close(fig)
+    for old in folder.glob("*"):
+        if old.suffix in (".png", ".pdf") and old not in written:
+            old.unlink()
+    manifest = stamp | {"files": [p.name for p in written]}
+    atomic_write_bytes(folder / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
     return written
 
 
@@ -76,7 +88,7 @@ def _metadata(ext: str) -> dict[str, Any]:
     return {"Software": f"theory-sims {theory.__version__}"}
 
 
-def _num(x: float) -> str:
+def _num(x: float | None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     if isinstance(x, float) and math.isinf(x):
@@ -91,115 +103,277 @@ def _md(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
+@dataclass
+class SimEntry:
+    """One sim's part of the report."""
+
+    name: str
+    area: str
+    status: Status
+    claims: list[Claim] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)  # PNG paths relative to the figures folder
+    commit: str | None = None
+    computed_at: str | None = None
+    compute_s: float | None = None
+    n_cells: int | None = None
+    fingerprint: str | None = None
+    seed: int | None = None
+    mode: str | None = None
+
+    @property
+    def counted(self) -> bool:
+        return self.status in ("current", "kept")
+
+
+def _previous_rows(figures_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    try:
+        rows = json.loads((figures_dir / "claims.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows if isinstance(rows, list) else []:
+        if isinstance(r, dict) and "sim" in r and "id" in r:
+            out.setdefault(r["sim"], []).append(r)
+    return out
+
+
+def _pngs(figures_dir: Path, name: str) -> list[str]:
+    return sorted(p.relative_to(figures_dir).as_posix() for p in (figures_dir / name).glob("*.png"))
+
+
+def collect_entries(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: int) -> list[SimEntry]:
+    """Every registered sim's entry: from ``outcomes`` where complete, else the previous report, else not run."""
+    mode = "quick" if quick else "full"
+    done = {o.name: o for o in outcomes if o.complete}
+    previous = _previous_rows(figures_dir)
+    entries = []
+    for name, sim in registry().items():
+        fp = row_fingerprint(sim.compute.__module__)
+        if name in done:
+            o = done[name]
+            pngs = [p.relative_to(figures_dir).as_posix() for p in o.figures if p.suffix == ".png"]
+            entries.append(
+                SimEntry(
+                    name,
+                    sim.area,
+                    "current",
+                    list(o.claims),
+                    pngs or _pngs(figures_dir, name),
+                    commit=o.commits[-1] if o.commits else git_commit(),
+                    computed_at=o.computed_at,
+                    compute_s=o.compute_s,
+                    n_cells=len(o.computed) + len(o.skipped),
+                    fingerprint=fp,
+                    seed=seed,
+                    mode=mode,
+                )
+            )
+        elif name in previous:
+            rows = previous[name]
+            r0 = rows[0]
+            same = all(r.get("row_fingerprint") == fp and r.get("seed") == seed and r.get("mode") == mode for r in rows)
+            claims = [Claim.from_dict(r) for r in rows]
+            entries.append(
+                SimEntry(
+                    name,
+                    sim.area,
+                    "kept" if same else "stale",
+                    claims,
+                    _pngs(figures_dir, name),
+                    commit=r0.get("computed_commit"),
+                    computed_at=r0.get("computed_at"),
+                    compute_s=r0.get("compute_s"),
+                    n_cells=r0.get("n_cells"),
+                    fingerprint=r0.get("row_fingerprint"),
+                    seed=r0.get("seed"),
+                    mode=r0.get("mode"),
+                )
+            )
+        else:
+            entries.append(SimEntry(name, sim.area, "not run"))
+    entries.sort(key=lambda e: (e.area, e.name))
+    return entries
+
+
+def _stamp(e: SimEntry) -> str:
+    commit = (e.commit or "unknown")[:12]
+    date = (e.computed_at or "")[:10] or "date unknown"
+    return f"{commit}, {date}"
+
+
+def _run_command(name: str, quick: bool) -> str:
+    return f"python -m sims run {name}" + (" --quick" if quick else "")
+
+
 def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: int) -> Path:
-    """Write REPORT.md, REPORT.html and claims.json for the given sim outcomes."""
-    sims = registry()
+    """Write REPORT.md, REPORT.html and claims.json covering every registered sim (see the module docstring)."""
+    entries = collect_entries(outcomes, figures_dir, quick, seed)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for o in outcomes:
-        for c in o.claims:
-            rows.append((sims[o.name].area if o.name in sims else "?", o.name, c))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    n_pass = sum(c.verdict == "PASS" for *_, c in rows)
-    n_fail = sum(c.verdict == "FAIL" for *_, c in rows)
-    n_info = sum(c.verdict == "INFO" for *_, c in rows)
-    incomplete = [o for o in outcomes if o.missing]
+    counted = [c for e in entries if e.counted for c in e.claims]
+    n_pass = sum(c.verdict == "PASS" for c in counted)
+    n_fail = sum(c.verdict == "FAIL" for c in counted)
+    n_info = sum(c.verdict == "INFO" for c in counted)
+    by_status = {s: [e for e in entries if e.status == s] for s in STATUS_TEXT}
+    n_stale_rows = sum(len(e.claims) for e in by_status["stale"])
+    total_compute = sum(e.compute_s or 0.0 for e in entries if e.counted)
 
     lines = [
         "# Verification report",
         "",
-        f"Mode **{'quick' if quick else 'full'}**, root seed {seed}, theory-sims {theory.__version__}, "
-        f"commit `{git_commit() or 'unknown'}`, built {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
-        "by `python -m sims report` from saved results.",
+        f"Mode **{'quick' if quick else 'full'}**, root seed {seed}, theory-sims {theory.__version__}. Built "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit `{git_commit() or 'unknown'}` from saved results "
+        "(`python -m sims report`); each sim below says the commit and date its results were computed at.",
         "",
-        f"**{n_pass} PASS, {n_fail} FAIL, {n_info} observations** over {len(rows)} claims.",
-        "",
-        "How to read a row: *predicted* is the published value or bound, *measured* the independent "
-        "computation (Monte Carlo, brute force, numerical optimisation), compared by *relation* within "
-        "*tolerance* (its derivation is in the details). *Slack* is the room left before the verdict "
-        "flips (positive: holds). Rows marked *negative control* state something known to be false, and "
-        "rows marked *published statement refuted* state a published claim that the numbers contradict "
-        "(counter-example in the details): both PASS when the check detects the violation.",
+        f"**{n_pass} PASS, {n_fail} FAIL, {n_info} observations** over {len(counted)} claims of "
+        f"{len(by_status['current']) + len(by_status['kept'])} of {len(entries)} sims "
+        f"({total_compute:.0f} s of cell compute).",
         "",
     ]
-    if incomplete:
+    if by_status["stale"]:
         lines += [
-            "Sims without complete results (run them with `python -m sims run NAME`): "
-            + ", ".join(f"`{o.name}` ({len(o.missing)} cells missing)" for o in incomplete),
+            f"**{len(by_status['stale'])} sims ({n_stale_rows} claims) are stale**: their rows were computed by code "
+            "that has changed since and are not counted above: "
+            + ", ".join(f"`{e.name}`" for e in by_status["stale"])
+            + ". Re-run them.",
             "",
         ]
-    for a, group in groupby(rows, key=lambda r: r[0]):
+    if by_status["not run"]:
         lines += [
-            f"## {a}",
+            "**Not run yet:** "
+            + ", ".join(f"`{e.name}` (`{_run_command(e.name, quick)}`)" for e in by_status["not run"]),
             "",
-            "| verdict | claim | quantity | relation | predicted | measured | tolerance | slack | figure |",
-            "|---|---|---|---|---|---|---|---|---|",
         ]
-        for _, name, c in group:
-            fig = f"[fig]({name}/{c.figure}.png)" if c.figure else ""
-            neg = f" *({ROLE_LABELS[c.role]})*" if ROLE_LABELS[c.role] else ""
+    lines += [
+        "How to read a row: *predicted* is the stated value or bound, *measured* the independent computation "
+        "(Monte Carlo, brute force, numerical optimisation), compared by *relation* within *tolerance* (its "
+        "derivation is in the details). *Slack* is the room left before the verdict flips: positive means PASS "
+        "with that margin. Rows marked *negative control* state something known to be false and rows marked "
+        "*published statement refuted* a published claim the numbers contradict (counter-example in the "
+        "details): both PASS when the check detects the violation, and their slack is how far beyond it the "
+        "measurement lies.",
+        "",
+        "## Sims",
+        "",
+        "| sim | area | status | PASS | FAIL | obs | cells | compute (s) | computed at (commit, date) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in entries:
+        verdicts = [c.verdict for c in e.claims]
+        lines.append(
+            f"| [`{e.name}`](#{e.name}) | {e.area} | {e.status} | {verdicts.count('PASS')} | "
+            f"{verdicts.count('FAIL')} | {verdicts.count('INFO')} | {e.n_cells if e.n_cells is not None else '–'} | "
+            f"{_num(e.compute_s)} | {_stamp(e) if e.status != 'not run' else '–'} |"
+        )
+    lines.append("")
+    area = None
+    for e in entries:
+        if e.area != area:
+            area = e.area
+            lines += [f"## {area}", ""]
+        lines += [f"### {e.name}", ""]
+        sim = registry()[e.name]
+        lines += [f"{sim.description}", ""]
+        if e.status == "not run":
+            lines += [f"*Not run.* `{_run_command(e.name, quick)}` computes it.", ""]
+            continue
+        lines += [
+            f"*{STATUS_TEXT[e.status]}*; computed at {_stamp(e)}, {e.n_cells or '?'} cells, "
+            f"{_num(e.compute_s)} s of compute.",
+            "",
+        ]
+        for png in e.figures:
+            lines += [f"![{e.name}: {Path(png).stem}]({png})", ""]
+        lines += [
+            "| verdict | claim | quantity | relation | predicted | measured | tolerance | slack |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for c in e.claims:
+            role = f" *({ROLE_LABELS[c.role]})*" if ROLE_LABELS[c.role] else ""
+            verdict = c.verdict if e.counted else f"{c.verdict} (stale)"
             lines.append(
-                f"| **{c.verdict}** | [`{c.id}`](#{_anchor(c.id)}){neg} | {_md(c.quantity)} | "
-                f"{c.relation} | {_num(c.predicted)} | {_num(c.measured)} | {_num(c.tolerance)} | "
-                f"{_num(c.slack)} | {fig} |"
+                f"| **{verdict}** | `{c.id}`{role} | {_md(c.quantity)} | {c.relation} | {_num(c.predicted)} | "
+                f"{_num(c.measured)} | {_num(c.tolerance)} | {_num(c.slack)} |"
             )
-        lines.append("")
-    lines += ["## Claim details", ""]
-    for _, name, c in rows:
-        lines += [
-            f"### {c.id}",
-            "",
-            f"- **Statement:** {c.statement}",
-            f"- **Source:** {c.source}",
-            f"- **Check:** {c.method} (sim `{name}`)",
-            f"- **Tolerance:** {_num(c.tolerance)}: {c.tolerance_reason}",
-            f"- **Verdict:** {c.verdict} (predicted {_num(c.predicted)}, measured {_num(c.measured)}, "
-            f"slack {_num(c.slack)})",
-        ]
-        if c.details:
-            lines.append(f"- **Details:** {c.details}")
-        if c.figure:
-            lines += ["", f"![{c.figure}]({name}/{c.figure}.png)"]
-        lines.append("")
+        lines += ["", "<details><summary>Claim details</summary>", ""]
+        for c in e.claims:
+            lines += [
+                f"**`{c.id}`**",
+                "",
+                f"- **Statement:** {c.statement}",
+                f"- **Source:** {c.source}",
+                f"- **Check:** {c.method}",
+                f"- **Tolerance:** {_num(c.tolerance)}: {c.tolerance_reason}",
+                f"- **Verdict:** {c.verdict} (predicted {_num(c.predicted)}, measured {_num(c.measured)}, "
+                f"slack {_num(c.slack)})" + (f"; figure `{c.figure}`" if c.figure else ""),
+            ]
+            if c.details:
+                lines.append(f"- **Details:** {c.details}")
+            lines.append("")
+        lines += ["</details>", ""]
     md = "\n".join(lines)
+    rows = [
+        {
+            "area": e.area,
+            "sim": e.name,
+            **c.to_dict(),
+            "status": e.status,
+            "computed_commit": e.commit,
+            "computed_at": e.computed_at,
+            "compute_s": e.compute_s,
+            "n_cells": e.n_cells,
+            "row_fingerprint": e.fingerprint,
+            "seed": e.seed,
+            "mode": e.mode,
+        }
+        for e in entries
+        for c in e.claims
+    ]
     atomic_write_bytes(figures_dir / "REPORT.md", md.encode())
-    atomic_write_bytes(figures_dir / "REPORT.html", _html(rows, md).encode())
-    claims_json = [{"area": a, "sim": name, **c.to_dict()} for a, name, c in rows]
-    atomic_write_bytes(
-        figures_dir / "claims.json",
-        (json.dumps(claims_json, indent=1, default=str) + "\n").encode(),
-    )
+    atomic_write_bytes(figures_dir / "REPORT.html", _html(entries, quick).encode())
+    atomic_write_bytes(figures_dir / "claims.json", (json.dumps(rows, indent=1, default=str) + "\n").encode())
     return figures_dir / "REPORT.md"
 
 
-def _anchor(claim_id: str) -> str:
-    return "".join(ch for ch in claim_id.lower() if ch.isalnum() or ch in "-_ ").replace(" ", "-")
-
-
-def _html(rows: list[tuple[str, str, Claim]], md: str) -> str:
+def _html(entries: list[SimEntry], quick: bool) -> str:
     colour = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INFO": "#6e7781"}
     body = []
-    for a, group in groupby(rows, key=lambda r: r[0]):
+    area = None
+    for e in entries:
+        if e.area != area:
+            area = e.area
+            body.append(f"<h2>{html.escape(area)}</h2>")
+        body.append(f'<h3 id="{e.name}">{e.name} <small>({html.escape(STATUS_TEXT[e.status])})</small></h3>')
+        if e.status == "not run":
+            body.append(f"<p><code>{html.escape(_run_command(e.name, quick))}</code> computes it.</p>")
+            continue
+        body.append(f"<p>computed at {html.escape(_stamp(e))}</p>")
+        body.extend(f'<img src="{html.escape(p)}" alt="{html.escape(p)}" style="max-width:100%">' for p in e.figures)
         body.append(
-            f"<h2>{html.escape(a)}</h2><table><tr><th>verdict</th><th>claim</th>"
-            "<th>statement</th><th>predicted</th><th>measured</th><th>tolerance</th>"
-            "<th>slack</th><th>figure</th></tr>"
+            "<table><tr><th>verdict</th><th>claim</th><th>statement</th><th>predicted</th><th>measured</th>"
+            "<th>tolerance</th><th>slack</th></tr>"
         )
-        for _, name, c in group:
-            fig = f'<a href="{name}/{c.figure}.png">fig</a>' if c.figure else ""
+        for c in e.claims:
             body.append(
                 f'<tr><td style="color:{colour[c.verdict]};font-weight:bold">{c.verdict}</td>'
                 f"<td><code>{html.escape(c.id)}</code></td><td>{html.escape(c.statement)}<br><small>"
                 f"{html.escape(c.source)}; tol: {html.escape(c.tolerance_reason)}</small></td>"
                 f"<td>{_num(c.predicted)}</td><td>{_num(c.measured)}</td><td>{_num(c.tolerance)}</td>"
-                f"<td>{_num(c.slack)}</td><td>{fig}</td></tr>"
+                f"<td>{_num(c.slack)}</td></tr>"
             )
         body.append("</table>")
-    head = md.split("## ", 1)[0]
-    intro = "".join(f"<p>{html.escape(p)}</p>" for p in head.split("\n\n")[1:] if p.strip())
     return (
         "<!doctype html><meta charset='utf-8'><title>theory-sims verification report</title>"
         "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:"
         "collapse}td,th{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}</style>"
-        f"<h1>Verification report</h1>{intro}{''.join(body)}"
+        f"<h1>Verification report</h1>{''.join(body)}"
+    )
+
+
+def progress_line(i: int, n: int, outcome: Any, seconds: float) -> None:
+    """One line per sim on stderr, also when it is not a terminal (CI logs, pipes)."""
+    print(
+        f"[{i}/{n}] {outcome.name}: {len(outcome.computed)} computed, {len(outcome.skipped)} reused, "
+        f"{len(outcome.claims)} claims, {seconds:.1f} s",
+        file=sys.stderr,
+        flush=True,
     )

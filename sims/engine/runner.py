@@ -1,17 +1,22 @@
 """Run registered sims cell by cell, resumably, then check claims and draw figures.
 
-Seeds: cell c of sim s with root seed S gets ``SeedSequence(S, spawn_key=(crc32(s), crc32(key(c))))``,
-a child of the root that depends only on the sim name and the cell's parameters, so numbers are
-identical whatever ``--jobs``, the executor or the order in which cells finish.
+Seeds: cell c of sim s with root seed S gets ``SeedSequence(S, spawn_key=(crc32(s), crc32(key(c))))``
+(``sims.engine.core.seed_sequence``), so numbers are identical whatever ``--jobs``, the executor or the order in
+which cells finish.
+
+Faults: a cell is computed only by the run holding its lock (``CellLock``), so concurrent runs on one folder never
+compute it twice; stale temporary files of a killed writer are removed by the next run that takes the lock; pool
+workers die with their parent (Linux ``PR_SET_PDEATHSIG``) and ignore Ctrl-C, which the parent handles once.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sys
 import time
-import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +26,29 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from sims.engine.core import Arrays, Cell, Claim, Results, Sim, cell_key, config_dict, get, registry
-from sims.engine.store import PROJECT_ROOT, CellRecord, code_fingerprint, load_cell, save_cell
+from sims.engine.claims import Claim
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, config_dict, get, registry, seed_sequence
+from sims.engine.store import (
+    PROJECT_ROOT,
+    CellLock,
+    CellRecord,
+    code_fingerprint,
+    load_cell,
+    remove_stale_temporaries,
+    save_cell,
+)
+
+__all__ = [
+    "CellError",
+    "Layout",
+    "SimOutcome",
+    "compute_cell",
+    "default_layout",
+    "load_results",
+    "report_only",
+    "run_sim",
+    "seed_sequence",
+]
 
 
 class CellError(RuntimeError):
@@ -31,10 +57,15 @@ class CellError(RuntimeError):
 
 @dataclass(frozen=True)
 class Layout:
-    """Where results, figures and the report of a run live."""
+    """Where results, figures and the report of a run live.
+
+    ``figures_override`` sends figures elsewhere (notebooks draw into the untracked results folder, so that opening
+    a notebook never changes the committed ``figures/``).
+    """
 
     out: Path
     quick: bool
+    figures_override: Path | None = None
 
     @property
     def mode(self) -> str:
@@ -46,6 +77,8 @@ class Layout:
 
     @property
     def figures_dir(self) -> Path:
+        if self.figures_override is not None:
+            return self.figures_override
         return self.out / "figures" / "quick" if self.quick else self.out / "figures"
 
 
@@ -57,14 +90,14 @@ class SimOutcome:
     missing: list[str] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+    compute_s: float = 0.0  # summed wall time of the sim's cells, as recorded in their sidecars
+    computed_at: str | None = None  # newest cell's time stamp (UTC, ISO 8601)
+    commits: tuple[str, ...] = ()  # the commits the cells were computed at
+    results_digest: str | None = None  # SHA-256 over the cells' keys and npz digests: what figures are drawn from
 
     @property
     def complete(self) -> bool:
         return not self.missing
-
-
-def seed_sequence(seed: int, sim_name: str, key: str) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(zlib.crc32(sim_name.encode()), zlib.crc32(key.encode())))
 
 
 def _records(sim: Sim, config: Any, cells: Sequence[Cell], seed: int, mode: str) -> list[CellRecord]:
@@ -88,11 +121,11 @@ def compute_cell(sim: Sim, config: Any, cell: Cell, seed: int) -> tuple[Arrays, 
 class _Serial:
     """In-process execution (``--jobs 1``): cells run one after another, in grid order."""
 
-    def submit(self, fn, *args) -> Future:
+    def submit(self, fn: Callable, *args: Any) -> Future:
         fut: Future = Future()
         try:
             fut.set_result(fn(*args))
-        except BaseException as e:  # re-raised by .result(), like a pool would
+        except Exception as e:  # re-raised by .result(), like a pool would; Ctrl-C propagates at once
             fut.set_exception(e)
         return fut
 
@@ -103,14 +136,31 @@ class _Serial:
         pass
 
 
+def _worker_init(parent: int) -> None:
+    """Pool worker start-up: die with the parent, leave Ctrl-C to it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1: the kernel kills us when the parent dies
+        except (OSError, AttributeError):  # pragma: no cover - no prctl
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 class _Pool:
     def __init__(self, jobs: int) -> None:
         # fork keeps sims registered at run time (e.g. by tests) visible to the workers
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self.ex = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+        self.ex = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+        )
 
-    def submit(self, fn, *args) -> Future:
+    def submit(self, fn: Callable, *args: Any) -> Future:
         return self.ex.submit(fn, *args)
 
     def as_completed(self, futures: list) -> Iterator:
@@ -123,19 +173,20 @@ class _Pool:
         for f in futures:
             f.cancel()
 
-    def close(self) -> None:
-        self.ex.shutdown(wait=True, cancel_futures=True)
+    def close(self, interrupted: bool = False) -> None:
+        if interrupted:  # do not wait for running cells: stop the workers now
+            for p in list(getattr(self.ex, "_processes", {}).values()):
+                p.kill()
+        self.ex.shutdown(wait=not interrupted, cancel_futures=True)
 
 
 class _Dask:
     def __init__(self, address: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError as e:  # pragma: no cover - depends on the optional extra
-            raise RuntimeError("--dask needs the optional extra: pip install -e '.[dask]'") from e
-        self.client = Client(address, set_as_default=False)
+        from distributed import Client
 
-    def submit(self, fn, *args):
+        self.client = Client(address, set_as_default=False, timeout=DASK_CONNECT_TIMEOUT_S)
+
+    def submit(self, fn: Callable, *args: Any):
         return self.client.submit(fn, *args, pure=False)
 
     def as_completed(self, futures: list) -> Iterator:
@@ -147,18 +198,49 @@ class _Dask:
     def cancel(self, futures: list) -> None:
         self.client.cancel(futures)
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         self.client.close()
+
+
+DASK_CONNECT_TIMEOUT_S = 5  # a scheduler that does not answer within this fails the run before any compute
 
 
 @contextmanager
 def executor(jobs: int, dask: str | None):
     ex = _Dask(dask) if dask else (_Pool(jobs) if jobs > 1 else _Serial())
+    interrupted = False
     try:
         yield ex
+    except BaseException:
+        interrupted = True
+        raise
     finally:
         if hasattr(ex, "close"):
-            ex.close()
+            ex.close(interrupted)
+
+
+def _stamp(layout: Layout, sim: str, keys: Sequence[str], outcome: SimOutcome) -> None:
+    """Fill the outcome's compute time, time stamp and commits from the cells' sidecars."""
+    import hashlib
+    import json
+
+    total, stamps, commits = 0.0, [], set()
+    h = hashlib.sha256()
+    for k in sorted(keys):
+        try:
+            side = json.loads((layout.results_dir / sim / f"{k}.json").read_text())
+        except (OSError, ValueError):
+            continue
+        total += float(side.get("wall_time_s", 0.0))
+        if side.get("computed_at"):
+            stamps.append(side["computed_at"])
+        if side.get("git_commit"):
+            commits.add(side["git_commit"])
+        h.update(f"{k}={side.get('npz_sha256')};".encode())
+    outcome.compute_s = total
+    outcome.computed_at = max(stamps) if stamps else None
+    outcome.commits = tuple(sorted(commits))
+    outcome.results_digest = h.hexdigest()
 
 
 def load_results(sim: Sim, layout: Layout, seed: int) -> tuple[Results, list[str]]:
@@ -185,8 +267,13 @@ def run_sim(
     dask: str | None = None,
     force: bool = False,
     progress: bool = True,
+    draw: bool = True,
 ) -> SimOutcome:
-    """Compute the missing cells of one sim (all of them with ``force``), then check and draw."""
+    """Compute the missing cells of one sim (all of them with ``force``), then check and draw.
+
+    Each missing cell is locked before it is computed; a cell locked by another run is waited for and loaded
+    from that run's result (computed here only if that run failed to save it).
+    """
     config = sim.config(layout.quick)
     cells = sim.cells(config)
     records = _records(sim, config, cells, seed, layout.mode)
@@ -210,7 +297,43 @@ def run_sim(
         file=sys.stderr,
         leave=False,
     )
-    with bar, executor(jobs, dask) as ex:
+    locks: dict[str, CellLock] = {}
+    try:
+        with bar:
+            for attempt in ("free", "held elsewhere"):
+                mine, busy = [], []
+                for rec, cell in todo:
+                    lock = CellLock(layout.results_dir, sim.name, rec.cell_key)
+                    if not lock.acquire(blocking=attempt != "free"):
+                        busy.append((rec, cell))
+                        continue
+                    locks[rec.cell_key] = lock
+                    remove_stale_temporaries(layout.results_dir, sim.name, rec.cell_key)
+                    done = None if (force and attempt == "free") else load_cell(layout.results_dir, rec)
+                    if done is not None:  # another run finished it while we waited
+                        results[rec.cell_key] = done
+                        outcome.skipped.append(rec.cell_key)
+                        bar.update(1)
+                        lock.release()
+                    else:
+                        mine.append((rec, cell))
+                _compute(sim, config, seed, mine, jobs, dask, layout, results, outcome, bar, locks)
+                todo = busy
+                if not todo:
+                    break
+    finally:
+        for lock in locks.values():
+            lock.release()
+    _stamp(layout, sim.name, list(results), outcome)
+    if draw:
+        finish(sim, config, results, layout, outcome)
+    return outcome
+
+
+def _compute(sim, config, seed, todo, jobs, dask, layout, results, outcome, bar, locks) -> None:
+    if not todo:
+        return
+    with executor(jobs, dask) as ex:
         futures = []
         by_future = {}
         for rec, cell in todo:
@@ -225,12 +348,10 @@ def run_sim(
                 ex.cancel(futures)
                 raise CellError(f"sim {sim.name!r}, cell {rec.cell_key!r} failed: {type(e).__name__}: {e}") from e
             save_cell(layout.results_dir, rec, arrays, wall)
+            locks.pop(rec.cell_key).release()
             results[rec.cell_key] = arrays
             outcome.computed.append(rec.cell_key)
             bar.update(1)
-
-    finish(sim, config, results, layout, outcome)
-    return outcome
 
 
 def finish(sim: Sim, config: Any, results: Results, layout: Layout, outcome: SimOutcome) -> None:
@@ -238,18 +359,24 @@ def finish(sim: Sim, config: Any, results: Results, layout: Layout, outcome: Sim
     from sims.engine.report import save_figures
 
     outcome.claims = sim.check(config, results)
-    outcome.figures = save_figures(sim, config, results, layout.figures_dir)
+    outcome.figures = save_figures(sim, config, results, layout.figures_dir, outcome.results_digest)
 
 
-def report_only(layout: Layout, seed: int = 0, names: Sequence[str] | None = None) -> list[SimOutcome]:
-    """Rebuild claims and figures of every sim from saved results only; never computes."""
+def report_only(
+    layout: Layout, seed: int = 0, names: Sequence[str] | None = None, draw: bool = True
+) -> list[SimOutcome]:
+    """Rebuild claims (and figures, with ``draw``) of the named sims from saved results only; never computes."""
     outcomes = []
-    for name in names or sorted(registry()):
+    for name in names if names is not None else sorted(registry()):
         sim = get(name)
         results, missing = load_results(sim, layout, seed)
         outcome = SimOutcome(name, skipped=sorted(results), missing=missing)
         if not missing:
-            finish(sim, sim.config(layout.quick), results, layout, outcome)
+            _stamp(layout, name, list(results), outcome)
+            if draw:
+                finish(sim, sim.config(layout.quick), results, layout, outcome)
+            else:
+                outcome.claims = sim.check(sim.config(layout.quick), results)
         outcomes.append(outcome)
     return outcomes
 

@@ -8,6 +8,7 @@ treated as missing and recomputed, never loaded.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import json
@@ -15,6 +16,7 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,9 @@ import theory
 from sims.engine.core import Arrays
 
 SCHEMA = 1
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once: there is no way to read the umask without setting it
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # sims/engine/store.py -> the project root
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results and figures are for everyone to read
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -92,6 +97,7 @@ def save_cell(results_dir: Path, record: CellRecord, arrays: Arrays, wall_time_s
         "package_version": theory.__version__,
         "git_commit": git_commit(),
         "wall_time_s": wall_time_s,
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "npz_sha256": hashlib.sha256(payload).hexdigest(),
         "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
     }
@@ -137,33 +143,169 @@ def git_commit() -> str | None:
     return head + ("-dirty" if dirty else "")
 
 
-@cache
-def code_fingerprint(module_name: str) -> str:
-    """SHA-256 over the sources a sim's results depend on: its own module, the ``theory`` modules it references,
-    and the shared private helpers (``theory/_*.py``).
+# Modules whose output is recomputed from the saved arrays every time a report is built (claim verdicts, figure
+# style): they can change what the report says, never what a cell holds, so they do not invalidate cached cells.
+# They are part of ``row_fingerprint``, which stamps report rows.
+PRESENTATION = ("sims/engine/claims.py", "sims/engine/plotting.py")
+# Engine modules that shape every cell (cell keys, the seed scheme, the config serialisation, how arrays are saved):
+# always part of a cell's fingerprint, whatever the sim imports.
+ENGINE_CORE = ("sims/engine/core.py", "sims/engine/store.py")
+PROJECT_PACKAGES = ("theory", "sims")
 
-    A result computed by other code is stale: it is recomputed rather than reported as current. Adding or
-    editing an unrelated area leaves it valid.
+
+def _module_path(name: str, root: Path) -> Path | None:
+    """The source file of project module ``name`` (``theory.x`` or ``sims.a.b``), found on disk, never imported."""
+    parts = name.split(".")
+    if parts[0] not in PROJECT_PACKAGES:
+        return None
+    base = root.joinpath(*parts)
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _statements(nodes: list[ast.stmt]):
+    """Every statement, nested ones included (imports can sit inside functions), without visiting expressions."""
+    for node in nodes:
+        yield node
+        for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, attr, None)
+            if isinstance(children, list):
+                yield from _statements(children)
+
+
+@cache
+def _imported_modules(path: Path, root: Path, mtime_ns: int) -> frozenset[Path]:
+    """Project modules that the file at ``path`` imports by name (``import X``, ``from X import Y``: X, and X.Y
+    when Y is a submodule). Relative imports are resolved against the file's package. Cached per file version."""
+    rel = path.relative_to(root).with_suffix("") if path.is_relative_to(root) else Path(path.stem)
+    package = list(rel.parts[:-1])  # for a/b.py and a/b/__init__.py alike, the package is what holds the file
+    found: set[Path] = set()
+    for node in _statements(ast.parse(path.read_text(), filename=str(path)).body):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                head = package[: len(package) - node.level + 1]
+                mod = ".".join([*head, node.module] if node.module else head)
+            else:
+                mod = node.module or ""
+            names = [mod] + [f"{mod}.{a.name}" for a in node.names]
+        else:
+            continue
+        for n in names:
+            p = _module_path(n, root)
+            if p is not None:
+                found.add(p)
+    return frozenset(found)
+
+
+def fingerprint_files(module_name: str, root: Path | None = None) -> list[str]:
+    """The project files a sim module's cells depend on, as paths relative to the project root, sorted.
+
+    The sim module itself; every project module (under ``theory/`` and ``sims/``) it imports, directly or
+    transitively, followed through the import statements of each file; and ``ENGINE_CORE``. A package's
+    ``__init__`` counts when it is imported by name (``from theory import x`` reads ``theory/__init__.py``), not
+    when a submodule is (``sims/__init__.py`` registers every area, and following it would tie every sim to every
+    other). ``PRESENTATION`` modules are not followed: they never shape a cell.
     """
+    root = (root or PROJECT_ROOT).resolve()
+    start = _module_path(module_name, root)
+    if start is None:  # a sim defined elsewhere (a test's toy sim, a user's script): its own file, as loaded
+        import sys
+
+        src = getattr(sys.modules.get(module_name), "__file__", None)
+        if src is None:
+            raise ValueError(f"module_name must name a project module or a loaded one; got {module_name!r}")
+        start = Path(src).resolve()
+    skip = {root / p for p in PRESENTATION}
+    seen: set[Path] = set()
+    stack = [start, *(root / p for p in ENGINE_CORE)]
+    while stack:
+        p = stack.pop()
+        if p in seen or p in skip:
+            continue
+        seen.add(p)
+        stack.extend(_imported_modules(p, root, p.stat().st_mtime_ns) - seen)
+    return sorted(_rel(p, root) for p in seen)
+
+
+def _rel(p: Path, root: Path) -> str:
+    return p.relative_to(root).as_posix() if p.is_relative_to(root) else p.as_posix()
+
+
+def _hash_files(files: list[str], root: Path) -> str:
     h = hashlib.sha256()
-    for p in fingerprint_files(module_name):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
+    for rel in files:
+        h.update(rel.encode() + b"\0")
+        h.update((root / rel).read_bytes())  # an absolute ``rel`` (a file outside the project) stays absolute
+        h.update(b"\0")
     return h.hexdigest()[:16]
 
 
-def fingerprint_files(module_name: str) -> list[Path]:
-    """The source files ``code_fingerprint`` hashes for a sim module, sorted."""
-    import sys
+@cache
+def code_fingerprint(module_name: str) -> str:
+    """SHA-256 (16 hex digits) over the relative paths and contents of ``fingerprint_files(module_name)``.
 
-    module = sys.modules[module_name]
-    files = {Path(module.__file__).resolve()}
-    for value in vars(module).values():
-        owner = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
-        if isinstance(owner, str) and (owner == "theory" or owner.startswith("theory.")):
-            src = getattr(sys.modules.get(owner), "__file__", None)
-            if src:
-                files.add(Path(src).resolve())
-    theory_dir = Path(theory.__file__).resolve().parent
-    files |= {p.resolve() for p in theory_dir.glob("_*.py")}
-    return sorted(files)
+    A cell whose sidecar holds another fingerprint was computed by code that has since changed: it is recomputed,
+    never loaded. Editing an unrelated area leaves it valid.
+    """
+    return _hash_files(fingerprint_files(module_name), PROJECT_ROOT)
+
+
+@cache
+def row_fingerprint(module_name: str) -> str:
+    """The fingerprint that stamps a sim's report rows: its cells' code plus the ``PRESENTATION`` modules (a kept
+    row is current only while the code that computed *and* judged it is unchanged)."""
+    files = sorted({*fingerprint_files(module_name), *PRESENTATION})
+    return _hash_files(files, PROJECT_ROOT)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per-cell locks and stale temporary files
+# ---------------------------------------------------------------------------------------------------------
+
+
+class CellLock:
+    """An exclusive lock on one cell (``fcntl.flock`` on ``.<key>.lock`` beside its files).
+
+    The kernel releases it when the holder exits, SIGKILL included, so a lock is never stale. Two runs on one
+    results folder therefore never compute the same cell: the second waits for the first and loads its result.
+    Where ``fcntl`` is missing (not POSIX) locking is a no-op.
+    """
+
+    def __init__(self, results_dir: Path, sim: str, key: str) -> None:
+        self.path = results_dir / sim / f".{key}.lock"
+        self.fd: int | None = None
+
+    def acquire(self, blocking: bool = False) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
+
+
+def remove_stale_temporaries(results_dir: Path, sim: str, key: str) -> int:
+    """Delete the ``.tmp`` files a killed writer left for one cell; call only while holding its ``CellLock``
+    (no one else can be writing them then). Returns how many were removed."""
+    n = 0
+    for pattern in (f".{key}.npz.*.tmp", f".{key}.json.*.tmp"):
+        for p in (results_dir / sim).glob(pattern):
+            p.unlink(missing_ok=True)
+            n += 1
+    return n

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
 from theory.hconsistency import (
     MMZ2023,
     comp_sum_transform,
@@ -74,10 +75,10 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
         worst_valid = max(float(g.max()) for *_, g in pub_gap)
         claims.append(
             Claim(
-                id=f"comp_sum.tau={tau:g}.published_valid",
+                id=f"comp_sum_tightness.tau={tau:g}.published_valid",
                 statement=f"The published transformation T_tau (tau = {tau:g}) is a valid H-consistency "
                 "transformation: T_tau(t) <= T*(t) for every t and n.",
-                source=MMZ2023 + " (forms as quoted in issue 6)",
+                source=MMZ2023 + " (the forms as restated by secondary sources; the theorem text was not read here)",
                 method=f"numerical tightest transformation tight_transform (certificates) at n in {list(config.ns)}",
                 quantity="max_{n,t} (T_published(t) - T*(t))",
                 predicted=0.0,
@@ -116,11 +117,11 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
             excess = np.concatenate([e for e in excess if e.size] or [np.array([np.nan])])
             claims.append(
                 Claim(
-                    id=f"comp_sum.tau={tau:g}.{suffix}",
+                    id=f"comp_sum_tightness.tau={tau:g}.{suffix}",
                     statement=f"The published T_tau (tau = {tau:g}) is tight {where}: T_tau(t) = T*(t).",
                     source=MMZ2023 + " (tightness as claimed)"
                     if expect == "holds"
-                    else MMZ2023 + "; refuted here: the published form is strictly below T*",
+                    else MMZ2023 + " (the form as restated by secondary sources): valid, but strictly below T*",
                     method="numerical tightest transformation (certificates)",
                     quantity="max (T*(t) - T_published(t))",
                     predicted=0.0,
@@ -129,7 +130,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
                     tolerance_reason=TIGHT_TOL_REASON,
                     relation="<=",
                     expect=expect,
-                    role="claim" if expect == "holds" else "refutation",
+                    role="claim" if expect == "holds" else "restated_refuted",
                     figure="tightness",
                     details=_loose_details(tau, rows) if expect == "violated" else "",
                 )
@@ -139,7 +140,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
         )
         claims.append(
             Claim(
-                id=f"comp_sum.tau={tau:g}.corrected_form_equals_tight",
+                id=f"comp_sum_tightness.tau={tau:g}.corrected_form_equals_tight",
                 statement=f"comp_sum_transform_tight (min over j-class tied-softmax certificates, derived here) "
                 f"equals the numerical tightest transformation for tau = {tau:g}.",
                 source="this project (theory.hconsistency.comp_sum_transform_tight)",
@@ -163,10 +164,11 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
             )
             claims.append(
                 Claim(
-                    id=f"comp_sum.tau={tau:g}.two_class_form_valid_all_n",
+                    id=f"comp_sum_tightness.tau={tau:g}.two_class_form_valid_all_n",
                     statement=f"The n-free two-class form (published form at n = 2) is valid for every n at "
                     f"tau = {tau:g} (the worst case sits on two classes).",
-                    source="issue 6 conjecture ('at tau = 1.5 the tightest function appears n-free')",
+                    source="a conjecture of this project, from the n = 2, 3 numbers ('at tau = 1.5 the tightest "
+                    "transformation appears n-free')",
                     method="numerical tightest transformation (certificates)",
                     quantity="max_{n,t} (T_two_class(t) - T*(t))",
                     predicted=0.0,
@@ -175,7 +177,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
                     tolerance_reason=TIGHT_TOL_REASON,
                     relation="<=",
                     expect="holds" if n_free else "violated",
-                    role="claim" if n_free else "refutation",
+                    role="claim" if n_free else "conjecture_rejected",
                     figure="tightness",
                 )
             )
@@ -183,7 +185,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
         r = results[cell_key({"tau": 1.0, "n": config.ns[-1]})]
         claims.append(
             Claim(
-                id="comp_sum.negative_control.ce_transform_is_t",
+                id="comp_sum_tightness.negative_control.ce_transform_is_t",
                 statement="Negative control: T(t) = t as transformation of cross-entropy (tau = 1). False; the "
                 "check must detect it.",
                 source="deliberately wrong",
@@ -268,14 +270,16 @@ COMP_SUM_TIGHTNESS = register(
         check=_tightness_check,
         figures=_tightness_figures,
         claims=(
-            ClaimSpec("comp_sum.tau=*.published_valid", "published T_tau <= numerical T* for all t, n"),
+            ClaimSpec("comp_sum_tightness.tau=*.published_valid", "published T_tau <= numerical T* for all t, n"),
             ClaimSpec(
                 "comp_sum.tau=*.published_tight*",
                 "published T_tau = T* where claimed; refuted for tau in (1, 2] at n >= 3 (and t > 1/(n-1) at tau = 2)",
             ),
-            ClaimSpec("comp_sum.tau=*.corrected_form_equals_tight", "comp_sum_transform_tight = T*"),
-            ClaimSpec("comp_sum.tau=*.two_class_form_valid_all_n", "two-class form valid for all n (tau in (1,2))"),
-            ClaimSpec("comp_sum.negative_control.ce_transform_is_t", "T(t) = t for CE is detected as wrong"),
+            ClaimSpec("comp_sum_tightness.tau=*.corrected_form_equals_tight", "comp_sum_transform_tight = T*"),
+            ClaimSpec(
+                "comp_sum_tightness.tau=*.two_class_form_valid_all_n", "two-class form valid for all n (tau in (1,2))"
+            ),
+            ClaimSpec("comp_sum_tightness.negative_control.ce_transform_is_t", "T(t) = t for CE is detected as wrong"),
         ),
     )
 )

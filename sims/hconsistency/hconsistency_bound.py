@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
-from sims.hconsistency._common import BOUND_TOL, BOUND_TOL_REASON, random_finite_distribution
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
+from sims.hconsistency._common import BOUND_TOL, random_finite_distribution
 from theory.hconsistency import (
     MMZ2023,
     FiniteDistribution,
@@ -147,8 +148,8 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
                 quantity="max_h [LHS - Gamma(RHS argument)]",
                 predicted=0.0,
                 measured=float(np.max(np.concatenate(valid))),
-                tolerance=BOUND_TOL,
-                tolerance_reason=BOUND_TOL_REASON,
+                tolerance=BOUND_TOL.value,
+                tolerance_reason=BOUND_TOL.reason,
                 figure="bound",
             )
         )
@@ -163,8 +164,8 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
                 quantity="max_h [(R_01(h) - R*_01(H)) - Gamma(R_l(h) - R*_l(H))]",
                 predicted=0.0,
                 measured=float(np.max(np.concatenate(dropped))),
-                tolerance=BOUND_TOL,
-                tolerance_reason=BOUND_TOL_REASON,
+                tolerance=BOUND_TOL.value,
+                tolerance_reason=BOUND_TOL.reason,
                 expect="violated",
                 role="negative_control",
                 figure="bound",
@@ -182,8 +183,8 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
                 quantity="max_h [LHS - Gamma(RHS argument)]",
                 predicted=0.0,
                 measured=float(np.max(np.concatenate(classwise))),
-                tolerance=BOUND_TOL,
-                tolerance_reason=BOUND_TOL_REASON,
+                tolerance=BOUND_TOL.value,
+                tolerance_reason=BOUND_TOL.reason,
                 relation="info",
                 role="observation",
                 figure="bound",

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
 from sims.hconsistency._common import numerical_conditional_infima
 from theory.hconsistency import (
     MARGIN_LOSSES,

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
-from sims.hconsistency._common import BOUND_TOL, BOUND_TOL_REASON, random_finite_distribution
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
+from sims.hconsistency._common import BOUND_TOL, random_finite_distribution
 from theory.hconsistency import (
     MMZ2023,
     FiniteDistribution,
@@ -70,7 +71,7 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
         how = "convex programs (cvxpy, status checked)" if exact else "SLSQP local search (estimates)"
         claims.append(
             Claim(
-                id=f"minimizability_gap.tau={tau:g}.gap_below_approximation_error",
+                id=f"minimizability_gaps.tau={tau:g}.gap_below_approximation_error",
                 statement="M_l(H) <= R*_l(H) - E_x C*_l(x) (the gap never exceeds the approximation error) for "
                 f"norm-bounded linear classes, tau = {tau:g}.",
                 source=MMZ2023 + ", Section on minimizability gaps",
@@ -78,22 +79,22 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
                 quantity="max (M - A)",
                 predicted=0.0,
                 measured=float(np.max(r["gap"] - r["approx"])),
-                tolerance=BOUND_TOL,
-                tolerance_reason=BOUND_TOL_REASON,
+                tolerance=BOUND_TOL.value,
+                tolerance_reason=BOUND_TOL.reason,
                 figure="gaps",
             )
         )
         claims.append(
             Claim(
-                id=f"minimizability_gap.tau={tau:g}.nonnegative",
+                id=f"minimizability_gaps.tau={tau:g}.nonnegative",
                 statement="M_l(H) >= 0.",
                 source=MMZ2023,
                 method=how,
                 quantity="min M",
                 predicted=0.0,
                 measured=float(np.min(r["gap"])),
-                tolerance=BOUND_TOL,
-                tolerance_reason=BOUND_TOL_REASON,
+                tolerance=BOUND_TOL.value,
+                tolerance_reason=BOUND_TOL.reason,
                 relation=">=",
                 figure="gaps",
             )
@@ -101,10 +102,10 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
         phi = _phi(tau, (config.n - 1) * np.exp(-2 * np.array(config.Lambdas)))
         claims.append(
             Claim(
-                id=f"minimizability_gap.tau={tau:g}.box_infimum_deterministic",
+                id=f"minimizability_gaps.tau={tau:g}.box_infimum_deterministic",
                 statement="For a deterministic label and ||h||_inf <= Lambda, "
                 "inf_h l_tau = Phi^tau((n-1) e^(-2 Lambda)).",
-                source="issue 6 (MMZ 2023, bounded hypothesis sets)",
+                source=MMZ2023 + " (bounded hypothesis sets)",
                 method=f"L-BFGS-B over the score box, Lambda in {list(config.Lambdas)}",
                 quantity="max_Lambda |numeric - Phi^tau((n-1)e^(-2 Lambda))|",
                 predicted=0.0,
@@ -161,9 +162,9 @@ MINIMIZABILITY_GAPS = register(
         check=_gap_check,
         figures=_gap_figures,
         claims=(
-            ClaimSpec("minimizability_gap.tau=*.gap_below_approximation_error", "M <= A"),
-            ClaimSpec("minimizability_gap.tau=*.nonnegative", "M >= 0"),
-            ClaimSpec("minimizability_gap.tau=*.box_infimum_deterministic", "Phi((n-1)e^-2Lambda) formula"),
+            ClaimSpec("minimizability_gaps.tau=*.gap_below_approximation_error", "M <= A"),
+            ClaimSpec("minimizability_gaps.tau=*.nonnegative", "M >= 0"),
+            ClaimSpec("minimizability_gaps.tau=*.box_infimum_deterministic", "Phi((n-1)e^-2Lambda) formula"),
         ),
     )
 )

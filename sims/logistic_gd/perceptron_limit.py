@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA, degenerate_dataset
 from theory.logistic_gd import (
     TYURIN2024,
@@ -143,7 +144,8 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
             predicted=0.0,
             measured=float(deg["err"][-1]),
             tolerance=_machine_tol(deg),
-            tolerance_reason="machine precision, as for the main claim",
+            tolerance_reason="16 eps (t_sep + 3) max(R, 1) max(||theta_hat||, 1): rounding of t sums of n terms, "
+            "as for machine_precision_at_1e12",
             relation="<=",
             expect="violated",
             role="negative_control",

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA, iterations_to_separate
 from theory.logistic_gd import (
     TYURIN2024,

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, lagrangian_path_extreme, load_dataset
 from theory.multiplicity import (
     WPU2023,
@@ -74,13 +75,13 @@ def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
                 id=f"multiplicity_exactness.{d}.fast_vs_high_accuracy_reference",
                 statement="method='fast' (KKT Newton) gives the exact viable logit ranges: it agrees with an "
                 "independent high-accuracy reference (Lagrangian path: Newton solves with a Brent root-find) to 1e-6.",
-                source=WPU2023 + " (range definition); exactness target from issue 5",
+                source=WPU2023 + " (range definition); exactness target set by this project",
                 method=f"{len(ip)} random points of {d}, both ends, l2={config.l2}, eps={config.eps}",
                 quantity="max |fast - reference| (logit)",
                 predicted=0.0,
                 measured=d_path,
                 tolerance=1e-6,
-                tolerance_reason="issue 5 target; both methods converge to ~1e-10",
+                tolerance_reason="this project's exactness target; both methods converge to ~1e-10",
                 relation="==",
                 figure="exactness",
             )

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, load_dataset, single_cell
 from theory.multiplicity import (
     small_eps_half_width,
@@ -54,7 +55,7 @@ def _small_check(config: SmallEpsConfig, results: Results) -> list[Claim]:
             id="multiplicity_small_eps.ratio_to_one",
             statement="Small-eps law: the logit half-width of the viable "
             "range approaches sqrt(2 eps c^T H^-1 c) (H the Hessian of L at theta*) as eps -> 0.",
-            source="issue 5 (second-order expansion of the level set)",
+            source="derived in this project (second-order expansion of the level set around the baseline model)",
             method=f"{config.n_query} breast-cancer points, eps in [{r['eps'][0]:.0e}, {r['eps'][-1]:.0e}]",
             quantity=f"max_i |ratio - 1| at eps = {r['eps'][0]:.0e}",
             predicted=0.0,

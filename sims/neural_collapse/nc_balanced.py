@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
-from sims.neural_collapse._common import AREA, METRICS, means, metric_vector
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
+from sims.neural_collapse._common import AREA, METRICS, OBJ_TOL, means, metric_vector
 from theory.neural_collapse import (
     DANG2023,
     PAPYAN2020,
@@ -176,8 +177,8 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                     quantity="max over L |trained - closed|",
                     predicted=0.0,
                     measured=abs(gap),
-                    tolerance=1e-9,
-                    tolerance_reason="objective error ~ g^2/lambda near a minimum; g <= 1e-7 gives < 1e-11",
+                    tolerance=OBJ_TOL.value,
+                    tolerance_reason=OBJ_TOL.reason,
                     relation="==",
                     figure="balanced",
                 )
@@ -191,11 +192,12 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 id=f"nc_balanced.ce.etf_is_global_minimiser_L={L}",
                 statement=f"Balanced CE UFM, depth L = {L}: the simplex-ETF configuration is the global minimiser (no "
                 "configuration found has a lower objective than the best ETF-structured stationary point).",
-                source="issue 8 ('Balanced data: ... CE give a simplex ETF'); "
-                + DANG2023
+                source=DANG2023
                 + (
-                    "; refuted for deep models, consistent with Sukenik, Mondelli, Lampert (2024), Neural Collapse "
-                    "versus Low-rank Bias, NeurIPS"
+                    " (who state ETF optimality at any depth for CE with a last-layer bias; checked here without "
+                    "the bias); for deep models consistent with Garrod and Keating (2024), The Persistence of Neural "
+                    "Collapse Despite Low-Rank Bias, arXiv 2410.23169, Thm 1 (no DNC global minimum for K >= 4, "
+                    "L >= 3, no bias)"
                     if deep
                     else ""
                 ),
@@ -204,11 +206,11 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 quantity="objective(ETF stationary point) - objective(best found)",
                 predicted=0.0,
                 measured=excess,
-                tolerance=1e-9,
-                tolerance_reason="objective error ~ g^2/lambda with final gradient norms <= 1e-9",
+                tolerance=OBJ_TOL.value,
+                tolerance_reason=OBJ_TOL.reason,
                 relation="<=",
                 expect="violated" if deep else "holds",
-                role="refutation" if deep else "claim",
+                role="restated_refuted" if deep else "claim",
                 figure="balanced",
                 details=f"best found: objective {float(r['objective']):.8f}, nc2_etf_uncentred "
                 f"{float(r['metrics'][idx['nc2_etf_uncentred']]):.4f} (0.4082 = rank-2 'cross' of antipodal pairs), "

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
-from sims.neural_collapse._common import AREA, METRICS, means, metric_vector
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import figure
+from sims.neural_collapse._common import AREA, METRICS, OBJ_TOL, means, metric_vector
 from theory.neural_collapse import (
     DANG2023,
     collapse_threshold,
@@ -93,12 +94,6 @@ def _imb_instances(config: ImbalancedConfig, results: Results, part: str):
             yield L, sizes, lw, lh, ufm_mse_solution(sizes, lw, lh, L), _split(config, row)
 
 
-OBJ_TOL = 1e-9
-
-
-OBJ_TOL_REASON = "objective error ~ g^2/lambda near a minimum; final gradient norms g <= 1e-7 give < 1e-9"
-
-
 def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
     claims = []
     below, norm_err, matched, stuck, certs = [], [], 0, [], []
@@ -109,7 +104,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
         x = np.concatenate([w.ravel() for w in Ws] + [H.ravel()])
         v, grad = ufm_objective(x, [w.shape for w in Ws] + [H.shape], labels, config.K, lw, lh, "mse", False)
         certs.append(max(abs(v - sol.objective), float(np.linalg.norm(grad))))
-        if abs(obj - sol.objective) <= OBJ_TOL:
+        if abs(obj - sol.objective) <= OBJ_TOL.value:
             matched += 1
             # parameter error ~ g / (smallest Hessian eigenvalue); normalise by the scale of each quantity
             scale = np.r_[sol.class_mean_sq_norms, sol.classifier_sq_norms].max()
@@ -134,8 +129,8 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             quantity="max (closed objective - trained objective)",
             predicted=0.0,
             measured=float(max(below)),
-            tolerance=OBJ_TOL,
-            tolerance_reason=OBJ_TOL_REASON,
+            tolerance=OBJ_TOL.value,
+            tolerance_reason=OBJ_TOL.reason,
             figure="imbalanced",
         )
     )

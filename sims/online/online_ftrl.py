@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from sims.bandits._common import AREA, curves_figure, loss_table
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import adversarial_bandit, simulate
 from theory.online import (
     ORABONA,
@@ -38,12 +38,6 @@ def _ftrl_tables(config: FTRLConfig) -> list[str]:
     return [f"iid{i}" for i in range(config.iid_tables)] + ["switching", "stoch_constrained"]
 
 
-def _loss_table(name: str, T: int, K: int) -> NDArray:
-    if name.startswith("iid"):
-        return (np.random.default_rng(1000 + int(name[3:])).random((T, K)) < 0.5).astype(float)
-    return loss_table(name, T, K)
-
-
 def _ftrl_cells(config: FTRLConfig) -> list[Cell]:
     return [
         {"table": t, "alg": a, "reg": r} for t in _ftrl_tables(config) for a in ("ftrl", "omd") for r in REGULARIZERS
@@ -51,7 +45,7 @@ def _ftrl_cells(config: FTRLConfig) -> list[Cell]:
 
 
 def _ftrl_compute(config: FTRLConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
-    env = adversarial_bandit(_loss_table(cell["table"], config.horizon, config.K))
+    env = adversarial_bandit(loss_table(cell["table"], config.horizon, config.K, seed))
     make = ftrl if cell["alg"] == "ftrl" else omd
     # full information: the pseudo-regret depends on the table only, not on the action draws, so one replicate
     res = simulate(make(cell["reg"]), env, config.horizon, 1, seed)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.bandits._common import AREA, N_SE, mean_se
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
+from sims.engine.plotting import figure
 from theory.online import (
     CZTZZ2023,
     RS2013,
@@ -51,7 +52,15 @@ def _sea_cells(config: SEAConfig) -> list[Cell]:
 
 def _sea_compute(config: SEAConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     # the adversary's signs are drawn once per instance (oblivious), the noise fresh per replicate
-    env = sea_environment(config.horizon, config.d, cell["sigma"], cell["adv"], 1.0, cell["domain"], rng=777)
+    env = sea_environment(
+        config.horizon,
+        config.d,
+        cell["sigma"],
+        cell["adv"],
+        1.0,
+        cell["domain"],
+        rng=np.random.default_rng(shared_seed(seed, "sea_signs")),
+    )
     opt = cell["alg"] == "optimistic"
     r = simulate_oco(optimistic_omd(opt), env, config.n_reps, seed)
     return {
@@ -110,11 +119,11 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
                 ),
                 source=SEA2022 + ", Thm 3; " + CZTZZ2023 + ", Thm 1 (linear losses: L = 0)",
                 method=f"{len(mine)} (sigma, a) cells, {R} replicates each, T = {config.horizon}",
-                quantity="max over cells of (mean regret + 3 SE) / bound",
+                quantity=f"max over cells of (mean regret + {N_SE:g} SE) / bound",
                 predicted=1.0,
                 measured=worst,
                 tolerance=1e-9,
-                tolerance_reason=f"3 standard errors over R = {R} folded into the measured value; 1e-9 for "
+                tolerance_reason=f"{N_SE:g} standard errors over R = {R} folded into the measured value; 1e-9 for "
                 "floating point (the noise-free corner sigma = a = 0 attains the bound exactly)",
                 figure="sea_grid",
                 details=f"worst cell sigma = {wc['sigma']}, a = {wc['adv']}",
@@ -135,11 +144,11 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
                 "(the SEA bound without its stochastic term). False when sigma > 0.",
                 source="deliberately wrong",
                 method="cells with sigma > 0 and no adversarial variation",
-                quantity="max over cells of (mean regret - 3 SE) / that bound",
+                quantity=f"max over cells of (mean regret - {N_SE:g} SE) / that bound",
                 predicted=1.0,
                 measured=max(viol),
                 tolerance=0.0,
-                tolerance_reason="3 standard errors folded in (in the direction of the statement)",
+                tolerance_reason=f"{N_SE:g} standard errors folded in (in the direction of the statement)",
                 expect="violated",
                 role="negative_control",
                 figure="sea_grid",

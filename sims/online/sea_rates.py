@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.bandits._common import AREA, slope_ci
-from sims.engine.core import Arrays, Cell, Claim, ClaimSpec, Results, Sim, cell_key, register
-from sims.engine.report import figure
+from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
+from sims.engine.plotting import figure
 from theory.online import (
     CZTZZ2023,
     SEA2022,
@@ -50,7 +51,9 @@ def _rates_compute(config: SEARatesConfig, cell: Cell, seed: np.random.SeedSeque
     seeds = seed.spawn(len(config.horizons))
     reg = np.empty((len(config.horizons), config.n_reps))
     for j, T in enumerate(config.horizons):
-        env = sea_environment(T, config.d, sigma, a, 1.0, "ball", rng=777)
+        env = sea_environment(
+            T, config.d, sigma, a, 1.0, "ball", rng=np.random.default_rng(shared_seed(seed, "sea_signs"))
+        )
         reg[j] = simulate_oco(optimistic_omd(cell["alg"] == "optimistic"), env, config.n_reps, seeds[j]).regret
     return {"horizons": np.array(config.horizons), "regret": reg}
 
