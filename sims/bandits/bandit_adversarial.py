@@ -156,7 +156,10 @@ BANDIT_ADVERSARIAL = register(
             ClaimSpec("bandit_adversarial.*.exp3_bound", "Exp3 bound"),
             ClaimSpec("bandit_adversarial.*.tsallis_*_bound", "Tsallis-INF bounds"),
             ClaimSpec("bandit_adversarial.*.hedge_bound", "Hedge bound"),
-            ClaimSpec("bandit_adversarial.*.negative_control_*", "divided bound and FTL detected"),
+            ClaimSpec(
+                "bandit_adversarial.*.exp3_negative_control_bound_over_10", "a tenth of the Exp3 bound: detected"
+            ),
+            ClaimSpec("bandit_adversarial.ftl_killer.ftl_negative_control_sublinear", "FTL is not sublinear: detected"),
         ),
     )
 )

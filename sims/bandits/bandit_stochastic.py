@@ -219,6 +219,7 @@ BANDIT_STOCHASTIC = register(
         figures=_stoch_figures,
         claims=(
             ClaimSpec("bandit_stochastic.*.ucb1_bound", "UCB1 bound"),
+            ClaimSpec("bandit_stochastic.*.ucb1_bound_looseness", "how loose the UCB1 bound is (observation)"),
             ClaimSpec("bandit_stochastic.*.exp3_bound", "Exp3 bound"),
             ClaimSpec("bandit_stochastic.*.tsallis_*_adversarial_bound", "Tsallis-INF bounds"),
             ClaimSpec("bandit_stochastic.*.negative_control_ucb1_bound_over_20", "divided bound detected"),

@@ -272,7 +272,7 @@ COMP_SUM_TIGHTNESS = register(
         claims=(
             ClaimSpec("comp_sum_tightness.tau=*.published_valid", "published T_tau <= numerical T* for all t, n"),
             ClaimSpec(
-                "comp_sum.tau=*.published_tight*",
+                "comp_sum_tightness.tau=*.published_tight*",
                 "published T_tau = T* where claimed; refuted for tau in (1, 2] at n >= 3 (and t > 1/(n-1) at tau = 2)",
             ),
             ClaimSpec("comp_sum_tightness.tau=*.corrected_form_equals_tight", "comp_sum_transform_tight = T*"),

@@ -262,6 +262,7 @@ NC_BALANCED = register(
             ClaimSpec("nc_balanced.*.geometry_*", "orthogonal frame (MSE) / ETF (MSE+bias, CE)"),
             ClaimSpec("nc_balanced.*.nc4_ncc_agreement", "NC4"),
             ClaimSpec("nc_balanced.*.objective_matches_closed_form", "MSE objective = closed form"),
+            ClaimSpec("nc_balanced.ce.etf_is_global_minimiser_L=*", "CE: ETF global at L = 1, 2; not at L >= 3"),
         ),
     )
 )
