@@ -99,6 +99,24 @@ def toy_sim():
 
 @pytest.fixture(scope="session")
 def quick_results_dir(tmp_path_factory):
-    """One quick-mode output folder shared by the figure command and the notebooks (each computes only what
-    is missing, so the suite does not run every quick sim twice)."""
+    """One quick-mode output folder shared by the figure command, the registry contract and the notebooks (each
+    computes only what is missing, so the suite does not run every quick sim twice)."""
     return tmp_path_factory.mktemp("quick_results")
+
+
+@pytest.fixture(scope="session")
+def quick_all(quick_results_dir):
+    """The main job's command in quick mode, run once per session: (completed process, its claims.json rows)."""
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "sims", "all", "--quick", "--jobs", "2", "--out", str(quick_results_dir)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    claims = quick_results_dir / "figures" / "quick" / "claims.json"
+    rows = json.loads(claims.read_text()) if claims.exists() else []
+    return r, rows

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from sims.engine.cli import main
+from sims.engine.core import registry
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -156,9 +157,9 @@ def test_cell_error_gives_exit_1_and_resume_hint(toy_sim, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_figure_command_all_quick(quick_results_dir):
+def test_figure_command_all_quick(quick_all, quick_results_dir):
     """The main job's command, in quick mode: every sim runs, every claim passes, report written."""
-    r = _run("all", "--quick", "--jobs", "2", "--out", str(quick_results_dir))
+    r, _ = quick_all
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 failed" in r.stdout
     report = quick_results_dir / "figures" / "quick" / "REPORT.md"
@@ -168,3 +169,4 @@ def test_figure_command_all_quick(quick_results_dir):
         assert f"### {name}\n" in text  # its section
         assert f"`{name}." in text  # and at least one of its claims
     assert "not run" not in text.split("## Sims")[1].split("\n## ")[0]  # every sim ran
+    assert len(r.stderr.strip().splitlines()) >= len(registry())  # one progress line per sim (stderr is no tty)

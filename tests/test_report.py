@@ -48,6 +48,43 @@ def test_negative_control_passes_only_when_violation_detected():
     assert _claim(measured=0.5, expect="violated").verdict == "FAIL"
 
 
+def test_nan_tolerance_never_passes():
+    assert _claim(tolerance=math.nan).verdict == "FAIL"
+    assert _claim(tolerance=math.nan, expect="violated", measured=2.0).verdict == "FAIL"
+
+
+def test_slack_is_room_before_the_verdict_flips():
+    # a negative control detected by 1.0 - 0.1 has positive slack, like a claim that holds with room
+    assert _claim(measured=2.0, expect="violated").slack == pytest.approx(0.9)
+    assert _claim(measured=0.5, expect="violated").slack == pytest.approx(-0.6)
+    assert _claim(measured=2.0, expect="violated").margin == pytest.approx(-0.9)
+
+
+def test_constructors_carry_one_reasoned_tolerance():
+    from sims.engine.claims import Tol, bound, equality, negative_control
+
+    t = Tol(0.1, "why")
+    kw = dict(id="c", statement="s", source="src", method="m", quantity="q", predicted=1.0, measured=0.5)
+    assert bound(tol=t, **kw).relation == "<=" and bound(tol=t, **kw).tolerance_reason == "why"
+    assert equality(tol=t, **kw).relation == "=="
+    nc = negative_control(tol=t, **kw)
+    assert (nc.expect, nc.role, nc.verdict) == ("violated", "negative_control", "FAIL")
+    with pytest.raises(ValueError, match=r"Tol\.value must be a finite number >= 0"):
+        Tol(-1.0, "x")
+    with pytest.raises(ValueError, match=r"Tol\.reason must say why"):
+        Tol(1.0, " ")
+    with pytest.raises(TypeError, match="tol must be a Tol"):
+        bound(tol=0.1, **kw)
+
+
+def test_claim_round_trips_through_its_dict():
+    from sims.engine.claims import Claim
+
+    c = _claim(measured=math.nan, details="d")
+    back = Claim.from_dict(c.to_dict() | {"status": "current"})
+    assert back.id == c.id and math.isnan(back.measured) and back.details == "d"
+
+
 def test_nan_measurement_never_passes():
     assert _claim(measured=math.nan).verdict == "FAIL"
     assert _claim(measured=math.nan, expect="violated").verdict == "FAIL"

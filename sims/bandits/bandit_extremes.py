@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sims.bandits._common import AREA, bound_claim, curves_figure, run_policy
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import (
     ACF2002,
@@ -56,7 +56,7 @@ def _extremes_check(config: ExtremesConfig, results: Results) -> list[Claim]:
         r = results[cell_key({"policy": p})]
         bad = int(np.sum(~np.isfinite(r["curve"])))
         claims.append(
-            Claim(
+            equality(
                 id=f"bandit_extremes.{p}.finite",
                 statement=f"{p} runs T = {T:.0e} rounds with K = {K} arms without overflow or NaN.",
                 source="this project's numerical-soundness requirement (must hold at the extremes)",
@@ -64,9 +64,7 @@ def _extremes_check(config: ExtremesConfig, results: Results) -> list[Claim]:
                 quantity="number of non-finite values",
                 predicted=0.0,
                 measured=float(bad),
-                tolerance=0.0,
-                tolerance_reason="exact count",
-                relation="==",
+                tol=Tol(0.0, "exact count"),
                 figure="extremes",
             )
         )

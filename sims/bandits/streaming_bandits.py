@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sims.bandits._common import AREA, N_SE, slope_ci
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from theory.bandits import (
@@ -101,7 +101,7 @@ def _streaming_check(config: StreamingConfig, results: Results) -> list[Claim]:
                 capped = r["capped"].astype(bool)
                 m_plus = np.where(capped, -np.inf, m_plus)
                 claims.append(
-                    Claim(
+                    bound(
                         id=f"streaming_bandits.K{K}.uniform.instance_bound",
                         statement="Streaming uniform exploration with n pulls per arm: E[R_T] <= n sum_i Delta_i + "
                         "(T - nK) min(max_i Delta_i, sum_i Delta_i exp(-n Delta_i^2/2)) (Hoeffding), on every (T, gap) "
@@ -113,15 +113,17 @@ def _streaming_check(config: StreamingConfig, results: Results) -> list[Claim]:
                         quantity=f"max over instances of (mean regret + {N_SE:g} SE) / bound",
                         predicted=1.0,
                         measured=float(np.max(m_plus)),
-                        tolerance=1e-9,
-                        tolerance_reason=f"{N_SE:g} standard errors over R = {config.n_reps} folded in; 1e-9 for "
-                        "floating "
-                        "point (with large gaps exploration dominates and the bound is attained exactly)",
+                        tol=Tol(
+                            1e-9,
+                            f"{N_SE:g} standard errors over R = {config.n_reps} folded in; 1e-9 for "
+                            "floating "
+                            "point (with large gaps exploration dominates and the bound is attained exactly)",
+                        ),
                         figure="streaming_worst_case",
                     )
                 )
                 claims.append(
-                    Claim(
+                    equality(
                         id=f"streaming_bandits.K{K}.uniform.slope",
                         statement="Worst-case (over the gap) regret of streaming uniform exploration grows as "
                         "K^{1/3} T^{2/3} up to log^{1/3} T: growth exponent 2/3 in T.",
@@ -131,16 +133,17 @@ def _streaming_check(config: StreamingConfig, results: Results) -> list[Claim]:
                         quantity="growth exponent in T",
                         predicted=2 / 3,
                         measured=slope,
-                        tolerance=half + log_allow,
-                        tolerance_reason=f"95% CI half-width ({half:.3f}) + {log_allow:.3f}, the local exponent of "
-                        "the log^{1/3} T factor at the smallest T",
-                        relation="==",
+                        tol=Tol(
+                            half + log_allow,
+                            f"95% CI half-width ({half:.3f}) + {log_allow:.3f}, the local exponent of "
+                            "the log^{1/3} T factor at the smallest T",
+                        ),
                         figure="streaming_worst_case",
                         details="worst-case regret / (K^{1/3} T^{2/3}) = " + ", ".join(f"{x:.2f}" for x in ratio),
                     )
                 )
                 claims.append(
-                    Claim(
+                    negative_control(
                         id=f"streaming_bandits.K{K}.negative_control_sqrt_rate",
                         statement="Negative control: one-arm-memory streaming reaches the full-memory minimax rate "
                         "sqrt(K T) (growth exponent <= 1/2). False for o(K) memory.",
@@ -149,10 +152,7 @@ def _streaming_check(config: StreamingConfig, results: Results) -> list[Claim]:
                         quantity="growth exponent in T",
                         predicted=0.5,
                         measured=slope,
-                        tolerance=half,
-                        tolerance_reason="95% CI half-width of the slope",
-                        expect="violated",
-                        role="negative_control",
+                        tol=Tol(half, "95% CI half-width of the slope"),
                         figure="streaming_worst_case",
                     )
                 )

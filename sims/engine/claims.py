@@ -48,8 +48,9 @@ class Tol:
     reason: str
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.value, int | float) and math.isfinite(self.value) and self.value >= 0):
-            raise ValueError(f"Tol.value must be a finite number >= 0; got {self.value!r}")
+        # NaN is allowed (a tolerance that could not be computed, e.g. a failed fit): the claim then FAILs
+        if not (isinstance(self.value, int | float) and (math.isnan(self.value) or 0 <= self.value < math.inf)):
+            raise ValueError(f"Tol.value must be a finite number >= 0 (or NaN); got {self.value!r}")
         if not self.reason.strip():
             raise ValueError("Tol.reason must say why the tolerance is what it is; got an empty string")
 
@@ -86,7 +87,7 @@ class Claim:
         m, p, tol = self.measured, self.predicted, self.tolerance
         if self.relation == "info":
             return None
-        if math.isnan(m) or math.isnan(p):
+        if math.isnan(m) or math.isnan(p) or math.isnan(tol):
             return False
         if self.relation == "<=":
             return m <= p + tol
@@ -99,8 +100,8 @@ class Claim:
         h = self.holds
         if h is None:
             return "INFO"
-        if math.isnan(self.measured) or math.isnan(self.predicted):
-            return "FAIL"  # a broken measurement is never a detected violation
+        if math.isnan(self.measured) or math.isnan(self.predicted) or math.isnan(self.tolerance):
+            return "FAIL"  # a broken measurement (or tolerance) is never a detected violation
         return "PASS" if h == (self.expect == "holds") else "FAIL"
 
     @property

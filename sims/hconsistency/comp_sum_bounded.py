@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.hconsistency._common import BOX_TOL, conservative_inverse
@@ -88,7 +88,7 @@ def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
         zero = r["t"][r["value"] <= 1e-9]
         tag = f"tau={tau:g}.n={n}.Lambda={lam:g}"
         claims.append(
-            Claim(
+            bound(
                 id=f"comp_sum_bounded.{tag}.bound_holds",
                 statement=f"For H_Lambda (||h||_inf <= {lam:g}), the excess 0-1 risk is at most "
                 "Gamma_Lambda(surrogate excess), Gamma_Lambda from the numerical Lambda-dependent tightest "
@@ -100,8 +100,7 @@ def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
                 quantity="max_h [excess 0-1 - Gamma_Lambda(excess surrogate)]",
                 predicted=0.0,
                 measured=float(slack.max()),
-                tolerance=BOX_TOL.value,
-                tolerance_reason=BOX_TOL.reason,
+                tol=BOX_TOL,
                 figure="bounded",
             )
         )
@@ -119,7 +118,7 @@ def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
             )
         )
     claims.append(
-        Claim(
+        negative_control(
             id="comp_sum_bounded.negative_control_complete_transformation",
             statement="Negative control (violated assumption): the complete-class transformation used for "
             "score-bounded classes. The completeness assumption fails; the check must find hypotheses that violate it.",
@@ -128,10 +127,7 @@ def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
             quantity="max over cases and h of [excess 0-1 - Gamma_complete(excess surrogate)]",
             predicted=0.0,
             measured=float(max(complete_gap)),
-            tolerance=BOX_TOL.value,
-            tolerance_reason=BOX_TOL.reason,
-            expect="violated",
-            role="negative_control",
+            tol=BOX_TOL,
             figure="bounded",
         )
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from theory.hconsistency import (
@@ -74,7 +74,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
             pub_gap.append((n, tc, comp_sum_transform(tc, tau, n) - r["value"]))
         worst_valid = max(float(g.max()) for *_, g in pub_gap)
         claims.append(
-            Claim(
+            bound(
                 id=f"comp_sum_tightness.tau={tau:g}.published_valid",
                 statement=f"The published transformation T_tau (tau = {tau:g}) is a valid H-consistency "
                 "transformation: T_tau(t) <= T*(t) for every t and n.",
@@ -83,9 +83,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
                 quantity="max_{n,t} (T_published(t) - T*(t))",
                 predicted=0.0,
                 measured=worst_valid,
-                tolerance=TIGHT_TOL,
-                tolerance_reason=TIGHT_TOL_REASON,
-                relation="<=",
+                tol=Tol(TIGHT_TOL, TIGHT_TOL_REASON),
                 figure="tightness",
             )
         )
@@ -139,7 +137,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
             float(np.abs(r["value"] - comp_sum_transform_tight(r["t_certificate"], tau, n)).max()) for n, r in rows
         )
         claims.append(
-            Claim(
+            equality(
                 id=f"comp_sum_tightness.tau={tau:g}.corrected_form_equals_tight",
                 statement=f"comp_sum_transform_tight (min over j-class tied-softmax certificates, derived here) "
                 f"equals the numerical tightest transformation for tau = {tau:g}.",
@@ -148,9 +146,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
                 quantity="max_{n,t} |T_corrected(t) - T*(t)|",
                 predicted=0.0,
                 measured=diff,
-                tolerance=TIGHT_TOL,
-                tolerance_reason=TIGHT_TOL_REASON,
-                relation="==",
+                tol=Tol(TIGHT_TOL, TIGHT_TOL_REASON),
                 figure="tightness",
             )
         )
@@ -184,7 +180,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
     if 1.0 in config.taus:
         r = results[cell_key({"tau": 1.0, "n": config.ns[-1]})]
         claims.append(
-            Claim(
+            negative_control(
                 id="comp_sum_tightness.negative_control.ce_transform_is_t",
                 statement="Negative control: T(t) = t as transformation of cross-entropy (tau = 1). False; the "
                 "check must detect it.",
@@ -193,11 +189,7 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
                 quantity="max_t (t - T*(t))",
                 predicted=0.0,
                 measured=float((r["t_certificate"] - r["value"]).max()),
-                tolerance=TIGHT_TOL,
-                tolerance_reason=TIGHT_TOL_REASON,
-                relation="<=",
-                expect="violated",
-                role="negative_control",
+                tol=Tol(TIGHT_TOL, TIGHT_TOL_REASON),
                 figure="tightness",
             )
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.hconsistency._common import BOUND_TOL, random_finite_distribution
@@ -138,7 +138,7 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
             f"finite distributions per B in {list(config.Bs)}; n = {config.n}, d = {config.d}"
         )
         claims.append(
-            Claim(
+            bound(
                 id=f"hconsistency_bound.tau={tau:g}.bound_holds",
                 statement=f"R_01(h) - R*_01 <= Gamma_tau(R_l(h) - R*_l) (tau = {tau:g}) for every h in the linear "
                 "class, with the minimizability gaps taken relative to all measurable functions (so the gaps "
@@ -148,13 +148,12 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
                 quantity="max_h [LHS - Gamma(RHS argument)]",
                 predicted=0.0,
                 measured=float(np.max(np.concatenate(valid))),
-                tolerance=BOUND_TOL.value,
-                tolerance_reason=BOUND_TOL.reason,
+                tol=BOUND_TOL,
                 figure="bound",
             )
         )
         claims.append(
-            Claim(
+            negative_control(
                 id=f"hconsistency_bound.tau={tau:g}.negative_control_drop_gaps",
                 statement="Negative control: the bound with the minimizability gaps dropped, R_01(h) - R*_01(H) <= "
                 "Gamma(R_l(h) - R*_l(H)), for the restricted linear class. False; the check must exhibit a "
@@ -164,10 +163,7 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
                 quantity="max_h [(R_01(h) - R*_01(H)) - Gamma(R_l(h) - R*_l(H))]",
                 predicted=0.0,
                 measured=float(np.max(np.concatenate(dropped))),
-                tolerance=BOUND_TOL.value,
-                tolerance_reason=BOUND_TOL.reason,
-                expect="violated",
-                role="negative_control",
+                tol=BOUND_TOL,
                 figure="bound",
             )
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.hconsistency._common import numerical_conditional_infima
@@ -97,7 +97,7 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
         diff = np.abs(margin_calibration(loss, r["t"]) - r["psi_numeric"])
         worst = int(np.argmax(diff))
         claims.append(
-            Claim(
+            equality(
                 id=f"margin_calibration.{loss}.closed_form",
                 statement=f"The calibration function of the {loss} loss is the closed form "
                 "margin_calibration(loss, t) for every t in [0, 1].",
@@ -107,9 +107,7 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
                 quantity="max_t |psi_closed(t) - psi_numeric(t)|",
                 predicted=0.0,
                 measured=float(diff.max()),
-                tolerance=PSI_TOL,
-                tolerance_reason=PSI_TOL_REASON,
-                relation="==",
+                tol=Tol(PSI_TOL, PSI_TOL_REASON),
                 figure="psi",
                 details=f"worst at t = {r['t'][worst]:.6g}; certificate: wrong-side minimiser a = "
                 f"{r['argmin_wrong'][worst]:.6g}, overall minimiser a = {r['argmin_all'][worst]:.6g}",
@@ -118,7 +116,7 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
         # psi is convex here, so Jensen gives psi(R01 excess) <= surrogate excess for any h
         gap = margin_calibration(loss, r["excess_01"]) - r["excess_surrogate"]
         claims.append(
-            Claim(
+            bound(
                 id=f"margin_calibration.{loss}.excess_risk_bound",
                 statement=f"psi(R_01(h) - R*_01) <= R_phi(h) - R*_phi for the {loss} loss, on random "
                 "finite distributions and random scoring functions.",
@@ -128,9 +126,7 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
                 quantity="max over pairs of psi(excess 0-1) - excess surrogate",
                 predicted=0.0,
                 measured=float(gap.max()),
-                tolerance=PSI_TOL,
-                tolerance_reason="numerical infimum error (as for the closed-form claim)",
-                relation="<=",
+                tol=Tol(PSI_TOL, "numerical infimum error (as for the closed-form claim)"),
                 figure="bound",
             )
         )
@@ -138,7 +134,7 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
         r = results[cell_key({"loss": "logistic"})]
         wrong = r["t"] - r["psi_numeric"]
         claims.append(
-            Claim(
+            negative_control(
                 id="margin_calibration.negative_control.logistic_psi_is_t",
                 statement="Negative control: psi(t) = t (the hinge form) as calibration function of the "
                 "logistic loss. It is false; the check must detect it.",
@@ -147,11 +143,7 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
                 quantity="max_t (t - psi_numeric_logistic(t))",
                 predicted=0.0,
                 measured=float(wrong.max()),
-                tolerance=PSI_TOL,
-                tolerance_reason=PSI_TOL_REASON,
-                relation="<=",
-                expect="violated",
-                role="negative_control",
+                tol=Tol(PSI_TOL, PSI_TOL_REASON),
                 figure="psi",
             )
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.hconsistency._common import BOUND_TOL, random_finite_distribution
@@ -70,7 +70,7 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
         exact = tau in (0.0, 1.0)
         how = "convex programs (cvxpy, status checked)" if exact else "SLSQP local search (estimates)"
         claims.append(
-            Claim(
+            bound(
                 id=f"minimizability_gaps.tau={tau:g}.gap_below_approximation_error",
                 statement="M_l(H) <= R*_l(H) - E_x C*_l(x) (the gap never exceeds the approximation error) for "
                 f"norm-bounded linear classes, tau = {tau:g}.",
@@ -79,13 +79,12 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
                 quantity="max (M - A)",
                 predicted=0.0,
                 measured=float(np.max(r["gap"] - r["approx"])),
-                tolerance=BOUND_TOL.value,
-                tolerance_reason=BOUND_TOL.reason,
+                tol=BOUND_TOL,
                 figure="gaps",
             )
         )
         claims.append(
-            Claim(
+            bound(
                 id=f"minimizability_gaps.tau={tau:g}.nonnegative",
                 statement="M_l(H) >= 0.",
                 source=MMZ2023,
@@ -93,15 +92,14 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
                 quantity="min M",
                 predicted=0.0,
                 measured=float(np.min(r["gap"])),
-                tolerance=BOUND_TOL.value,
-                tolerance_reason=BOUND_TOL.reason,
+                tol=BOUND_TOL,
                 relation=">=",
                 figure="gaps",
             )
         )
         phi = _phi(tau, (config.n - 1) * np.exp(-2 * np.array(config.Lambdas)))
         claims.append(
-            Claim(
+            equality(
                 id=f"minimizability_gaps.tau={tau:g}.box_infimum_deterministic",
                 statement="For a deterministic label and ||h||_inf <= Lambda, "
                 "inf_h l_tau = Phi^tau((n-1) e^(-2 Lambda)).",
@@ -110,9 +108,7 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
                 quantity="max_Lambda |numeric - Phi^tau((n-1)e^(-2 Lambda))|",
                 predicted=0.0,
                 measured=float(np.max(np.abs(r["box_inf"] - phi))),
-                tolerance=1e-8,
-                tolerance_reason="L-BFGS-B ftol 1e-15 on a smooth objective whose minimiser is a corner of the box",
-                relation="==",
+                tol=Tol(1e-8, "L-BFGS-B ftol 1e-15 on a smooth objective whose minimiser is a corner of the box"),
                 figure="gaps",
             )
         )

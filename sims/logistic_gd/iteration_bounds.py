@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA, iterations_to_separate
@@ -96,7 +96,7 @@ def _bounds_check(config: BoundsConfig, results: Results) -> list[Claim]:
     for key, statement, thm in specs:
         r = ratios[key]
         claims.append(
-            Claim(
+            bound(
                 id=f"iteration_bounds.{key}",
                 statement=statement + " on random separable data.",
                 source=f"{TYURIN2024}, {thm}",
@@ -105,9 +105,7 @@ def _bounds_check(config: BoundsConfig, results: Results) -> list[Claim]:
                 quantity="max count / bound",
                 predicted=1.0,
                 measured=float(r.max()),
-                tolerance=1e-6,
-                tolerance_reason="relative accuracy of mu^2 from the conic solver",
-                relation="<=",
+                tol=Tol(1e-6, "relative accuracy of mu^2 from the conic solver"),
                 figure="bounds",
                 details=f"count/bound quantiles 50/90/100%: {np.quantile(r, [0.5, 0.9, 1.0]).round(4).tolist()}; "
                 f"censored runs: {int(ratios['censored'])}",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA, degenerate_dataset
@@ -85,7 +85,7 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
     tols = np.array([_machine_tol(r) for r in planted])
     worst = int(np.argmax(final / tols))
     claims = [
-        Claim(
+        bound(
             id="perceptron_limit.machine_precision_at_1e12",
             statement="Thm 3.2: with theta_0 = 0, theta_t/gamma -> the batch-perceptron iterate for every t as "
             "gamma -> infinity; at gamma = 1e12 the difference is at machine precision.",
@@ -95,9 +95,11 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
             quantity="max error / machine tolerance (worst data set)",
             predicted=1.0,
             measured=float(final[worst] / tols[worst]),
-            tolerance=0.0,
-            tolerance_reason="per data set, tolerance 16 eps (t_sep + 3) max(R, 1) max(||theta_hat||, 1): rounding of "
-            "t sums of n terms; the ratio must be <= 1",
+            tol=Tol(
+                0.0,
+                "per data set, tolerance 16 eps (t_sep + 3) max(R, 1) max(||theta_hat||, 1): rounding of "
+                "t sums of n terms; the ratio must be <= 1",
+            ),
             figure="limit",
             details=f"errors at 1e12: {np.array2string(final, precision=2)}",
         )
@@ -113,7 +115,7 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
             ratios.append(float(-slope / r["rate_pred"]))
     ratios = np.array(ratios)
     claims.append(
-        Claim(
+        bound(
             id="perceptron_limit.exponential_rate",
             statement="The error of the limit decays like exp(-c gamma) with c = min_{t,i} |y_i a_i^T theta_hat_t| "
             "(the smallest nonzero margin along the perceptron path; derived here from sigma(-gamma m) - 1[m <= 0]).",
@@ -123,17 +125,18 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
             quantity="max |measured rate / predicted c - 1| over data sets",
             predicted=0.0,
             measured=float(np.max(np.abs(ratios - 1))) if ratios.size else float("nan"),
-            tolerance=0.25,
-            tolerance_reason="asymptotic form: subleading terms exp(-c' gamma) with c' close to c bias the "
-            "fitted slope; 25% still separates exp(-c gamma) from exp(-2c gamma) or polynomial decay",
-            relation="<=",
+            tol=Tol(
+                0.25,
+                "asymptotic form: subleading terms exp(-c' gamma) with c' close to c bias the "
+                "fitted slope; 25% still separates exp(-c gamma) from exp(-2c gamma) or polynomial decay",
+            ),
             figure="limit",
             details=f"rate/c per data set: {np.array2string(ratios, precision=3)}",
         )
     )
     deg = results[cell_key({"data": "degenerate"})]
     claims.append(
-        Claim(
+        negative_control(
             id="perceptron_limit.negative_control_assumption_3_1",
             statement="Negative control: the limit of Thm 3.2 on data violating Assumption 3.1 (a zero margin "
             "along the perceptron path). The limit is then sigma(0) = 1/2 instead of 1 for that point, so the "
@@ -143,12 +146,11 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
             quantity="error at gamma = 1e12",
             predicted=0.0,
             measured=float(deg["err"][-1]),
-            tolerance=_machine_tol(deg),
-            tolerance_reason="16 eps (t_sep + 3) max(R, 1) max(||theta_hat||, 1): rounding of t sums of n terms, "
-            "as for machine_precision_at_1e12",
-            relation="<=",
-            expect="violated",
-            role="negative_control",
+            tol=Tol(
+                _machine_tol(deg),
+                "16 eps (t_sep + 3) max(R, 1) max(||theta_hat||, 1): rounding of t sums of n terms, "
+                "as for machine_precision_at_1e12",
+            ),
             figure="limit",
         )
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA, iterations_to_separate
@@ -62,7 +62,7 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
     r = results[cell_key({"data": "thm4.1"})]
     src = TYURIN2024 + ", Thm 4.1"
     claims = [
-        Claim(
+        equality(
             id="step_size_paradox.f_theta1_grows",
             statement="Thm 4.1 data: f(theta_1) -> infinity as gamma -> "
             "infinity; precisely f(theta_1)/gamma -> 1/8 (theta_1 = gamma (1/2, 3/4), margin -gamma/4 on point 1).",
@@ -71,13 +71,13 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
             quantity="f(theta_1)/gamma at gamma = 1e12",
             predicted=0.125,
             measured=float(r["f1"][-1] / r["gammas"][-1]),
-            tolerance=1e-12,
-            tolerance_reason="f(theta_1)/gamma = 1/8 + log(2)/(2 gamma) + O(exp(-gamma)): 3.5e-13 at 1e12, plus "
-            "rounding 1e-16",
-            relation="==",
+            tol=Tol(
+                1e-12,
+                "f(theta_1)/gamma = 1/8 + log(2)/(2 gamma) + O(exp(-gamma)): 3.5e-13 at 1e12, plus rounding 1e-16",
+            ),
             figure="paradox",
         ),
-        Claim(
+        bound(
             id="step_size_paradox.f_theta2_vanishes",
             statement="Thm 4.1 data: f(theta_2) -> 0 as gamma -> infinity.",
             source=src,
@@ -85,12 +85,10 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
             quantity="f(theta_2) at gamma = 1e12",
             predicted=0.0,
             measured=float(r["f2"][-1]),
-            tolerance=1e-300,
-            tolerance_reason="f(theta_2) = O(exp(-0.75 gamma)), below the smallest float already at gamma ~ 1e3",
-            relation="<=",
+            tol=Tol(1e-300, "f(theta_2) = O(exp(-0.75 gamma)), below the smallest float already at gamma ~ 1e3"),
             figure="paradox",
         ),
-        Claim(
+        equality(
             id="step_size_paradox.theta2_limit",
             statement="Thm 4.1 data: theta_2/gamma -> (1, 1/4).",
             source=src,
@@ -98,9 +96,7 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
             quantity="||theta_2/gamma - (1, 1/4)||_inf at gamma = 1e12",
             predicted=0.0,
             measured=float(np.abs(r["theta2_over_gamma"][-1] - [1.0, 0.25]).max()),
-            tolerance=1e-12,
-            tolerance_reason="sigma(0)=1/2 exact; remaining terms exp(-gamma/4) and rounding 1e-16",
-            relation="==",
+            tol=Tol(1e-12, "sigma(0)=1/2 exact; remaining terms exp(-gamma/4) and rounding 1e-16"),
             figure="paradox",
         ),
     ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.claims import Claim, ClaimSpec, Tol
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA
@@ -84,7 +84,7 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
     classical = normalized_perceptron_iteration_bound(R, mu)
     src = TYURIN2024 + ", Thm 5.1"
     return [
-        Claim(
+        equality(
             id="worst_case_scaling.batch_exact_count",
             statement="On the Thm 5.1 data the batch perceptron separates "
             "at t = 1 + floor((3n - 8)/10) + 1 (derived here: perceptron_worst_case_iterations).",
@@ -93,12 +93,10 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             quantity="max |count - formula|",
             predicted=0.0,
             measured=float(np.abs(C[:, 0] - exact).max()),
-            tolerance=0.0,
-            tolerance_reason="integer counts",
-            relation="==",
+            tol=Tol(0.0, "integer counts"),
             figure="scaling",
         ),
-        Claim(
+        equality(
             id="worst_case_scaling.lr_gd_matches_perceptron",
             statement="LR+GD with gamma = 1e12 separates at the same "
             "iteration as the batch perceptron (its gamma -> infinity limit).",
@@ -107,12 +105,10 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             quantity="max |count LR+GD - count perceptron|",
             predicted=0.0,
             measured=float(np.abs(C[:, 2] - C[:, 0]).max()),
-            tolerance=0.0,
-            tolerance_reason="integer counts",
-            relation="==",
+            tol=Tol(0.0, "integer counts"),
             figure="scaling",
         ),
-        Claim(
+        equality(
             id="worst_case_scaling.linear_in_n",
             statement="Batch perceptron / LR+GD with large steps need Omega(n) "
             "iterations on this data: log-log slope of the count in n is 1.",
@@ -121,12 +117,12 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             quantity="slope",
             predicted=1.0,
             measured=slope,
-            tolerance=max(half, 0.05),
-            tolerance_reason=f"95% CI half-width of the slope ({half:.3g}), at least 0.05 for the +O(1) offset",
-            relation="==",
+            tol=Tol(
+                max(half, 0.05), f"95% CI half-width of the slope ({half:.3g}), at least 0.05 for the +O(1) offset"
+            ),
             figure="scaling",
         ),
-        Claim(
+        bound(
             id="worst_case_scaling.normalized_constant",
             statement="The normalized variants need O(1) iterations: at "
             "most 2 for every n here (derived: t = 2 for n >= 6).",
@@ -135,12 +131,10 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             quantity="max count",
             predicted=2.0,
             measured=float(C[:, [1, 3]].max()),
-            tolerance=0.0,
-            tolerance_reason="integer counts",
-            relation="<=",
+            tol=Tol(0.0, "integer counts"),
             figure="scaling",
         ),
-        Claim(
+        bound(
             id="worst_case_scaling.batch_bound_holds",
             statement="Thm 3.3: batch perceptron iterations <= n R^2/mu^2.",
             source=TYURIN2024 + ", Thm 3.3",
@@ -148,12 +142,10 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             quantity="max count / bound",
             predicted=1.0,
             measured=float((C[:, 0] / batch_perceptron_iteration_bound(ns, R, mu)).max()),
-            tolerance=MU_TOL.value,
-            tolerance_reason=MU_TOL.reason,
-            relation="<=",
+            tol=MU_TOL,
             figure="scaling",
         ),
-        Claim(
+        negative_control(
             id="worst_case_scaling.negative_control_classical_bound",
             statement="Negative control: the classical "
             "one-sample perceptron bound R^2/mu^2 applied to the batch perceptron. It must be violated for large n.",
@@ -162,11 +154,7 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             quantity="max count / (R^2/mu^2)",
             predicted=1.0,
             measured=float((C[:, 0] / classical).max()),
-            tolerance=MU_TOL.value,
-            tolerance_reason=MU_TOL.reason,
-            relation="<=",
-            expect="violated",
-            role="negative_control",
+            tol=MU_TOL,
             figure="scaling",
         ),
     ]

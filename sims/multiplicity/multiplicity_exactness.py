@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, lagrangian_path_extreme, load_dataset
@@ -71,7 +71,7 @@ def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
         d_path = float(max(np.abs(r["lo"][ip] - r["path_lo"]).max(), np.abs(r["hi"][ip] - r["path_hi"]).max()))
         d_cvx = float(max(np.abs(r["lo"][ic] - r["cvx_lo"]).max(), np.abs(r["hi"][ic] - r["cvx_hi"]).max()))
         claims.append(
-            Claim(
+            equality(
                 id=f"multiplicity_exactness.{d}.fast_vs_high_accuracy_reference",
                 statement="method='fast' (KKT Newton) gives the exact viable logit ranges: it agrees with an "
                 "independent high-accuracy reference (Lagrangian path: Newton solves with a Brent root-find) to 1e-6.",
@@ -80,14 +80,12 @@ def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
                 quantity="max |fast - reference| (logit)",
                 predicted=0.0,
                 measured=d_path,
-                tolerance=1e-6,
-                tolerance_reason="this project's exactness target; both methods converge to ~1e-10",
-                relation="==",
+                tol=Tol(1e-6, "this project's exactness target; both methods converge to ~1e-10"),
                 figure="exactness",
             )
         )
         claims.append(
-            Claim(
+            equality(
                 id=f"multiplicity_exactness.{d}.fast_vs_cvxpy",
                 statement="method='fast' agrees with the parametrised cvxpy/Clarabel reference.",
                 source=WPU2023,
@@ -95,10 +93,11 @@ def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
                 quantity="max |fast - cvxpy| (logit)",
                 predicted=0.0,
                 measured=d_cvx,
-                tolerance=1e-4,
-                tolerance_reason="Clarabel's default feasibility/gap tolerances (1e-8) move the optimum of a "
-                "constraint with curvature ~1e-3 by up to ~1e-5 in logit",
-                relation="==",
+                tol=Tol(
+                    1e-4,
+                    "Clarabel's default feasibility/gap tolerances (1e-8) move the optimum of a "
+                    "constraint with curvature ~1e-3 by up to ~1e-5 in logit",
+                ),
                 figure="exactness",
             )
         )

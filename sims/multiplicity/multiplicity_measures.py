@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, load_dataset
@@ -65,7 +65,7 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
     gaps = np.array([r["disc_upper"] - r["disc_lower"] for r in rows])
     src = WPU2023
     claims = [
-        Claim(
+        bound(
             id="multiplicity_measures.ambiguity_monotone_in_eps",
             statement="Ambiguity is non-decreasing in eps (the level sets are nested).",
             source=src,
@@ -73,12 +73,10 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
             quantity="max decrease between consecutive eps",
             predicted=0.0,
             measured=mono,
-            tolerance=0.0,
-            tolerance_reason="exact counts",
-            relation="<=",
+            tol=Tol(0.0, "exact counts"),
             figure="measures",
         ),
-        Claim(
+        bound(
             id="multiplicity_measures.discrepancy_certificates",
             statement="The lower end of every discrepancy interval is attained by a model inside S_eps.",
             source=src + "; " + MCU2020,
@@ -86,11 +84,10 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
             quantity="max L(model) - tau",
             predicted=0.0,
             measured=cert,
-            tolerance=1e-12,
-            tolerance_reason="float64 evaluation of L",
+            tol=Tol(1e-12, "float64 evaluation of L"),
             figure="measures",
         ),
-        Claim(
+        bound(
             id="multiplicity_measures.discrepancy_interval_ordered",
             statement="Certified discrepancy lower <= upper (= ambiguity).",
             source=src,
@@ -98,8 +95,7 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
             quantity="max (lower - upper)",
             predicted=0.0,
             measured=order_ok,
-            tolerance=0.0,
-            tolerance_reason="exact counts",
+            tol=Tol(0.0, "exact counts"),
             figure="measures",
         ),
         Claim.observation(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, load_dataset, single_cell
@@ -51,7 +51,7 @@ def _small_check(config: SmallEpsConfig, results: Results) -> list[Claim]:
     res = stats.linregress(np.log(r["eps"][fit_rows]), np.log(dev[fit_rows]))
     half = float(stats.t.ppf(0.975, fit_rows.sum() - 2) * res.stderr)
     return [
-        Claim(
+        bound(
             id="multiplicity_small_eps.ratio_to_one",
             statement="Small-eps law: the logit half-width of the viable "
             "range approaches sqrt(2 eps c^T H^-1 c) (H the Hessian of L at theta*) as eps -> 0.",
@@ -60,12 +60,14 @@ def _small_check(config: SmallEpsConfig, results: Results) -> list[Claim]:
             quantity=f"max_i |ratio - 1| at eps = {r['eps'][0]:.0e}",
             predicted=0.0,
             measured=float(dev[0]),
-            tolerance=1e-3,
-            tolerance_reason="the deviation is O(eps) (next claim); at eps <= 1e-8 it is < 1e-6 "
-            "plus the fast method's relative accuracy ~1e-6 at tiny widths",
+            tol=Tol(
+                1e-3,
+                "the deviation is O(eps) (next claim); at eps <= 1e-8 it is < 1e-6 "
+                "plus the fast method's relative accuracy ~1e-6 at tiny widths",
+            ),
             figure="small_eps",
         ),
-        Claim(
+        equality(
             id="multiplicity_small_eps.correction_order",
             statement="The correction to the law is O(eps), not "
             "O(sqrt(eps)): the O(sqrt(eps)) shifts of the two ends (from the third derivative of L) are equal and "
@@ -75,9 +77,7 @@ def _small_check(config: SmallEpsConfig, results: Results) -> list[Claim]:
             quantity="slope",
             predicted=1.0,
             measured=float(res.slope),
-            tolerance=max(half, 0.1),
-            tolerance_reason=f"95% CI half-width {half:.3g} (at least 0.1 for the next-order term)",
-            relation="==",
+            tol=Tol(max(half, 0.1), f"95% CI half-width {half:.3g} (at least 0.1 for the next-order term)"),
             figure="small_eps",
         ),
     ]

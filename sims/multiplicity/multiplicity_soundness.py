@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, load_dataset, single_cell
@@ -108,7 +108,7 @@ def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
     src = WPU2023 + " (viable prediction range)"
     n_s = int(inside.sum())
     return [
-        Claim(
+        bound(
             id="multiplicity_soundness.samples_inside_ranges",
             statement="Every model sampled in S_eps predicts "
             "inside the computed viable range at every query point (a range that is too narrow fails).",
@@ -118,12 +118,11 @@ def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
             quantity="max excursion outside [lo, hi] (logit)",
             predicted=0.0,
             measured=outside,
-            tolerance=SOUND_TOL,
-            tolerance_reason=SOUND_TOL_REASON,
+            tol=Tol(SOUND_TOL, SOUND_TOL_REASON),
             figure="soundness",
             details=f"median coverage of the range by the samples: {coverage:.3f}",
         ),
-        Claim(
+        bound(
             id="multiplicity_soundness.extremes_attained",
             statement="The range ends are attained by explicit "
             "models in S_eps (returned by the fast method): L(model) <= tau and c.model = the end.",
@@ -132,11 +131,10 @@ def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
             quantity="max(|c.model - end|, L(model) - tau)",
             predicted=0.0,
             measured=max(attained, feas),
-            tolerance=SOUND_TOL,
-            tolerance_reason=SOUND_TOL_REASON,
+            tol=Tol(SOUND_TOL, SOUND_TOL_REASON),
             figure="soundness",
         ),
-        Claim(
+        negative_control(
             id="multiplicity_soundness.negative_control_narrowed_ranges",
             statement="Negative control: ranges "
             "narrowed by 5% of their width at each end. Too narrow; the Monte Carlo check must catch it.",
@@ -145,10 +143,7 @@ def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
             quantity="max excursion outside the narrowed range",
             predicted=0.0,
             measured=narrowed,
-            tolerance=SOUND_TOL,
-            tolerance_reason=SOUND_TOL_REASON,
-            expect="violated",
-            role="negative_control",
+            tol=Tol(SOUND_TOL, SOUND_TOL_REASON),
             figure="soundness",
         ),
     ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.neural_collapse._common import AREA, METRICS, OBJ_TOL, means, metric_vector
@@ -108,7 +108,7 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
         rows = [(L, results[cell_key({"variant": variant, "L": L})]) for L in config.depths]
         nc1_ratio = max(float(r["metrics"][idx["nc1"]]) / max(_nc1_tol(config, r), 1e-300) for _, r in rows)
         claims.append(
-            Claim(
+            bound(
                 id=f"nc_balanced.{variant}.nc1_collapse",
                 statement=f"NC1: within-class variability vanishes at the "
                 f"global minimiser of the balanced UFM ({variant}, L in {list(config.depths)}).",
@@ -118,9 +118,11 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 quantity="max over L of NC1 / tolerance(L)",
                 predicted=1.0,
                 measured=nc1_ratio,
-                tolerance=0.0,
-                tolerance_reason="per run, tolerance (2 g/lambda_H)^2 tr(Sigma_B^+)/K from lambda_H-strong convexity "
-                "in H (g = final gradient norm); the ratio must be <= 1",
+                tol=Tol(
+                    0.0,
+                    "per run, tolerance (2 g/lambda_H)^2 tr(Sigma_B^+)/K from lambda_H-strong convexity "
+                    "in H (g = final gradient norm); the ratio must be <= 1",
+                ),
                 figure="balanced",
             )
         )
@@ -133,7 +135,7 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
         worst = max(float(r["metrics"][idx[key_pred]]) - _geom_tol(config, r) for _, r in rows)
         other = min(float(r["metrics"][idx[key_other]]) for _, r in rows)
         claims.append(
-            Claim(
+            bound(
                 id=f"nc_balanced.{variant}.geometry_{geometry}",
                 statement=f"Balanced {variant}: class means form "
                 f"{'an orthogonal frame' if geometry == 'orthogonal' else 'a simplex ETF'}"
@@ -143,8 +145,7 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 quantity=f"max over L of {key_pred} - tolerance",
                 predicted=0.0,
                 measured=worst,
-                tolerance=0.0,
-                tolerance_reason="per run, 8 g/(lambda_H min_k ||h_k||) (displacement of unit vectors)",
+                tol=Tol(0.0, "per run, 8 g/(lambda_H min_k ||h_k||) (displacement of unit vectors)"),
                 figure="balanced",
                 details=f"{key_other} (rejected geometry) ranges down to {other:.4g}",
             )
@@ -152,7 +153,7 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
         rows = [(L, results[cell_key({"variant": variant, "L": L})]) for L in config.depths]
         nc4 = max(float(r["metrics"][idx["nc4"]]) for _, r in rows)
         claims.append(
-            Claim(
+            equality(
                 id=f"nc_balanced.{variant}.nc4_ncc_agreement",
                 statement=f"NC4: the classifier agrees with the nearest class mean on every sample ({variant}).",
                 source=PAPYAN2020,
@@ -160,16 +161,14 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 quantity="max fraction of disagreements",
                 predicted=0.0,
                 measured=nc4,
-                tolerance=0.0,
-                tolerance_reason="exact count",
-                relation="==",
+                tol=Tol(0.0, "exact count"),
                 figure="balanced",
             )
         )
         if VARIANTS[variant][0] == "mse":
             gap = max(float(r["objective"] - r["closed_objective"]) for _, r in rows)
             claims.append(
-                Claim(
+                equality(
                     id=f"nc_balanced.{variant}.objective_matches_closed_form",
                     statement=f"The trained objective equals the closed-form minimum of ufm_mse_solution ({variant}).",
                     source=DANG2023,
@@ -177,9 +176,7 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                     quantity="max over L |trained - closed|",
                     predicted=0.0,
                     measured=abs(gap),
-                    tolerance=OBJ_TOL.value,
-                    tolerance_reason=OBJ_TOL.reason,
-                    relation="==",
+                    tol=OBJ_TOL,
                     figure="balanced",
                 )
             )

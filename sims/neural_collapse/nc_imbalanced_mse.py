@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.neural_collapse._common import AREA, METRICS, OBJ_TOL, means, metric_vector
@@ -120,7 +120,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             stuck.append((L, sizes.tolist(), round(obj - sol.objective, 6)))
     n_inst = len(below)
     claims.append(
-        Claim(
+        bound(
             id="nc_imbalanced_mse.closed_form_is_global_min",
             statement="No training run goes below the closed-form "
             "objective of ufm_mse_solution (random class sizes and lambdas, L in {1,2,3}).",
@@ -129,13 +129,12 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             quantity="max (closed objective - trained objective)",
             predicted=0.0,
             measured=float(max(below)),
-            tolerance=OBJ_TOL.value,
-            tolerance_reason=OBJ_TOL.reason,
+            tol=OBJ_TOL,
             figure="imbalanced",
         )
     )
     claims.append(
-        Claim(
+        bound(
             id="nc_imbalanced_mse.closed_form_attained",
             statement="Explicit parameters built from the closed form attain "
             "its objective with zero gradient (a certificate that the value is achieved and stationary).",
@@ -144,14 +143,12 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             quantity="max (|objective difference|, gradient norm)",
             predicted=0.0,
             measured=float(max(certs)),
-            tolerance=1e-12,
-            tolerance_reason="float64 evaluation of sums of ~N d terms",
-            relation="<=",
+            tol=Tol(1e-12, "float64 evaluation of sums of ~N d terms"),
             figure="imbalanced",
         )
     )
     claims.append(
-        Claim(
+        bound(
             id="nc_imbalanced_mse.norms_match_closed_form",
             statement="Where training reaches the closed-form minimum, "
             "||h_k||^2, ||w_k||^2 and the logits W h_k match ufm_mse_solution.",
@@ -160,9 +157,11 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             quantity="max relative error",
             predicted=0.0,
             measured=float(max(norm_err)) if norm_err else float("nan"),
-            tolerance=1e-4,
-            tolerance_reason="parameter error ~ g/(smallest Hessian eigenvalue); with g <= 1e-7 and eigenvalues "
-            ">= 1e-3 (away from the collapse threshold) the error is <= 1e-4 of the scale",
+            tol=Tol(
+                1e-4,
+                "parameter error ~ g/(smallest Hessian eigenvalue); with g <= 1e-7 and eigenvalues "
+                ">= 1e-3 (away from the collapse threshold) the error is <= 1e-4 of the scale",
+            ),
             figure="imbalanced",
         )
     )
@@ -188,7 +187,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
         agree[L] += int(np.array_equal(sol.collapsed, h2 < 1e-8))
         etf_dist.append(metrics[METRICS.index("nc2_etf")])
     claims.append(
-        Claim(
+        bound(
             id="nc_imbalanced_mse.phase_diagram_L1",
             statement="L = 1: the trained minority-collapse pattern equals the "
             "predicted one (n_k <= N^2 lambda_W lambda_H) at every grid point.",
@@ -197,8 +196,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             quantity="fraction of grid points that agree",
             predicted=1.0,
             measured=agree[config.depths[0]] / max(total[config.depths[0]], 1),
-            tolerance=0.0,
-            tolerance_reason="exact comparison of boolean patterns",
+            tol=Tol(0.0, "exact comparison of boolean patterns"),
             relation=">=",
             figure="imbalanced",
         )
@@ -218,7 +216,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             )
         )
     claims.append(
-        Claim(
+        negative_control(
             id="nc_imbalanced_mse.negative_control_etf",
             statement="Negative control: the simplex-ETF hypothesis for "
             "bias-free imbalanced MSE. It is false (orthogonal frame with unequal norms); the check must reject it.",
@@ -227,10 +225,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             quantity="max nc2_etf",
             predicted=0.0,
             measured=float(np.nanmax(etf_dist)),
-            tolerance=1e-3,
-            tolerance_reason="far above the optimisation error of the geometry (~1e-5)",
-            expect="violated",
-            role="negative_control",
+            tol=Tol(1e-3, "far above the optimisation error of the geometry (~1e-5)"),
             figure="imbalanced",
         )
     )

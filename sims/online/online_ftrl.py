@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.bandits._common import AREA, curves_figure, loss_table
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import adversarial_bandit, simulate
 from theory.online import (
@@ -66,7 +66,7 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
             ratios = {t: float(get(t, alg, reg)["regret"][0]) / b for t in tables}
             worst = max(ratios, key=ratios.get)
             claims.append(
-                Claim(
+                bound(
                     id=f"online_ftrl.{alg}_{reg}.bound",
                     statement=f"{alg.upper()} with the {reg} regulariser and tuned eta: R_T <= range(psi)/eta + "
                     f"eta c T on every loss table ({b:.1f} here).",
@@ -76,15 +76,14 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
                     quantity="max over tables of R_T / bound",
                     predicted=1.0,
                     measured=ratios[worst],
-                    tolerance=0.0,
-                    tolerance_reason="deterministic (no Monte Carlo error)",
+                    tol=Tol(0.0, "deterministic (no Monte Carlo error)"),
                     figure="ftrl_iid0",
                     details=", ".join(f"{t}: {v:.3f}" for t, v in ratios.items()),
                 )
             )
         diff = max(float(np.max(np.abs(get(t, "omd", reg)["curve"] - get(t, "ftrl", reg)["curve"]))) for t in tables)
         claims.append(
-            Claim(
+            equality(
                 id=f"online_ftrl.{reg}.omd_equals_ftrl",
                 statement=f"OMD and FTRL coincide for the {reg} regulariser with constant eta (Legendre regulariser, "
                 "uniform start: the Bregman projection only shifts grad psi by a multiple of 1).",
@@ -93,9 +92,7 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
                 quantity="max |regret curve difference| over tables and rounds",
                 predicted=0.0,
                 measured=diff,
-                tolerance=1e-6,
-                tolerance_reason="Newton normaliser to 1e-12 per round, accumulated over T rounds",
-                relation="==",
+                tol=Tol(1e-6, "Newton normaliser to 1e-12 per round, accumulated over T rounds"),
                 figure="ftrl_iid0",
             )
         )
@@ -103,7 +100,7 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
     iid = [t for t in tables if t.startswith("iid")]
     worst_iid = max(float(get(t, "ftrl", "negentropy")["regret"][0]) for t in iid)
     claims.append(
-        Claim(
+        negative_control(
             id="online_ftrl.negative_control_hedge_bound_over_2",
             statement="Negative control: Hedge (FTRL negentropy) within half its bound, sqrt((T/2) ln K)/2, on i.i.d. "
             "Bernoulli(1/2) tables. False: there the bound is nearly tight.",
@@ -112,10 +109,7 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
             quantity="max over tables of R_T",
             predicted=b / 2,
             measured=worst_iid,
-            tolerance=0.0,
-            tolerance_reason="deterministic given the tables",
-            expect="violated",
-            role="negative_control",
+            tol=Tol(0.0, "deterministic given the tables"),
             figure="ftrl_iid0",
         )
     )

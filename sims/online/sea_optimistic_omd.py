@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.bandits._common import AREA, N_SE, mean_se
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
 from sims.engine.plotting import figure
 from theory.online import (
@@ -85,7 +85,7 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
         gap = max(float(np.max(r["regret"] - r["pathwise_bound"])) for _, r in mine)
         scale = max(float(np.max(r["pathwise_bound"])) for _, r in mine)
         claims.append(
-            Claim(
+            bound(
                 id=f"sea_optimistic_omd.{dom}.{alg}.pathwise_bound",
                 statement=f"{'Optimistic' if alg == 'optimistic' else 'Plain'} OMD on the {dom}: for every "
                 "realised sequence, regret <= B(u, x_1)/eta + (eta/2) sum_t ||g_t - M_t||_*^2.",
@@ -95,8 +95,7 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
                 quantity="max over replicates of regret - bound",
                 predicted=0.0,
                 measured=gap,
-                tolerance=1e-9 * scale,
-                tolerance_reason="a deterministic inequality: floating-point slack only (1e-9 relative)",
+                tol=Tol(1e-9 * scale, "a deterministic inequality: floating-point slack only (1e-9 relative)"),
                 figure="sea_grid",
             )
         )
@@ -108,23 +107,23 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
             ratios.append(((m + N_SE * se) / float(r["expected_bound"]), c))
         worst, wc = max(ratios, key=lambda x: x[0])
         claims.append(
-            Claim(
+            bound(
                 id=f"sea_optimistic_omd.ball.{alg}.expected_bound",
-                statement=(
-                    "Optimistic OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = ||m_1||^2 + 2 sigma^2_{1:T} - "
-                    "sigma^2 + Sigma^2_{1:T}, i.e. O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T}))."
-                    if alg == "optimistic"
-                    else "Plain OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = sum_t ||m_t||^2 + T sigma^2 "
-                    "(no dependence on the variation)."
-                ),
+                statement="Optimistic OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = ||m_1||^2 + 2 sigma^2_{1:T} - "
+                "sigma^2 + Sigma^2_{1:T}, i.e. O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T}))."
+                if alg == "optimistic"
+                else "Plain OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = sum_t ||m_t||^2 + T sigma^2 "
+                "(no dependence on the variation).",
                 source=SEA2022 + ", Thm 3; " + CZTZZ2023 + ", Thm 1 (linear losses: L = 0)",
                 method=f"{len(mine)} (sigma, a) cells, {R} replicates each, T = {config.horizon}",
                 quantity=f"max over cells of (mean regret + {N_SE:g} SE) / bound",
                 predicted=1.0,
                 measured=worst,
-                tolerance=1e-9,
-                tolerance_reason=f"{N_SE:g} standard errors over R = {R} folded into the measured value; 1e-9 for "
-                "floating point (the noise-free corner sigma = a = 0 attains the bound exactly)",
+                tol=Tol(
+                    1e-9,
+                    f"{N_SE:g} standard errors over R = {R} folded into the measured value; 1e-9 for "
+                    "floating point (the noise-free corner sigma = a = 0 attains the bound exactly)",
+                ),
                 figure="sea_grid",
                 details=f"worst cell sigma = {wc['sigma']}, a = {wc['adv']}",
             )
@@ -138,7 +137,7 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
             viol.append((m - N_SE * se) / float(r["noise_free_bound"]))
     if viol:
         claims.append(
-            Claim(
+            negative_control(
                 id="sea_optimistic_omd.ball.negative_control_no_sigma_term",
                 statement="Negative control: optimistic OGD's regret <= D sqrt(||m_1||^2 + Sigma^2_{1:T}) "
                 "(the SEA bound without its stochastic term). False when sigma > 0.",
@@ -147,10 +146,7 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
                 quantity=f"max over cells of (mean regret - {N_SE:g} SE) / that bound",
                 predicted=1.0,
                 measured=max(viol),
-                tolerance=0.0,
-                tolerance_reason=f"{N_SE:g} standard errors folded in (in the direction of the statement)",
-                expect="violated",
-                role="negative_control",
+                tol=Tol(0.0, f"{N_SE:g} standard errors folded in (in the direction of the statement)"),
                 figure="sea_grid",
             )
         )

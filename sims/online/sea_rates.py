@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.bandits._common import AREA, slope_ci
-from sims.engine.claims import Claim, ClaimSpec
+from sims.engine.claims import Claim, ClaimSpec, Tol, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
 from sims.engine.plotting import figure
 from theory.online import (
@@ -69,7 +69,7 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
             if benign_opt:
                 growth = float(mean[-1] / mean[0])
                 claims.append(
-                    Claim(
+                    equality(
                         id="sea_rates.benign.optimistic.bounded",
                         statement="Optimistic OGD with sigma = 0 and Sigma^2_{1:T} = 0: regret O(1) (the bound is "
                         "D ||m_1||, independent of T).",
@@ -78,9 +78,7 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
                         quantity="regret at the largest T / regret at the smallest T",
                         predicted=1.0,
                         measured=growth,
-                        tolerance=0.05,
-                        tolerance_reason="deterministic runs (no noise, fixed means): a 5% allowance for the transient",
-                        relation="==",
+                        tol=Tol(0.05, "deterministic runs (no noise, fixed means): a 5% allowance for the transient"),
                         figure="sea_rates",
                         details=f"regret {mean[0]:.3f} -> {mean[-1]:.3f}",
                     )
@@ -88,7 +86,7 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
                 continue
             slope, half = slope_ci(Ts, mean)
             claims.append(
-                Claim(
+                equality(
                     id=f"sea_rates.{g}.{alg}.slope",
                     statement=f"{alg} OGD in the {g} regime: regret grows as sqrt(T) "
                     + (
@@ -102,16 +100,17 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
                     quantity="growth exponent",
                     predicted=0.5,
                     measured=slope,
-                    tolerance=half + 0.03,
-                    tolerance_reason=f"95% CI half-width of the slope ({half:.3f}) + 0.03 for the finite-T "
-                    "transient of the tuned step size",
-                    relation="==",
+                    tol=Tol(
+                        half + 0.03,
+                        f"95% CI half-width of the slope ({half:.3f}) + 0.03 for the finite-T "
+                        "transient of the tuned step size",
+                    ),
                     figure="sea_rates",
                 )
             )
             if g == "benign":
                 claims.append(
-                    Claim(
+                    negative_control(
                         id="sea_rates.benign.negative_control_plain_bounded",
                         statement="Negative control: plain OGD has O(1) regret in the benign regime (growth "
                         "exponent <= 0.1). False: without a hint it pays sqrt(T).",
@@ -120,10 +119,7 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
                         quantity="growth exponent",
                         predicted=0.1,
                         measured=slope,
-                        tolerance=half,
-                        tolerance_reason="95% CI half-width of the slope",
-                        expect="violated",
-                        role="negative_control",
+                        tol=Tol(half, "95% CI half-width of the slope"),
                         figure="sea_rates",
                     )
                 )
