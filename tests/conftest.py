@@ -7,10 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from sims.engine.claims import Claim
 from sims.engine.core import Sim, cell_key, register, unregister
 from sims.engine.plotting import figure
+
+# Speed is measured in benchmarks/, never asserted in tests: no per-example deadline (a loaded 2-core CI machine
+# would otherwise fail correct examples for being slow).
+settings.register_profile("theory-sims", deadline=None)
+settings.load_profile("theory-sims")
 
 # Set by tests to make the toy sim raise at one cell (simulates a sweep killed half-way).
 TOY_FAIL_AT: dict[str, int | None] = {"i": None}

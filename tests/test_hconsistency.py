@@ -101,8 +101,8 @@ def test_margin_losses_finite_at_large_scores():
         (lambda: margin_calibration("logistic", [-0.1, 0.2]), r"t must lie in \[0, 1\]"),
         (lambda: margin_calibration("hinge", np.nan), "t must be finite"),
         (lambda: margin_calibration("cubic", 0.5), "loss must be one of"),
-        (lambda: margin_loss("sigmoid", 1.0, k=0.0), r"k must lie in \(0, inf\]"),
-        (lambda: margin_loss("rho_margin", 1.0, rho=-1.0), r"rho must lie in \(0, inf\]"),
+        (lambda: margin_loss("sigmoid", 1.0, k=0.0), r"k must lie in \(0, inf\)"),
+        (lambda: margin_loss("rho_margin", 1.0, rho=-1.0), r"rho must lie in \(0, inf\)"),
     ],
 )
 def test_bad_input_raises_naming_the_argument(call, match):
@@ -326,17 +326,17 @@ def test_solver_failure_raises_solver_error():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: comp_sum_loss(np.zeros((2, 3)), [0, 1], -0.5), r"tau must lie in \[0, inf\]"),
+        (lambda: comp_sum_loss(np.zeros((2, 3)), [0, 1], -0.5), r"tau must lie in \[0, inf\)"),
         (lambda: comp_sum_loss(np.zeros((2, 3)), [0, 3], 1.0), r"y must hold labels in \[0, 2\]"),
         (lambda: comp_sum_loss(np.zeros((2, 1)), [0, 0], 1.0), "n >= 2 classes"),
         (lambda: comp_sum_transform(0.5, 1.0, 1), "n_classes must be an integer >= 2"),
         (lambda: comp_sum_transform(0.5, 2.5, 3), r"tau must lie in \[0, 2\]"),
         (lambda: comp_sum_transform(1.2, 1.0, 3), r"t must lie in \[0, 1\]"),
-        (lambda: comp_sum_bound(-0.1, 1.0, 3), r"eps must lie in \[0, inf\]"),
+        (lambda: comp_sum_bound(-0.1, 1.0, 3), r"eps must lie in \[0, inf\)"),
         (lambda: comp_sum_bayes_risk([0.5, 0.6], 1.0), "p must sum to 1"),
         (lambda: FiniteDistribution(np.zeros((2, 1)), [0.5, 0.5], [[0.5, 0.4], [1, 0]]), "p_y must sum to 1"),
         (lambda: minimizability_gap("hinge", _random_dist(), ScoreBox(1.0)), "loss must be a comp-sum tau"),
-        (lambda: ScoreBox(0.0), r"Lambda must lie in \(0, inf\]"),
+        (lambda: ScoreBox(0.0), r"Lambda must lie in \(0, inf\)"),
         (lambda: tight_transform(1.0, 3, [0.5], n_starts=-1), "n_starts must be an integer >= 0"),
     ],
 )

@@ -171,12 +171,12 @@ def test_negative_control_etf_rejected_for_imbalanced_bias_free_mse():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: ufm_mse_solution([5, 5], 0.0, 1e-3), r"lambda_W must lie in \(0, inf\]"),
-        (lambda: ufm_mse_solution([5, 5], 1e-3, -1.0), r"lambda_H must lie in \(0, inf\]"),
+        (lambda: ufm_mse_solution([5, 5], 0.0, 1e-3), r"lambda_W must lie in \(0, 10000\]"),
+        (lambda: ufm_mse_solution([5, 5], 1e-3, -1.0), r"lambda_H must lie in \(0, 10000\]"),
         (lambda: ufm_mse_solution([5, 0, 3], 1e-3, 1e-3), "class size 0 is not a class"),
         (lambda: ufm_mse_solution([5, 3], 1e-3, 1e-3, depth=0), "depth must be an integer >= 1"),
         (lambda: ufm_mse_solution([5, 3], 1e-3, 1e-3, bias=True), "only for balanced"),
-        (lambda: train_ufm([5, 3], 4, 1, 1e-3, 1e-3, loss="hinge"), "loss must be 'mse' or 'ce'"),
+        (lambda: train_ufm([5, 3], 4, 1, 1e-3, 1e-3, loss="hinge"), "loss must be one of 'mse', 'ce'"),
         (lambda: nc_metrics(np.zeros((2, 3)), np.array([0, 1])), r"labels must be integers of shape \(3,\)"),
         (lambda: nc_metrics(np.ones((2, 2)), np.array([0, 1]), W=np.ones((3, 2))), r"W must have shape"),
     ],

@@ -19,7 +19,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, in_interval, integer_at_least, positive
+from theory._checks import (
+    as_finite_array,
+    in_interval,
+    instance_of,
+    integer_at_least,
+    integer_in,
+    option,
+    rng_from,
+    scalar,
+)
 
 LS2020 = "Lattimore and Szepesvari (2020), Bandit Algorithms"
 ZS2021 = "Zimmert and Seldin (2021), Tsallis-INF: An Optimal Algorithm for Stochastic and Adversarial Bandits, JMLR"
@@ -37,6 +46,14 @@ class _Stochastic:
 
     means: NDArray
     kind = "stochastic"
+    _MEANS_RANGE = (-np.inf, np.inf)
+
+    def __post_init__(self) -> None:
+        # one check for the class and its factory: 1-d, finite, K >= 2, in the family's range
+        m = in_interval(self.means, "means", *self._MEANS_RANGE)
+        if m.ndim != 1 or not 2 <= len(m) <= MAX_ARMS:
+            raise ValueError(f"means must be a 1-d array of K in [2, {MAX_ARMS}] arms; got shape {m.shape}")
+        object.__setattr__(self, "means", m.copy())
 
     @property
     def K(self) -> int:
@@ -50,6 +67,7 @@ class _Stochastic:
 @dataclass(frozen=True)
 class BernoulliBandit(_Stochastic):
     means: NDArray
+    _MEANS_RANGE = (0.0, 1.0)
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return (rng.random((R, self.K)) < self.means).astype(float)
@@ -62,6 +80,10 @@ class BernoulliBandit(_Stochastic):
 class GaussianBandit(_Stochastic):
     means: NDArray
     sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "sigma", scalar(self.sigma, "sigma", 0.0, lo_open=True))
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return self.means + self.sigma * rng.standard_normal((R, self.K))
@@ -76,6 +98,15 @@ class AdversarialBandit:
 
     loss_table: NDArray
     kind: str = "adversarial"
+
+    def __post_init__(self) -> None:
+        tab = in_interval(self.loss_table, "loss_table", 0.0, 1.0)
+        if tab.ndim != 2:
+            raise ValueError(f"loss_table must have shape (T, K); got {tab.shape}")
+        integer_at_least(tab.shape[0], "T (rows of loss_table)", 1)
+        _check_K(tab.shape[1])
+        object.__setattr__(self, "loss_table", tab.copy())
+        option(self.kind, "kind", ("adversarial", "stochastically constrained"))
 
     @property
     def K(self) -> int:
@@ -92,42 +123,46 @@ class AdversarialBandit:
         return 1.0 - self.loss_table[t, arms]
 
 
+# Valid ranges, as data. simulate() loops over rounds with (R, K) state: beyond these a run is hours or
+# gigabytes, not a result. Loss tables are (T, K) in memory.
+MAX_ARMS = 100_000
+MAX_HORIZON = 1_000_000_000
+MAX_REPS = 10_000_000
+MAX_TABLE = 1_000_000_000  # T x K entries
+MAX_STREAM_HORIZON = 10**15  # streaming draws one binomial per (arm, stage): exact in int64 far beyond this
+
+
 def _check_K(K: int) -> int:
-    return integer_at_least(K, "K (number of arms)", 2)
+    return integer_in(K, "K (number of arms)", 2, MAX_ARMS)
+
+
+def _check_table(T: int, K: int) -> tuple[int, int]:
+    T = integer_in(T, "T", 2, MAX_TABLE)
+    if T * K > MAX_TABLE:
+        raise ValueError(f"T x K must be at most {MAX_TABLE} (the table is held in memory); got T = {T}, K = {K}")
+    return T, K
 
 
 def bernoulli_bandit(means: ArrayLike) -> BernoulliBandit:
     """Stochastic bandit with Bernoulli rewards of the given means (each in [0, 1], K >= 2)."""
-    m = in_interval(means, "means", 0.0, 1.0)
-    if m.ndim != 1:
-        raise ValueError(f"means must be a 1-d array; got shape {m.shape}")
-    _check_K(len(m))
-    return BernoulliBandit(m.copy())
+    return BernoulliBandit(means)
 
 
 def gaussian_bandit(means: ArrayLike, sigma: float = 1.0) -> GaussianBandit:
     """Stochastic bandit with Gaussian rewards N(mean_i, sigma^2)."""
-    m = as_finite_array(means, "means")
-    if m.ndim != 1:
-        raise ValueError(f"means must be a 1-d array; got shape {m.shape}")
-    _check_K(len(m))
-    return GaussianBandit(m.copy(), float(positive(sigma, "sigma")))
+    return GaussianBandit(means, sigma)
 
 
 def adversarial_bandit(loss_table: ArrayLike) -> AdversarialBandit:
     """Oblivious adversarial bandit from a loss table of shape (T, K) with entries in [0, 1]."""
-    tab = in_interval(loss_table, "loss_table", 0.0, 1.0)
-    if tab.ndim != 2:
-        raise ValueError(f"loss_table must have shape (T, K); got {tab.shape}")
-    integer_at_least(tab.shape[0], "T (rows of loss_table)", 1)
-    _check_K(tab.shape[1])
-    return AdversarialBandit(tab.copy())
+    return AdversarialBandit(loss_table)
 
 
 def switching_loss_table(T: int, K: int, gap: float = 0.2, rng: np.random.Generator | int | None = 0) -> NDArray:
     """Bernoulli losses drawn once: arm 0 is best (mean 0.5 - gap) for t < T/2, arm 1 afterwards; others 0.5."""
-    T, K = integer_at_least(T, "T", 2), _check_K(K)
-    rng = np.random.default_rng(rng)
+    T, K = _check_table(T, _check_K(K))
+    gap = scalar(gap, "gap", 0.0, 1.0 / 3.0)  # 0.5 - 1.5 gap must stay a probability
+    rng = rng_from(rng, "rng")
     means = np.full((T, K), 0.5)
     means[: T // 2, 0] = 0.5 - gap
     means[T // 2 :, 1] = 0.5 - 1.5 * gap  # arm 1 ends up best overall
@@ -139,8 +174,10 @@ def stochastically_constrained_table(T: int, gaps: ArrayLike, rng: np.random.Gen
     the gaps between arms are constant while the common level m_t switches between 0.2 and 0.6 in blocks of
     growing length; Bernoulli draws, fixed once."""
     g = in_interval(gaps, "gaps", 0.0, 0.4)
-    T = integer_at_least(T, "T", 2)
-    rng = np.random.default_rng(rng)
+    if g.ndim != 1 or not 2 <= len(g) <= MAX_ARMS:
+        raise ValueError(f"gaps must be a 1-d array of K in [2, {MAX_ARMS}] per-arm gaps; got shape {g.shape}")
+    T, _ = _check_table(T, len(g))
+    rng = rng_from(rng, "rng")
     t = np.arange(T)
     block = np.floor(np.log2(t + 2)).astype(int)
     level = np.where(block % 2 == 0, 0.2, 0.6)
@@ -150,7 +187,7 @@ def stochastically_constrained_table(T: int, gaps: ArrayLike, rng: np.random.Gen
 
 def ftl_killer_table(T: int) -> NDArray:
     """Two arms, losses (1/2, 0), then alternating (0, 1), (1, 0), ...: follow-the-leader suffers ~T regret."""
-    T = integer_at_least(T, "T", 2)
+    T, _ = _check_table(T, 2)
     tab = np.zeros((T, 2))
     tab[0] = (0.5, 0.0)
     tab[1::2] = (0.0, 1.0)
@@ -230,6 +267,15 @@ class Policy:
     randomised: bool = False
     bounded_rewards: bool = False
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string; got {type(self.name).__name__}")
+        if not isinstance(self.params, dict):
+            raise TypeError(f"params must be a dict of the policy's parameters; got {type(self.params).__name__}")
+        for flag in ("full_information", "randomised", "bounded_rewards"):
+            if not isinstance(getattr(self, flag), bool | np.bool_):
+                raise TypeError(f"{flag} must be a bool; got {type(getattr(self, flag)).__name__}")
+
     def init(self, R: int, K: int, T: int) -> State:
         z = np.zeros((R, K))
         return State(z.copy(), z.copy(), z.copy())
@@ -277,7 +323,7 @@ def bernoulli_kl(p: ArrayLike, q: ArrayLike) -> NDArray:
     """kl(p, q) = p log(p/q) + (1-p) log((1-p)/(1-q)) with the conventions 0 log 0 = 0 (xlogy), vectorised."""
     from scipy.special import xlogy
 
-    p, q = np.asarray(p, float), np.asarray(q, float)
+    p, q = in_interval(p, "p", 0.0, 1.0), in_interval(q, "q", 0.0, 1.0)
     with np.errstate(divide="ignore"):
         return xlogy(p, p) - xlogy(p, q) + xlogy(1 - p, 1 - p) - xlogy(1 - p, 1 - q)
 
@@ -289,10 +335,30 @@ class _KLUCB(Policy):
             return np.full(s.counts.shape[0], t), None
         mean = s.sums / s.counts
         budget = (math.log(t + 1) + self.params["c"] * math.log(max(math.log(t + 1), 1.0))) / s.counts
-        return np.argmax(kl_ucb_index(mean, budget), axis=1), None
+        return np.argmax(_kl_ucb_index(mean, budget), axis=1), None
 
 
 def kl_ucb_index(mean: NDArray, budget: NDArray, bisections: int = 30, newton: int = 2) -> NDArray:
+    """max{q in [mean, 1] : kl(mean, q) <= budget}, vectorised (``mean`` in [0, 1], ``budget`` >= 0, broadcastable).
+
+    ``bisections`` halvings bracket the root to 2^-30 ~ 1e-9; Newton steps from the upper end of the bracket then
+    converge monotonically (kl(mean, .) is convex and increasing on [mean, 1)) and quadratically.
+    """
+    mean = in_interval(mean, "mean", 0.0, 1.0)
+    budget = in_interval(budget, "budget", 0.0)
+    try:
+        mean, budget = np.broadcast_arrays(mean, budget)
+    except ValueError:
+        raise ValueError(f"mean and budget must broadcast; got shapes {mean.shape} and {budget.shape}") from None
+    return _kl_ucb_index(
+        np.array(mean),
+        np.array(budget),
+        integer_in(bisections, "bisections", 0, 200),
+        integer_in(newton, "newton", 0, 50),
+    )
+
+
+def _kl_ucb_index(mean: NDArray, budget: NDArray, bisections: int = 30, newton: int = 2) -> NDArray:
     """max{q in [mean, 1] : kl(mean, q) <= budget}, vectorised.
 
     ``bisections`` halvings bracket the root to 2^-30 ~ 1e-9; Newton steps from the upper end of the bracket then
@@ -324,7 +390,7 @@ def kl_ucb_index(mean: NDArray, budget: NDArray, bisections: int = 30, newton: i
 def kl_ucb(c: float = 0.0) -> Policy:
     """KL-UCB for Bernoulli rewards (Garivier and Cappe 2011): index max{q : n_i kl(mean_i, q) <= ln t + c ln ln t}
     (``kl_ucb_index``; the tests compare it with 60 bisection halvings)."""
-    return _KLUCB("KL-UCB", {"c": float(in_interval(c, "c", 0.0))})
+    return _KLUCB("KL-UCB", {"c": scalar(c, "c", 0.0)})
 
 
 class _Thompson(Policy):
@@ -341,9 +407,8 @@ class _Thompson(Policy):
 
 def thompson(prior: str = "beta", sigma: float = 1.0) -> Policy:
     """Thompson sampling: Beta(1, 1) prior for Bernoulli rewards (``prior='beta'``), or Gaussian with known sigma."""
-    if prior not in ("beta", "gaussian"):
-        raise ValueError(f"prior must be 'beta' or 'gaussian'; got {prior!r}")
-    return _Thompson("Thompson", {"prior": prior, "sigma": float(positive(sigma, "sigma"))})
+    option(prior, "prior", ("beta", "gaussian"))
+    return _Thompson("Thompson", {"prior": prior, "sigma": scalar(sigma, "sigma", 0.0, lo_open=True)})
 
 
 class _Exp3(Policy):
@@ -385,7 +450,10 @@ def exp3(eta: float | None = None) -> Policy:
     p_t proportional to exp(-eta L_hat_{t-1}), L_hat += l_t(A_t) 1[i = A_t]/p_t(A_t); ``eta=None`` is the tuned
     eta = sqrt(2 ln K / (T K)), for which R_T <= sqrt(2 T K ln K). Weights in the log domain."""
     return _Exp3(
-        "Exp3", {"eta": None if eta is None else float(positive(eta, "eta"))}, randomised=True, bounded_rewards=True
+        "Exp3",
+        {"eta": None if eta is None else scalar(eta, "eta", 0.0, lo_open=True)},
+        randomised=True,
+        bounded_rewards=True,
     )
 
 
@@ -427,7 +495,14 @@ def tsallis_weights(L_hat: NDArray, eta: float) -> NDArray:
     The linear part of Psi is constant on the simplex, so the solution is w_i = 4 / (eta (L_hat_i - x))^2 =
     (eta/2 (L_hat_i - x))^{-2}, the normaliser x found by Newton's method to 1e-12 (``_power_normaliser``).
     """
-    return _power_normaliser(L_hat, eta / 2, 2)[0]
+    L = as_finite_array(L_hat, "L_hat", ndim=2)
+    if L.shape[1] < 2:
+        raise ValueError(f"L_hat must have shape (R, K) with K >= 2; got {L.shape}")
+    # eta (L_i - x) must stay representable: losses of order 1e150 and eta up to 1e100 are
+    eta = scalar(eta, "eta", 0.0, 1e100, lo_open=True)
+    if np.max(np.abs(L)) > 1e150:
+        raise ValueError(f"L_hat must be at most 1e150 in magnitude (cumulative losses); got {np.max(np.abs(L)):g}")
+    return _power_normaliser(L, eta / 2, 2)[0]
 
 
 class _TsallisINF(Policy):
@@ -454,8 +529,7 @@ def tsallis_inf(estimator: str = "iw") -> Policy:
     """Tsallis-INF with alpha = 1/2 (Zimmert and Seldin 2021): FTRL with Psi_t(w) = -(4/eta_t) sum (sqrt(w_i) - w_i/2),
     eta_t = 2/sqrt(t) with the importance-weighted estimator (``"iw"``), eta_t = 4/sqrt(t) with the reduced-variance
     estimator (``"rv"``)."""
-    if estimator not in ("iw", "rv"):
-        raise ValueError(f"estimator must be 'iw' or 'rv'; got {estimator!r}")
+    option(estimator, "estimator", ("iw", "rv"))
     return _TsallisINF(
         f"Tsallis-INF ({estimator})",
         {"estimator": estimator, "scale": 2.0 if estimator == "iw" else 4.0},
@@ -481,7 +555,7 @@ def hedge(eta: float | None = None) -> Policy:
     eta = sqrt(8 ln K / T), for which R_T <= sqrt((T/2) ln K) (Cesa-Bianchi and Lugosi 2006, Thm 2.2)."""
     return _Hedge(
         "Hedge",
-        {"eta": None if eta is None else float(positive(eta, "eta"))},
+        {"eta": None if eta is None else scalar(eta, "eta", 0.0, lo_open=True)},
         full_information=True,
         randomised=True,
         bounded_rewards=True,
@@ -528,6 +602,8 @@ class BanditResult:
 
 def log_checkpoints(T: int, n: int = 40) -> NDArray:
     """About n log-spaced rounds in [1, T], always including T."""
+    T = integer_in(T, "T", 1, MAX_STREAM_HORIZON)
+    n = integer_in(n, "n", 1, 1_000_000)
     return np.unique(np.r_[np.round(np.logspace(0, math.log10(T), n)).astype(int), T])
 
 
@@ -538,15 +614,15 @@ def simulate(
 
     The replicates share one generator (their streams are disjoint draws), so a seed fixes every number.
     """
-    if not isinstance(policy, Policy):
-        raise ValueError(f"policy must be a Policy (e.g. ucb1()); got {type(policy).__name__}")
-    T = integer_at_least(horizon, "horizon", 1)
-    R = integer_at_least(n_reps, "n_reps", 1)
+    instance_of(policy, "policy", Policy)
+    instance_of(env, "env", (BernoulliBandit, GaussianBandit, AdversarialBandit))
+    T = integer_in(horizon, "horizon", 1, MAX_HORIZON)
+    R = integer_in(n_reps, "n_reps", 1, MAX_REPS)
     if isinstance(env, AdversarialBandit) and T > env.T:
         raise ValueError(f"horizon must be <= the loss table's length {env.T}; got {T}")
     if policy.bounded_rewards and isinstance(env, GaussianBandit):
         raise ValueError(f"{policy.name} needs rewards in [0, 1]; a Gaussian bandit has unbounded rewards")
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed, "seed")
     K = env.K
     s = policy.init(R, K, T)
     cps = log_checkpoints(T, n_checkpoints)
@@ -638,7 +714,7 @@ def lai_robbins_constant(means: ArrayLike, family: str = "bernoulli", sigma: flo
         m = in_interval(means, "means", 0.0, 1.0)
     elif family == "gaussian":
         m = as_finite_array(means, "means")
-        sigma = float(positive(sigma, "sigma"))
+        sigma = scalar(sigma, "sigma", 0.0, lo_open=True)
     else:
         raise ValueError(f"family must be 'bernoulli' or 'gaussian'; got {family!r}")
     d = _gaps(m)
@@ -673,6 +749,13 @@ class StreamingAlgorithm:
     name: str
     kind: str  # "uniform" or "challenge"
     pulls: int | None  # pulls per arm (None: ``streaming_explore_pulls``)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string; got {type(self.name).__name__}")
+        option(self.kind, "kind", ("uniform", "challenge"))
+        if self.pulls is not None:
+            integer_in(self.pulls, "pulls", 1, MAX_STREAM_HORIZON)
 
 
 def streaming_uniform_exploration(pulls: int | None = None) -> StreamingAlgorithm:
@@ -719,13 +802,13 @@ def simulate_streaming(
         raise ValueError(f"alg must be a StreamingAlgorithm (e.g. streaming_uniform_exploration()); got {alg!r}")
     if not isinstance(env, BernoulliBandit | GaussianBandit):
         raise ValueError("streaming bandits need a stochastic environment (bernoulli_bandit or gaussian_bandit)")
-    T = integer_at_least(horizon, "horizon", 2)
-    R = integer_at_least(n_reps, "n_reps", 1)
+    T = integer_in(horizon, "horizon", 2, MAX_STREAM_HORIZON)
+    R = integer_in(n_reps, "n_reps", 1, MAX_REPS)
     K = env.K
     N = streaming_explore_pulls(T, K) if alg.pulls is None else alg.pulls
     if N * K > T:
         raise ValueError(f"pulls x K = {N * K} exceeds the horizon {T}; choose pulls <= {T // K}")
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed, "seed")
     pulls = np.zeros((R, K))
     pulls[:, 0] = N
     king = np.zeros(R, dtype=int)
@@ -770,7 +853,7 @@ def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int 
     Vectorised over T.
     """
     d = _gaps(in_interval(means, "means", 0.0, 1.0))
-    Ts = np.atleast_1d(in_interval(T, "T", 2.0)).astype(int)
+    Ts = np.atleast_1d(in_interval(T, "T", 2.0, float(MAX_STREAM_HORIZON))).astype(np.int64)
     out = np.empty(len(Ts))
     for j, t in enumerate(Ts):
         n = streaming_explore_pulls(int(t), len(d)) if pulls is None else integer_at_least(pulls, "pulls", 1)

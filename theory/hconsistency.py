@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import in_interval, positive
+from theory._checks import as_finite_array, in_interval, integer_in, option, positive, scalar
 
 MARGIN_LOSSES: tuple[str, ...] = (
     "hinge",
@@ -35,8 +35,7 @@ MARGIN_LOSSES: tuple[str, ...] = (
 
 
 def _check_loss(loss: str) -> None:
-    if loss not in MARGIN_LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(MARGIN_LOSSES)}; got {loss!r}")
+    option(loss, "loss", MARGIN_LOSSES)
 
 
 def margin_loss(loss: str, a: ArrayLike, *, k: float = 1.0, rho: float = 1.0) -> NDArray:
@@ -159,15 +158,19 @@ def conditional_margin_risk(loss: str, eta: ArrayLike, a: ArrayLike, **params: f
 MMZ2023 = "Mao, Mohri, Zhong (2023), Cross-Entropy Loss Functions: Theoretical Analysis and Applications, ICML"
 
 
-def _check_tau(tau: float, upper: float = np.inf) -> float:
-    tau = float(in_interval(tau, "tau", 0.0, upper))
-    return tau
+def _check_tau(tau: float, upper: float = np.inf, name: str = "tau") -> float:
+    return scalar(tau, name, 0.0, upper)
 
 
-def _check_n(n_classes: int) -> int:
-    from theory._checks import integer_at_least
+# The numerical tightest transformations search over the simplex of n classes (comp_sum_transform_tight: n - 1
+# bounded scalar searches per t; tight_transform: a search in dimension n): valid ranges of n that answer in
+# seconds, not hours. The closed forms take any n >= 2.
+MAX_CLASSES_TIGHT = 1000
+MAX_CLASSES_SEARCH = 200
 
-    return integer_at_least(n_classes, "n_classes", 2)
+
+def _check_n(n_classes: int, maximum: int | None = None) -> int:
+    return integer_in(n_classes, "n_classes", 2, maximum)
 
 
 def comp_sum_loss(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
@@ -242,7 +245,6 @@ def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
 
 
 def as_finite_scores(scores: ArrayLike) -> NDArray:
-    from theory._checks import as_finite_array
 
     h = as_finite_array(scores, "scores")
     if h.ndim == 0 or h.shape[-1] < 2:
@@ -252,7 +254,8 @@ def as_finite_scores(scores: ArrayLike) -> NDArray:
 
 def comp_sum_pointwise_f(s: ArrayLike, tau: float) -> NDArray:
     """f_tau(s) = (s^(tau-1) - 1)/(1 - tau) (-log s at tau = 1): the comp-sum loss as a function of s_y."""
-    s = np.asarray(s, dtype=float)
+    s = in_interval(s, "s", 0.0, 1.0, lo_open=True)
+    tau = _check_tau(tau, 2.0)
     if tau == 1.0:
         with np.errstate(divide="ignore"):
             return -np.log(s)
@@ -452,18 +455,22 @@ def tight_transform(
     seed
         Seed of the random starts.
     """
-    n = _check_n(n_classes)
+    n = _check_n(n_classes, MAX_CLASSES_SEARCH)
     t = np.atleast_1d(in_interval(t, "t", 0.0, 1.0))
-    from theory._checks import integer_at_least
+    if t.ndim != 1 or t.size == 0:
+        raise ValueError(f"t must be a non-empty 1-d array of values in [0, 1]; got shape {t.shape}")
+    integer_in(n_starts, "n_starts", 0, 10_000)
+    from theory._checks import rng_from
 
-    integer_at_least(n_starts, "n_starts", 0)
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed, "seed")
+    if not callable(loss):
+        _check_tau(loss, 2.0, "loss")
     if score_bound is not None:
-        lam = float(positive(score_bound, "score_bound"))
+        lam = scalar(score_bound, "score_bound", 0.0, lo_open=True)
         if callable(loss):
             fn = loss
         else:
-            tau_b = _check_tau(loss, 2.0)
+            tau_b = _check_tau(loss, 2.0, "loss")
 
             def fn(h: NDArray, y: NDArray) -> NDArray:
                 return comp_sum_loss(h, y, tau_b)
@@ -474,7 +481,7 @@ def tight_transform(
         rows = [_tight_callable(loss, n, ti, n_starts, rng) for ti in t]
         tau = None
     else:
-        tau = _check_tau(loss, 2.0)
+        tau = _check_tau(loss, 2.0, "loss")
         rows = [_tight_comp_sum(tau, n, ti, n_starts, rng) for ti in t]
     p = np.array([r[0] for r in rows])
     h = np.array([r[1] for r in rows])
@@ -736,7 +743,7 @@ def comp_sum_transform_tight(t: ArrayLike, tau: float, n_classes: int) -> NDArra
     from scipy.optimize import minimize_scalar
 
     tau = _check_tau(tau, 2.0)
-    n = _check_n(n_classes)
+    n = _check_n(n_classes, MAX_CLASSES_TIGHT)
     t = in_interval(t, "t", 0.0, 1.0)
     flat = np.atleast_1d(t).ravel()
     out = np.full(flat.shape, np.inf)
@@ -773,7 +780,7 @@ class FiniteDistribution:
     p_y: NDArray
 
     def __post_init__(self) -> None:
-        from theory._checks import as_finite_array, probability_vectors
+        from theory._checks import probability_vectors
 
         x = as_finite_array(self.x, "x")
         px = probability_vectors(self.px, "px")
@@ -842,11 +849,11 @@ def _conditional_risk(loss: float | str, scores: NDArray, p: NDArray) -> NDArray
 
 
 def _check_gap_loss(loss: float | str) -> float | str:
-    if loss == "zero_one":
+    if isinstance(loss, str) and loss == "zero_one":
         return loss
     if isinstance(loss, str):
         raise ValueError(f"loss must be a comp-sum tau in [0, 2] or 'zero_one'; got {loss!r}")
-    return _check_tau(loss, 2.0)
+    return _check_tau(loss, 2.0, "loss")
 
 
 def minimizability_gap(

@@ -14,7 +14,19 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, log_expit
 
-from theory._checks import as_finite_array, in_interval, integer_at_least, positive
+from theory._checks import (
+    as_finite_array,
+    finite_result,
+    in_interval,
+    integer_at_least,
+    integer_in,
+    positive,
+    rng_from,
+    scalar,
+)
+
+# Paths store every iterate, (n_iters + 1) x d floats: a horizon beyond this is a memory error, not a result.
+MAX_ITERS = 10_000_000
 
 TYURIN2024 = "Tyurin (2024), From Logistic Regression to the Perceptron Algorithm (arXiv:2412.07949)"
 
@@ -26,7 +38,7 @@ class NotSeparableError(ValueError):
 def check_data(A: ArrayLike, y: ArrayLike) -> tuple[NDArray, NDArray]:
     """Validate a data set: A (n, d) finite, y (n,) in {-1, +1}, n >= 1."""
     A = as_finite_array(A, "A")
-    y_arr = np.asarray(y)
+    y_arr = as_finite_array(y, "y")
     if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
         raise ValueError(f"A must be a non-empty (n, d) array; got shape {A.shape}")
     if y_arr.shape != (A.shape[0],):
@@ -43,7 +55,7 @@ def logistic_loss(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
     (margins of 1e16 give losses of 1e16, or exactly 0 when positive).
     """
     A, y = check_data(A, y)
-    th = as_finite_array(theta, "theta")
+    th = as_finite_array(theta, "theta", ndim=(1, 2))
     if th.shape[-1] != A.shape[1]:
         raise ValueError(f"theta must have last dimension d = {A.shape[1]}; got shape {th.shape}")
     margins = (th @ A.T) * y
@@ -53,7 +65,7 @@ def logistic_loss(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
 def logistic_grad(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
     """grad f(theta) = -(1/n) sum_i y_i a_i sigma(-y_i a_i^T theta), for one theta (d,) or a batch (k, d)."""
     A, y = check_data(A, y)
-    th = as_finite_array(theta, "theta")
+    th = as_finite_array(theta, "theta", ndim=(1, 2))
     if th.shape[-1] != A.shape[1]:
         raise ValueError(f"theta must have last dimension d = {A.shape[1]}; got shape {th.shape}")
     margins = (th @ A.T) * y
@@ -113,8 +125,8 @@ def lr_gd(
         Normalized LR+GD.
     """
     A, y = check_data(A, y)
-    gamma = float(positive(step, "step"))
-    T = integer_at_least(n_iters, "n_iters", 0)
+    gamma = scalar(step, "step", 0.0, lo_open=True)
+    T = integer_in(n_iters, "n_iters", 0, MAX_ITERS)
     d = A.shape[1]
     theta = np.zeros(d) if theta0 is None else as_finite_array(theta0, "theta0").copy()
     if theta.shape != (d,):
@@ -177,7 +189,7 @@ def batch_perceptron(
     Returns n_iters + 1 iterates (constant after separation, ``stopped`` True if that happened).
     """
     A, y = check_data(A, y)
-    T = integer_at_least(n_iters, "n_iters", 0)
+    T = integer_in(n_iters, "n_iters", 0, MAX_ITERS)
     d = A.shape[1]
     theta = np.zeros(d) if theta0 is None else as_finite_array(theta0, "theta0").copy()
     if theta.shape != (d,):
@@ -246,7 +258,8 @@ def margin(A: ArrayLike, y: ArrayLike) -> tuple[float, float]:
 def batch_perceptron_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike) -> NDArray:
     """n R^2 / mu^2: iterations of the batch perceptron until separation (Tyurin 2024, Thm 3.3)."""
     n = positive(n, "n")
-    return n * _ratio(R, mu)
+    with np.errstate(over="ignore"):
+        return finite_result(n * _ratio(R, mu), "the bound n R^2/mu^2", "n, R and mu")
 
 
 def normalized_perceptron_iteration_bound(R: ArrayLike, mu: ArrayLike) -> NDArray:
@@ -262,7 +275,9 @@ def normalized_lr_gd_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike, 
     n = in_interval(n, "n", 1.0)
     gamma = positive(step, "step")
     mu = positive(mu, "mu")
-    return _ratio(R, mu) + 2.0 * np.log(2.0 * n - 1.0) / (gamma * mu**2)
+    with np.errstate(over="ignore", divide="ignore"):
+        bound = _ratio(R, mu) + 2.0 * np.log(2.0 * n - 1.0) / (gamma * mu**2)
+    return finite_result(bound, "the bound R^2/mu^2 + 2 ln(2n - 1)/(step mu^2)", "n, R, mu and step")
 
 
 def _ratio(R: ArrayLike, mu: ArrayLike) -> NDArray:
@@ -270,7 +285,8 @@ def _ratio(R: ArrayLike, mu: ArrayLike) -> NDArray:
     mu = positive(mu, "mu")
     if np.any(mu > R):
         raise ValueError("mu must be <= R (the margin cannot exceed the largest norm)")
-    return R**2 / mu**2
+    with np.errstate(over="ignore"):
+        return finite_result((R / mu) ** 2, "R^2/mu^2", "R and mu")
 
 
 def step_size_paradox_dataset() -> tuple[NDArray, NDArray]:
@@ -323,8 +339,8 @@ def planted_margin_dataset(
     """
     n = integer_at_least(n, "n", 1)
     d = integer_at_least(d, "d", 1)
-    mu = float(positive(mu, "mu"))
-    rng = np.random.default_rng(rng)
+    mu = scalar(mu, "mu", 0.0, lo_open=True)
+    rng = rng_from(rng, "rng")
     theta = rng.standard_normal(d)
     theta /= np.linalg.norm(theta)
     A = rng.standard_normal((n, d)) / np.sqrt(d)

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
-from theory._checks import as_finite_array, in_interval, positive
+from theory._checks import as_finite_array, in_interval, instance_of, integer_in, scalar
 from theory._solvers import SolverError
 
 WPU2023 = "Watson-Daniels, Parkes, Ustun (2023), Predictive Multiplicity in Probabilistic Classification, AAAI"
@@ -40,9 +40,26 @@ __all__ = [
 ]
 
 
+# Valid ranges and iteration caps, as data.
+MAX_NEWTON = 200  # Newton on a standardised, strictly convex problem converges in ~10-30 steps; 200 means failure
+# tau - L* must be resolvable against L* in float64 and the set's logit ranges (~ sqrt(eps / l2)) representable
+EPS_MIN_REL = 1e-10
+EPS_MAX = 1e6
+WEIGHT_MAX = 1e300  # penalty weights l2 / s_j^2 of columns of scale s_j < 1e-150 are clipped here (never inf)
+
+
+class ConvergenceError(RuntimeError):
+    """Newton's method did not reach the stated accuracy within its iteration cap (the message says how far)."""
+
+
 @dataclass(frozen=True)
 class LogisticFit:
-    """Baseline model h0: ``theta`` = (w, b) (b = 0 without intercept), objective value, gradient norm."""
+    """Baseline model h0: ``theta`` = (w, b) (b = 0 without intercept), objective value, gradient norm.
+
+    ``grad_norm`` is the norm of the gradient in the column-standardised coordinates the fit is computed in
+    (scale-free: it does not grow with the features' scale); ``n_iter`` the Newton steps taken. A fit that did not
+    converge is never returned (``ConvergenceError``).
+    """
 
     w: NDArray
     b: float
@@ -50,6 +67,7 @@ class LogisticFit:
     grad_norm: float
     l2: float
     fit_intercept: bool
+    n_iter: int = 0
 
     @property
     def theta(self) -> NDArray:
@@ -58,7 +76,7 @@ class LogisticFit:
 
 def _check_xy(X: ArrayLike, y: ArrayLike) -> tuple[NDArray, NDArray]:
     X = as_finite_array(X, "X")
-    y = np.asarray(y)
+    y = as_finite_array(y, "y")
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"X must be a non-empty (n, d) array; got shape {X.shape}")
     if y.shape != (X.shape[0],):
@@ -74,6 +92,114 @@ def _design(X: NDArray, fit_intercept: bool) -> NDArray:
     return np.hstack([X, np.ones((len(X), 1))]) if fit_intercept else X
 
 
+@dataclass(frozen=True)
+class _Problem:
+    """The problem in column-standardised coordinates: features X_j / s_j (s_j = max_i |x_ij|), so that features
+    of any scale (1e-150 to 1e150) give a well-conditioned Newton system. With v_j = s_j w_j the logits, the loss
+    and the level sets are unchanged; the penalty (l2/2) sum_j w_j^2 becomes (l2/2) sum_j v_j^2 / s_j^2, i.e.
+    per-coordinate weights ``wts`` (0 for the intercept)."""
+
+    A: NDArray  # standardised design (n, D)
+    z: NDArray  # labels in {-1, +1}
+    l2: float
+    wts: NDArray  # penalty weights (D,)
+    s: NDArray  # column scales (d,)
+    fit_intercept: bool
+
+    def design(self, Q: NDArray) -> NDArray:
+        return _design(Q / self.s, self.fit_intercept)
+
+    def to_original(self, theta: NDArray) -> NDArray:
+        """theta (..., D) in standardised coordinates -> (w, b) in the original ones."""
+        out = np.array(theta, dtype=float, copy=True)
+        out[..., : len(self.s)] /= self.s
+        return out
+
+
+def _prepare(X: ArrayLike, y: ArrayLike, l2: float, fit_intercept: bool) -> _Problem:
+    X, yv = _check_xy(X, y)
+    l2 = scalar(l2, "l2", 0.0)
+    if not isinstance(fit_intercept, bool | np.bool_):
+        raise TypeError(f"fit_intercept must be a bool; got {type(fit_intercept).__name__}")
+    s = np.max(np.abs(X), axis=0)
+    s[s == 0] = 1.0  # an all-zero column carries nothing to scale
+    with np.errstate(over="ignore"):
+        wts = np.minimum(
+            _penalty_mask(X.shape[1], fit_intercept) / np.r_[s, 1.0][: X.shape[1] + fit_intercept] ** 2, WEIGHT_MAX
+        )
+    return _Problem(_design(X / s, fit_intercept), 2 * yv - 1, l2, wts, s, bool(fit_intercept))
+
+
+def _separable(A: NDArray, z: NDArray) -> bool:
+    """Whether some theta has z_i a_i.theta >= 0 for every i with at least one > 0 (complete or quasi-complete
+    separation): then the unpenalised loss has no minimiser (Albert and Anderson 1984). An LP (HiGHS)."""
+    from scipy.optimize import linprog
+
+    M = z[:, None] * A
+    res = linprog(
+        np.zeros(A.shape[1]),
+        A_ub=-M,
+        b_ub=np.zeros(len(M)),
+        A_eq=M.sum(0)[None],
+        b_eq=[1.0],
+        bounds=[(None, None)] * A.shape[1],
+        method="highs",
+    )
+    return res.status == 0
+
+
+def _newton(P: _Problem) -> tuple[NDArray, float, float, int]:
+    """argmin of the standardised objective: Newton with a Jacobi-scaled system and backtracking."""
+    theta = np.zeros(P.A.shape[1])
+    for it in range(1, MAX_NEWTON + 1):
+        loss, grad, H = _loss_grad_hess(theta[None], P.A, P.z, P.l2, P.wts)
+        loss, grad, H = float(loss[0]), grad[0], H[0]
+        d = np.sqrt(np.diag(H))
+        d[d == 0] = 1.0
+        g_scaled = float(np.linalg.norm(grad / d))
+        if g_scaled < 1e-13 * max(1.0, abs(loss)):
+            return theta, loss, g_scaled, it - 1
+        try:
+            step = np.linalg.solve(H / d[:, None] / d[None, :], -grad / d) / d
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H / d[:, None] / d[None, :], -grad / d, rcond=None)[0] / d
+        decrement = float(-grad @ step)
+        if 0.5 * decrement <= 8 * np.finfo(float).eps * max(1.0, abs(loss)):
+            # the predicted decrease is below the float resolution of the loss: no line search can see it, and
+            # Newton is in its quadratic region, so the full step is the right one
+            theta = theta + step
+            continue
+        t = 1.0
+        while t > 1e-12:
+            new = theta + t * step
+            if (
+                float(_loss_grad_hess(new[None], P.A, P.z, P.l2, P.wts, hess=False)[0][0])
+                <= loss - 1e-4 * t * decrement
+            ):
+                break
+            t /= 2
+        else:
+            raise ConvergenceError(
+                f"fit_logistic: the line search failed at Newton step {it} (scaled gradient "
+                f"{g_scaled:.2e}, decrement {decrement:.2e})"
+            )
+        theta = new
+    raise ConvergenceError(
+        f"fit_logistic: no convergence in {MAX_NEWTON} Newton steps (scaled gradient norm {g_scaled:.2e})"
+    )
+
+
+def _fit(P: _Problem) -> LogisticFit:
+    """The baseline in standardised coordinates (what the range computations work in)."""
+    if P.l2 == 0 and _separable(P.A, P.z):
+        raise ValueError(
+            "no minimiser: the data are separable and l2 = 0 (the loss decreases without bound); use l2 > 0"
+        )
+    theta, loss, gnorm, it = _newton(P)
+    w, b = (theta[:-1], float(theta[-1])) if P.fit_intercept else (theta, 0.0)
+    return LogisticFit(w, b, loss, gnorm, P.l2, P.fit_intercept, it)
+
+
 def _penalty_mask(d: int, fit_intercept: bool) -> NDArray:
     return np.r_[np.ones(d), 0.0] if fit_intercept else np.ones(d)
 
@@ -81,8 +207,11 @@ def _penalty_mask(d: int, fit_intercept: bool) -> NDArray:
 def logistic_objective(theta: ArrayLike, X: ArrayLike, y: ArrayLike, l2: float, fit_intercept: bool = True) -> NDArray:
     """L(theta) for one theta or a batch (k, D) (D = d + 1 with intercept); logaddexp, exact at large margins."""
     X, yv = _check_xy(X, y)
+    l2 = scalar(l2, "l2", 0.0)
     A = _design(X, fit_intercept)
-    th = as_finite_array(theta, "theta")
+    th = as_finite_array(theta, "theta", ndim=(1, 2))
+    if th.shape[-1] != A.shape[1]:
+        raise ValueError(f"theta must have last dimension D = {A.shape[1]} (d + intercept); got shape {th.shape}")
     mask = _penalty_mask(X.shape[1], fit_intercept)
     m = (th @ A.T) * (2 * yv - 1)
     return np.mean(np.logaddexp(0.0, -m), axis=-1) + 0.5 * l2 * np.sum(mask * th * th, axis=-1)
@@ -116,36 +245,26 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, l2: float = 1e-2, fit_intercept: bo
     fit_intercept
         Unpenalised intercept.
     """
-    X, yv = _check_xy(X, y)
-    l2 = float(in_interval(l2, "l2", 0.0))
-    A = _design(X, fit_intercept)
-    z = 2 * yv - 1
-    mask = _penalty_mask(X.shape[1], fit_intercept)
-    theta = np.zeros(A.shape[1])
-    for _ in range(200):
-        loss, grad, H = _loss_grad_hess(theta[None], A, z, l2, mask)
-        loss, grad, H = float(loss[0]), grad[0], H[0]
-        gnorm = float(np.linalg.norm(grad))
-        if gnorm < 1e-13 * max(1.0, abs(loss)):
-            break
-        step = np.linalg.lstsq(H, -grad, rcond=None)[0]
-        t = 1.0
-        while t > 1e-12:
-            new = theta + t * step
-            if float(_loss_grad_hess(new[None], A, z, l2, mask, hess=False)[0][0]) <= loss + 1e-4 * t * grad @ step:
-                break
-            t /= 2
-        theta = theta + t * step
-        if np.linalg.norm(theta) > 1e8:
-            raise ValueError("no minimiser: the data are separable and l2 = 0 (the loss decreases without bound)")
-    loss, grad, _ = _loss_grad_hess(theta[None], A, z, l2, mask, hess=False)
-    w, b = (theta[:-1], float(theta[-1])) if fit_intercept else (theta, 0.0)
-    return LogisticFit(w, b, float(loss[0]), float(np.linalg.norm(grad[0])), l2, fit_intercept)
+    P = _prepare(X, y, l2, fit_intercept)
+    f = _fit(P)
+    return LogisticFit(f.w / P.s, f.b, f.loss, f.grad_norm, f.l2, f.fit_intercept, f.n_iter)
 
 
 def level_set_threshold(fit: LogisticFit, eps: float, relative: bool = False) -> float:
-    """tau = L* + eps (absolute) or (1 + eps) L* (relative): S_eps = {theta : L(theta) <= tau}."""
-    eps = float(in_interval(eps, "eps", 0.0, lo_open=True))
+    """tau = L* + eps (absolute) or (1 + eps) L* (relative): S_eps = {theta : L(theta) <= tau}.
+
+    Valid eps: tau - L* at least ``EPS_MIN_REL`` max(1, L*) (a smaller increase is below the float64 resolution
+    of L, so the level set cannot be told from {theta*}) and eps at most ``EPS_MAX``.
+    """
+    instance_of(fit, "fit", LogisticFit)
+    eps = scalar(eps, "eps", 0.0, EPS_MAX, lo_open=True)
+    gap = eps * fit.loss if relative else eps
+    floor = EPS_MIN_REL * max(1.0, abs(fit.loss))
+    if gap < floor:
+        raise ValueError(
+            f"eps must raise the loss by at least {floor:.3g} (1e-10 max(1, L*), the float64 resolution of L); "
+            f"got eps = {eps:g} ({'relative' if relative else 'absolute'}, an increase of {gap:.3g})"
+        )
     return fit.loss * (1.0 + eps) if relative else fit.loss + eps
 
 
@@ -243,25 +362,25 @@ def viable_logit_range(
     """
     if method not in ("fast", "cvxpy"):
         raise ValueError(f"method must be 'fast' or 'cvxpy'; got {method!r}")
-    X, yv = _check_xy(X, y)
-    Q = as_finite_array(X_query, "X_query")
-    if Q.ndim == 1:
-        Q = Q[None, :]
-    if Q.ndim != 2 or Q.shape[1] != X.shape[1]:
-        raise ValueError(f"X_query must have shape (m, {X.shape[1]}); got {Q.shape}")
-    l2 = float(in_interval(l2, "l2", 0.0))
-    fit = fit_logistic(X, yv, l2, fit_intercept)
+    P = _prepare(X, y, l2, fit_intercept)
+    C = P.design(_query(X_query, len(P.s)))
+    fit = _fit(P)
     tau = level_set_threshold(fit, eps, relative)
-    A = _design(X, fit_intercept)
-    C = _design(Q, fit_intercept)
-    z = 2 * yv - 1
-    mask = _penalty_mask(X.shape[1], fit_intercept)
     if method == "cvxpy":
         if return_models:
             raise ValueError("return_models is available with method='fast' only")
-        return _cvxpy_ranges(A, z, l2, mask, C, tau)
-    lo, hi, th_lo, th_hi = _fast_ranges(A, z, l2, mask, fit, C, tau)
-    return (lo, hi, th_lo, th_hi) if return_models else (lo, hi)
+        return _cvxpy_ranges(P.A, P.z, P.l2, P.wts, C, tau)
+    lo, hi, th_lo, th_hi = _fast_ranges(P.A, P.z, P.l2, P.wts, fit, C, tau)
+    return (lo, hi, P.to_original(th_lo), P.to_original(th_hi)) if return_models else (lo, hi)
+
+
+def _query(X_query: ArrayLike, d: int) -> NDArray:
+    Q = as_finite_array(X_query, "X_query")
+    if Q.ndim == 1:
+        Q = Q[None, :]
+    if Q.ndim != 2 or Q.shape[1] != d or Q.shape[0] == 0:
+        raise ValueError(f"X_query must have shape (m, {d}) with m >= 1; got {Q.shape}")
+    return Q
 
 
 def _fast_ranges(A, z, l2, mask, fit, C, tau):
@@ -348,12 +467,12 @@ class Discrepancy:
 
 
 def _baseline_and_ranges(X, y, eps, l2, relative, fit_intercept):
-    X, yv = _check_xy(X, y)
-    fit = fit_logistic(X, yv, float(in_interval(l2, "l2", 0.0)), fit_intercept)
-    A = _design(X, fit_intercept)
+    """In standardised coordinates: the problem, its baseline, tau, g0 and the ranges of the training points."""
+    P = _prepare(X, y, l2, fit_intercept)
+    fit = _fit(P)
     tau = level_set_threshold(fit, eps, relative)
-    lo, hi, th_lo, th_hi = _fast_ranges(A, 2 * yv - 1, l2, _penalty_mask(X.shape[1], fit_intercept), fit, A, tau)
-    return X, yv, fit, expit(A @ fit.theta), lo, hi, th_lo, th_hi
+    lo, hi, th_lo, th_hi = _fast_ranges(P.A, P.z, P.l2, P.wts, fit, P.A, tau)
+    return P, fit, tau, expit(P.A @ fit.theta), lo, hi, th_lo, th_hi
 
 
 def _flips(A: NDArray, theta: NDArray, g0: NDArray, delta: float, zero_one: bool) -> NDArray:
@@ -378,7 +497,7 @@ def ambiguity(
     whose thresholded prediction (at 1/2) some model in S_eps flips. Exact, from the viable ranges.
     """
     if not zero_one:
-        delta = float(in_interval(delta, "delta", 0.0, 1.0, lo_open=True))
+        delta = scalar(delta, "delta", 0.0, 1.0, lo_open=True)
     _, _, _, g0, lo, hi, *_ = _baseline_and_ranges(X, y, eps, l2, relative, fit_intercept)
     return float(np.mean(_flippable(g0, lo, hi, delta, zero_one)[0]))
 
@@ -412,7 +531,7 @@ def discrepancy(
     promising point each round). Every candidate is a member of S_eps, so ``lower`` is attained by ``model``.
     """
     if not zero_one:
-        delta = float(in_interval(delta, "delta", 0.0, 1.0, lo_open=True))
+        delta = scalar(delta, "delta", 0.0, 1.0, lo_open=True)
     prof = multiplicity_profile(X, y, eps, [delta] if not zero_one else [], l2, relative, fit_intercept, greedy_rounds)
     return prof.discrepancy_01 if zero_one else prof.discrepancy[0]
 
@@ -445,14 +564,12 @@ def multiplicity_profile(
     greedy_rounds: int = 30,
 ) -> MultiplicityProfile:
     """Ambiguity and certified discrepancy for every delta in ``deltas`` (and the 0-1 versions) at one eps."""
-    deltas = np.atleast_1d(in_interval(deltas, "deltas", 0.0, 1.0, lo_open=True)) if np.size(deltas) else np.zeros(0)
-    X, yv, fit, g0, lo, hi, th_lo, th_hi = _baseline_and_ranges(X, y, eps, l2, relative, fit_intercept)
-    A = _design(X, fit_intercept)
-    z = 2 * yv - 1
-    mask = _penalty_mask(X.shape[1], fit_intercept)
-    tau = level_set_threshold(fit, eps, relative)
-    _, _, H = _loss_grad_hess(fit.theta[None], A, z, l2, mask)
-    ctx = (A, z, l2, mask, fit, H[0], tau, g0, th_lo, th_hi, greedy_rounds)
+    deltas = as_finite_array(deltas, "deltas", ndim=(0, 1))
+    deltas = np.atleast_1d(in_interval(deltas, "deltas", 0.0, 1.0, lo_open=True)) if deltas.size else np.zeros(0)
+    greedy_rounds = integer_in(greedy_rounds, "greedy_rounds", 0, 100_000)
+    P, fit, tau, g0, lo, hi, th_lo, th_hi = _baseline_and_ranges(X, y, eps, l2, relative, fit_intercept)
+    _, _, H = _loss_grad_hess(fit.theta[None], P.A, P.z, P.l2, P.wts)
+    ctx = (P.A, P.z, P.l2, P.wts, fit, H[0], tau, g0, th_lo, th_hi, greedy_rounds)
     amb, disc = [], []
     for delta in deltas:
         can, direction = _flippable(g0, lo, hi, float(delta), False)
@@ -460,8 +577,21 @@ def multiplicity_profile(
         disc.append(_certified_discrepancy(ctx, can, direction, float(delta), False, np.abs(hi - lo)))
     can01, dir01 = _flippable(g0, lo, hi, 0.0, True)
     d01 = _certified_discrepancy(ctx, can01, dir01, 0.0, True, np.abs(hi - lo))
+
+    def original(dd: Discrepancy) -> Discrepancy:  # models in the caller's coordinates
+        return Discrepancy(dd.lower, dd.upper, P.to_original(dd.model))
+
     return MultiplicityProfile(
-        float(eps), deltas, g0, lo, hi, np.array(amb), tuple(disc), float(np.mean(can01)), d01, tau
+        float(eps),
+        deltas,
+        g0,
+        lo,
+        hi,
+        np.array(amb),
+        tuple(original(dd) for dd in disc),
+        float(np.mean(can01)),
+        original(d01),
+        tau,
     )
 
 
@@ -497,10 +627,10 @@ def small_eps_half_width(
     From L(theta* + v) = L* + v^T H v / 2 + O(|v|^3): the level set is, to leading order, the ellipsoid
     v^T H v <= 2 eps, whose support function in direction c is sqrt(2 eps c^T H^{-1} c).
     """
-    X, yv = _check_xy(X, y)
-    eps = float(positive(eps, "eps"))
-    fit = fit_logistic(X, yv, l2, fit_intercept)
-    A = _design(X, fit_intercept)
-    _, _, H = _loss_grad_hess(fit.theta[None], A, 2 * yv - 1, l2, _penalty_mask(X.shape[1], fit_intercept))
-    C = _design(np.atleast_2d(as_finite_array(X_query, "X_query")), fit_intercept)
+    eps = scalar(eps, "eps", 0.0, EPS_MAX, lo_open=True)
+    P = _prepare(X, y, l2, fit_intercept)
+    C = P.design(_query(X_query, len(P.s)))
+    fit = _fit(P)
+    # c^T H^-1 c is invariant under the column scaling (c and H transform contragrediently)
+    _, _, H = _loss_grad_hess(fit.theta[None], P.A, P.z, P.l2, P.wts)
     return np.sqrt(2 * eps * np.sum(C * np.linalg.solve(H[0], C.T).T, axis=1))

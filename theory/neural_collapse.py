@@ -13,11 +13,29 @@ the CE objective replacing the first term by the mean cross-entropy. The bias b 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, integer_at_least, positive
+from theory._checks import as_finite_array, finite_result, integer_at_least, integer_in, option, rng_from, scalar
+
+# Valid ranges, as data. K x K (and d x K) matrices: beyond MAX_CLASSES a Gram matrix alone is gigabytes.
+MAX_CLASSES = 10_000
+# u^L and products of L layers overflow float64 long before depth 100 at any useful scale.
+MAX_DEPTH = 100
+# Weight decay: beyond 1e4 the regulariser outweighs the data term by >= 1e4 at any non-trivial scale, every
+# minimiser is the zero model, and L-BFGS from a random start overflows before it gets there.
+MAX_LAMBDA = 1e4
+
+
+def _labels(labels: ArrayLike, N: int) -> NDArray:
+    """Integer labels of shape (N,) (floats holding integers are accepted)."""
+    y = as_finite_array(labels, "labels")
+    if y.shape != (N,) or np.any(y != np.round(y)):
+        raise ValueError(f"labels must be integers of shape ({N},); got shape {y.shape}")
+    return y.astype(np.int64)
+
 
 DANG2023 = "Dang, Tran, Osher, Tran-The, Ho, Nguyen (2023), Neural Collapse in Deep Linear Networks, ICML"
 PAPYAN2020 = "Papyan, Han, Donoho (2020), Prevalence of neural collapse, PNAS"
@@ -39,8 +57,8 @@ def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | N
     rng
         Generator or seed for a random rotation (None: no rotation).
     """
-    K = integer_at_least(K, "K", 2)
-    d = K if d is None else integer_at_least(d, "d", 1)
+    K = integer_in(K, "K", 2, MAX_CLASSES)
+    d = K if d is None else integer_in(d, "d", 1, MAX_CLASSES)
     if d < K - 1:
         raise ValueError(f"d must be >= K - 1 = {K - 1} for a simplex ETF of K = {K} vectors; got d = {d}")
     centred = np.sqrt(K / (K - 1)) * (np.eye(K) - 1.0 / K)
@@ -52,13 +70,14 @@ def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | N
     if rng is not None:
         from scipy.stats import ortho_group
 
-        Q = ortho_group.rvs(d, random_state=np.random.default_rng(rng)) if d > 1 else np.ones((1, 1))
+        Q = ortho_group.rvs(d, random_state=rng_from(rng, "rng")) if d > 1 else np.ones((1, 1))
         M = Q @ M
     return M
 
 
 def etf_gram(K: int) -> NDArray:
     """Gram matrix of a unit simplex ETF: 1 on the diagonal, -1/(K-1) off it."""
+    K = integer_in(K, "K", 2, MAX_CLASSES)
     return (K / (K - 1)) * np.eye(K) - 1.0 / (K - 1)
 
 
@@ -129,10 +148,15 @@ def nc_metrics(
     H = as_finite_array(H, "H")
     if H.ndim != 2:
         raise ValueError(f"H must be a (d, N) array of features; got shape {H.shape}")
-    y = np.asarray(labels)
-    if y.shape != (H.shape[1],) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels must be integers of shape ({H.shape[1]},); got {y.shape}, dtype {y.dtype}")
-    K = int(y.max()) + 1 if n_classes is None else integer_at_least(n_classes, "n_classes", 1)
+    y = _labels(labels, H.shape[1])
+    if y.size == 0:
+        raise ValueError("labels must hold at least one sample; got an empty array")
+    K = int(y.max()) + 1 if n_classes is None else integer_in(n_classes, "n_classes", 1, MAX_CLASSES)
+    # every metric is scale-free (NC1 a ratio of covariances, NC2/NC3 normalised, NC4 an argmax of W h + b):
+    # computing on H / max|H| (and b likewise) keeps features of any scale, 1e300 included, finite
+    h_scale = float(np.max(np.abs(H))) if H.size else 1.0
+    if h_scale > 0:
+        H = H / h_scale
     if np.any((y < 0) | (y >= K)):
         raise ValueError(f"labels must lie in [0, {K - 1}]")
     counts = np.bincount(y, minlength=K)
@@ -162,7 +186,10 @@ def nc_metrics(
         W = as_finite_array(W, "W")
         if W.shape != (K, H.shape[0]):
             raise ValueError(f"W must have shape (K, d) = ({K}, {H.shape[0]}); got {W.shape}")
-        bias = np.zeros(K) if b is None else as_finite_array(b, "b")
+        bias = np.zeros(K) if b is None else as_finite_array(b, "b") / (h_scale or 1.0)
+        w_scale = float(np.max(np.abs(W))) if W.size else 1.0
+        if w_scale > 0:  # W h + b = w_scale (W' h + b/w_scale): the same argmax
+            W, bias = W / w_scale, bias / w_scale
         if bias.shape != (K,):
             raise ValueError(f"b must have shape ({K},); got {bias.shape}")
         if K > 1:
@@ -212,9 +239,15 @@ def collapse_threshold(N: int, lambda_W: float, lambda_H: float, depth: int) -> 
     iff b < n_k max_{u>0} u^(L-1)/(u^L + 1) = n_k (L-1)^((L-1)/L)/L, so class k collapses iff
     n_k <= b L / (L-1)^((L-1)/L) (for L = 1: n_k <= N^2 lambda_W lambda_H, the paper's condition).
     """
-    L = depth
-    b = L * N * (N * lambda_W**L * lambda_H) ** (1.0 / L)
-    return float(b * L / (L - 1) ** ((L - 1) / L)) if L > 1 else float(b)
+    N = integer_at_least(N, "N", 1)
+    lambda_W = scalar(lambda_W, "lambda_W", 0.0, lo_open=True)
+    lambda_H = scalar(lambda_H, "lambda_H", 0.0, lo_open=True)
+    L = integer_in(depth, "depth", 1, MAX_DEPTH)
+    # in logs: lambda_W^L alone under/overflows for small or large lambda_W at moderate depth
+    log_b = np.log(L * N) + (np.log(N) + L * np.log(lambda_W) + np.log(lambda_H)) / L
+    log_thr = log_b + (np.log(L) - (L - 1) / L * np.log(L - 1) if L > 1 else 0.0)
+    with np.errstate(over="ignore"):
+        return float(finite_result(np.exp(log_thr), "the collapse threshold", "N, lambda_W, lambda_H and depth"))
 
 
 def _per_class_u(n_k: float, b: float, L: int) -> float:
@@ -237,14 +270,14 @@ def _per_class_u(n_k: float, b: float, L: int) -> float:
 
 
 def _check_ufm_args(class_sizes: ArrayLike, lambda_W: float, lambda_H: float, depth: int) -> tuple[NDArray, int]:
-    n = np.asarray(class_sizes)
-    if n.ndim != 1 or n.size < 2 or not np.issubdtype(n.dtype, np.integer):
-        raise ValueError(f"class_sizes must be a 1-d array of >= 2 integers; got {class_sizes!r}")
+    n = as_finite_array(class_sizes, "class_sizes")
+    if n.ndim != 1 or n.size < 2 or np.any(n != np.round(n)) or n.size > MAX_CLASSES:
+        raise ValueError(f"class_sizes must be a 1-d array of 2 to {MAX_CLASSES} integers; got {class_sizes!r:.80}")
     if np.any(n <= 0):
         raise ValueError(f"class_sizes must be >= 1 (class size 0 is not a class); got {n.tolist()}")
-    positive(lambda_W, "lambda_W")
-    positive(lambda_H, "lambda_H")
-    return n.astype(float), integer_at_least(depth, "depth", 1)
+    scalar(lambda_W, "lambda_W", 0.0, MAX_LAMBDA, lo_open=True)
+    scalar(lambda_H, "lambda_H", 0.0, MAX_LAMBDA, lo_open=True)
+    return n.astype(float), integer_in(depth, "depth", 1, MAX_DEPTH)
 
 
 def ufm_mse_solution(
@@ -394,7 +427,18 @@ def ufm_objective(
     """UFM objective and gradient for flattened parameters (weights W_1..W_L, H, and b if ``bias``)."""
     from scipy.special import log_softmax, softmax
 
+    loss = option(loss, "loss", ("mse", "ce"))
+    if not isinstance(bias, bool | np.bool_):
+        raise TypeError(f"bias must be a bool; got {type(bias).__name__}")
+    K = integer_in(K, "K", 2, MAX_CLASSES)
+    lambda_W = scalar(lambda_W, "lambda_W", 0.0, MAX_LAMBDA, lo_open=True)
+    lambda_H = scalar(lambda_H, "lambda_H", 0.0, MAX_LAMBDA, lo_open=True)
+    params = as_finite_array(params, "params", ndim=1)
+    shapes = _check_shapes(shapes, params.size, K, bias)
     Ws, H, b = _unpack(params, shapes, bias)
+    labels = _labels(labels, H.shape[1])
+    if np.any((labels < 0) | (labels >= K)):
+        raise ValueError(f"labels must lie in [0, {K - 1}]")
     N = H.shape[1]
     prefix = [Ws[0]]  # prefix[l] = W_l ... W_1
     for Wl in Ws[1:]:
@@ -423,6 +467,28 @@ def ufm_objective(
     if bias:
         grads.append(dZ.sum(axis=1))
     return float(val), np.concatenate([g.ravel() for g in grads])
+
+
+def _check_shapes(shapes: Any, size: int, K: int, bias: bool) -> list[tuple[int, ...]]:
+    """shapes: the (rows, cols) of W_1..W_L, then (d, N) of H, then (K,) of b if ``bias``, covering ``params``."""
+    if not isinstance(shapes, list | tuple) or len(shapes) < 2 + bool(bias):
+        raise TypeError(
+            f"shapes must be a list of array shapes (W_1..W_L, H, and b when bias=True); got {shapes!r:.60}"
+        )
+    out = []
+    for shp in shapes:
+        if not isinstance(shp, tuple | list) or not all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1 for v in shp
+        ):
+            raise TypeError(f"shapes must hold tuples of positive integers; got {shp!r:.60}")
+        out.append(tuple(int(v) for v in shp))
+    total = sum(int(np.prod(s)) for s in out)
+    if total != size:
+        raise ValueError(f"shapes must cover params exactly: they hold {total} entries, params has {size}")
+    nW = len(out) - (2 if bias else 1)
+    if out[nW - 1][0] != K:
+        raise ValueError(f"shapes: the last layer must have K = {K} rows; got {out[nW - 1]}")
+    return out
 
 
 def _unpack(params: NDArray, shapes: list, bias: bool):
@@ -461,17 +527,16 @@ def train_ufm(
     from scipy.optimize import minimize
 
     n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
-    if loss not in ("mse", "ce"):
-        raise ValueError(f"loss must be 'mse' or 'ce'; got {loss!r}")
-    if init not in ("random", "etf"):
-        raise ValueError(f"init must be 'random' or 'etf'; got {init!r}")
-    d = integer_at_least(d, "d", 1)
-    integer_at_least(restarts, "restarts", 1)
+    option(loss, "loss", ("mse", "ce"))
+    option(init, "init", ("random", "etf"))
+    d = integer_in(d, "d", 1, MAX_CLASSES)
+    integer_in(restarts, "restarts", 1, 1000)
+    max_iter = integer_in(max_iter, "max_iter", 1, 10_000_000)
     K = len(n)
     labels = np.repeat(np.arange(K), n.astype(int))
     N = len(labels)
     shapes = [(d, d)] * (L - 1) + [(K, d), (d, N)] + ([(K,)] if bias else [])  # W_1..W_L, H, b
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed, "seed")
     best = None
     objs = []
     for k in range(restarts):

@@ -30,7 +30,18 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, in_interval, integer_at_least, positive, probability_vectors
+from theory._checks import (
+    as_finite_array,
+    finite_result,
+    in_interval,
+    instance_of,
+    integer_in,
+    option,
+    positive,
+    probability_vectors,
+    rng_from,
+    scalar,
+)
 from theory.bandits import Policy, _draw, _log_weights_to_probs, _power_normaliser, log_checkpoints
 
 Regularizer = Literal["negentropy", "tsallis", "log_barrier"]
@@ -43,9 +54,12 @@ RS2013 = "Rakhlin and Sridharan (2013), Online Learning with Predictable Sequenc
 
 
 def _check_regularizer(regularizer: str) -> str:
-    if regularizer not in REGULARIZERS:
-        raise ValueError(f"regularizer must be one of {REGULARIZERS}; got {regularizer!r}")
-    return regularizer
+    return option(regularizer, "regularizer", REGULARIZERS)
+
+
+DOMAINS = ("ball", "simplex")
+MAX_T = 100_000_000  # SEA means are a (T, d) table in memory
+MAX_D = 100_000
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -60,8 +74,10 @@ def ftrl_weights(L: ArrayLike, eta: float, regularizer: Regularizer = "negentrop
     log_barrier (psi = -sum ln w): w_i = 1 / (eta (L_i - x)); the normaliser x by Newton's method to 1e-12.
     """
     _check_regularizer(regularizer)
-    L2 = np.atleast_2d(as_finite_array(L, "L"))
-    eta = float(positive(eta, "eta"))
+    L2 = np.atleast_2d(as_finite_array(L, "L", ndim=(1, 2)))
+    if L2.shape[-1] < 2:
+        raise ValueError(f"L must hold K >= 2 cumulative losses per row; got shape {np.shape(L)}")
+    eta = scalar(eta, "eta", 0.0, lo_open=True)
     if regularizer == "negentropy":
         w = _log_weights_to_probs(-eta * L2)
     else:
@@ -87,11 +103,13 @@ def omd_step(w: ArrayLike, loss: ArrayLike, eta: float, regularizer: Regularizer
     simplex, strictly positive for the Tsallis and log-barrier regularisers (their iterates stay interior).
     """
     _check_regularizer(regularizer)
-    eta = float(positive(eta, "eta"))
+    eta = scalar(eta, "eta", 0.0, lo_open=True)
     w2 = np.atleast_2d(probability_vectors(w, "w"))
     if regularizer != "negentropy" and np.any(w2 <= 0):
         raise ValueError(f"w must be strictly positive for the {regularizer} regulariser; got a zero entry")
-    l2 = np.atleast_2d(as_finite_array(loss, "loss"))
+    l2 = np.atleast_2d(as_finite_array(loss, "loss", ndim=(1, 2)))
+    if l2.shape != w2.shape:
+        raise ValueError(f"loss must have the shape of w {np.shape(w)}; got {np.shape(loss)}")
     v = ftrl_weights(_grad_psi_inverse_shift(w2, regularizer, eta) + l2, eta, regularizer)
     return v.reshape(np.shape(w)) if np.ndim(w) == 1 else v
 
@@ -110,7 +128,11 @@ def regularizer_range(K: ArrayLike, regularizer: Regularizer = "negentropy", T: 
     if regularizer == "tsallis":
         return 2 * (np.sqrt(K) - 1)
     eps = 1.0 / in_interval(T, "T", 1.0)
-    return -np.log1p(-eps + eps / K) + (K - 1) * np.log(K / eps) - K * np.log(K)
+    # the same expression, rearranged so that no term cancels catastrophically or overflows at huge K:
+    # -ln(1 - eps + eps/K) = -logaddexp(ln(1 - eps), ln eps - ln K), and (K-1) ln(K/eps) - K ln K = -ln K - (K-1) ln eps
+    with np.errstate(divide="ignore"):  # ln(1 - eps) = -inf at eps = 1 is exact in logaddexp
+        first = -np.logaddexp(np.log1p(-eps), np.log(eps) - np.log(K))
+    return first - np.log(K) - (K - 1) * np.log(eps)
 
 
 def _stability(regularizer: str) -> float:
@@ -173,7 +195,7 @@ def ftrl(regularizer: Regularizer = "negentropy", eta: float | None = None) -> P
 def _simplex_policy(cls: type[Policy], label: str, regularizer: str, eta: float | None) -> Policy:
     return cls(
         f"{label} ({_check_regularizer(regularizer)})",
-        {"regularizer": regularizer, "eta": None if eta is None else float(positive(eta, "eta"))},
+        {"regularizer": regularizer, "eta": None if eta is None else scalar(eta, "eta", 0.0, lo_open=True)},
         full_information=True,
         randomised=True,
         bounded_rewards=True,
@@ -222,6 +244,17 @@ class SEAEnvironment:
     domain: str  # "ball" (radius ``radius``, centred at 0) or "simplex"
     radius: float = 1.0
 
+    def __post_init__(self) -> None:
+        # one check for the class and its factory
+        m = as_finite_array(self.means, "means", ndim=2)
+        if m.shape[0] < 2 or m.shape[1] < 3:
+            raise ValueError(f"means must have shape (T, d) with T >= 2 and d >= 3; got {m.shape}")
+        object.__setattr__(self, "means", m)
+        # sigma^2 T and the noise draws must stay finite: sigma up to 1e100 (squares to 1e200)
+        object.__setattr__(self, "sigma", scalar(self.sigma, "sigma", 0.0, 1e100))
+        option(self.domain, "domain", DOMAINS)
+        object.__setattr__(self, "radius", scalar(self.radius, "radius", 0.0, 1e100, lo_open=True))
+
     @property
     def T(self) -> int:
         return self.means.shape[0]
@@ -267,14 +300,15 @@ def sea_environment(
     (e_3 - mean)/norm, which do not move the minimiser off the simplex' vertices). ``drift`` keeps the gradients
     away from 0 so that plain OGD pays ~ sqrt(T) even without noise or variation.
     """
-    T = integer_at_least(T, "T", 2)
-    d = integer_at_least(d, "d", 3)
-    sigma = float(in_interval(sigma, "sigma", 0.0))
-    a = float(in_interval(adversarial, "adversarial", 0.0))
-    b = float(in_interval(drift, "drift", 0.0))
-    if domain not in ("ball", "simplex"):
-        raise ValueError(f"domain must be 'ball' or 'simplex'; got {domain!r}")
-    rng = np.random.default_rng(rng)
+    T = integer_in(T, "T", 2, MAX_T)
+    d = integer_in(d, "d", 3, MAX_D)
+    if T * d > MAX_T:
+        raise ValueError(f"T x d must be at most {MAX_T} (the means are held in memory); got T = {T}, d = {d}")
+    sigma = scalar(sigma, "sigma", 0.0, 1e100)
+    a = scalar(adversarial, "adversarial", 0.0, 1e100)
+    b = scalar(drift, "drift", 0.0, 1e100)
+    option(domain, "domain", DOMAINS)
+    rng = rng_from(rng, "rng")
     u, v = np.zeros(d), np.zeros(d)
     if domain == "ball":
         u[0], v[1] = 1.0, 1.0
@@ -332,13 +366,18 @@ def optimistic_omd_regret_bound(
     """
     eta = positive(eta, "eta")
     V = in_interval(hint_error, "hint_error", 0.0)
+    option(domain, "domain", DOMAINS)
+    radius = scalar(radius, "radius", 0.0, 1e100, lo_open=True)
+    d = integer_in(d, "d", 2, MAX_D)
     D2 = radius**2 / 2 if domain == "ball" else math.log(d)
-    return D2 / eta + eta / 2 * V
+    with np.errstate(over="ignore"):
+        return finite_result(D2 / eta + eta / 2 * V, "the bound D^2/eta + (eta/2) V", "eta, hint_error and radius")
 
 
 def sea_regret_bound(env: SEAEnvironment, optimistic: bool = True) -> float:
     """Expected regret bound of (optimistic) OMD with the tuned constant eta = sqrt(2 D2 / V) on the ball:
     E[regret] <= sqrt(2 D2 V) = radius sqrt(V), V = ``env.expected_hint_error(optimistic)``."""
+    instance_of(env, "env", SEAEnvironment)
     if env.domain != "ball":
         raise ValueError("sea_regret_bound has a closed-form V on the ball only; use optimistic_omd_regret_bound")
     return env.radius * math.sqrt(env.expected_hint_error(optimistic))
@@ -352,6 +391,12 @@ class OptimisticOMD:
     optimistic: bool = True
     eta: float | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.optimistic, bool | np.bool_):
+            raise TypeError(f"optimistic must be a bool; got {type(self.optimistic).__name__}")
+        if self.eta is not None:
+            object.__setattr__(self, "eta", scalar(self.eta, "eta", 0.0, lo_open=True))
+
     @property
     def name(self) -> str:
         return "optimistic OMD" if self.optimistic else "OMD (no hint)"
@@ -364,7 +409,7 @@ def optimistic_omd(optimistic: bool = True, eta: float | None = None) -> Optimis
 
     Euclidean B on a ball (projected optimistic OGD) and negentropy on the simplex, M_t = g_{t-1}.
     ``optimistic=False`` gives plain OGD/OMD (M_t = 0)."""
-    return OptimisticOMD(bool(optimistic), None if eta is None else float(positive(eta, "eta")))
+    return OptimisticOMD(optimistic, eta)
 
 
 def simulate_oco(
@@ -375,7 +420,11 @@ def simulate_oco(
     n_checkpoints: int = 30,
 ) -> OCOResult:
     """Run ``alg`` on ``env`` in ``n_reps`` replicates (vectorised; noise fresh per replicate, means shared)."""
-    R = integer_at_least(n_reps, "n_reps", 1)
+    instance_of(alg, "alg", OptimisticOMD)
+    instance_of(env, "env", SEAEnvironment)
+    R = integer_in(n_reps, "n_reps", 1, 10_000_000)
+    if R * env.d > 10**9:
+        raise ValueError(f"n_reps x d must be at most 1e9 (the state is (n_reps, d)); got {R} x {env.d}")
     T, d, dom = env.T, env.d, env.domain
     if alg.eta is not None:
         eta = alg.eta
@@ -383,7 +432,7 @@ def simulate_oco(
         eta = env.radius / math.sqrt(max(env.expected_hint_error(alg.optimistic), 1e-12))
     else:  # V on the simplex: bound E||g - M||^2_* by its Euclidean counterpart (half-range <= Euclidean norm)
         eta = math.sqrt(2 * math.log(d) / max(env.expected_hint_error(alg.optimistic), 1e-12))
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed, "seed")
     cps = log_checkpoints(T, n_checkpoints)
     curve = np.zeros((R, len(cps)))
     if dom == "ball":

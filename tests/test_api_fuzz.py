@@ -1,0 +1,296 @@
+"""Bad input never becomes a silent wrong number: a property-based sweep of the whole public ``theory`` API.
+
+For every public function and class (listed by introspection, so the sweep grows with the API) ``VALID`` holds one
+valid call. Hypothesis replaces one argument at a time by a bad or extreme value (NaN, inf, huge, negative, zero,
+a string, None, a ragged list, an empty array, an object of the wrong kind) and the call must either
+
+- raise ``ValueError`` or ``TypeError`` whose message names the argument, or
+- return a result whose every float is finite (unless the callable is in ``MAY_BE_INFINITE``), without a
+  ``RuntimeWarning`` and within ``TIME_BOX_S`` seconds (a hang fails).
+
+A callable missing from ``VALID`` fails ``test_every_public_callable_is_covered``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import math
+import signal
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from theory import bandits as tb
+from theory import hconsistency as th
+from theory import logistic_gd as tl
+from theory import multiplicity as tm
+from theory import neural_collapse as tn
+from theory import online as to
+
+MODULES = ("hconsistency", "logistic_gd", "neural_collapse", "multiplicity", "bandits", "online")
+TIME_BOX_S = 20
+
+# Result records (frozen dataclasses the library returns) and exceptions are not inputs.
+RESULTS = {
+    "TightTransform",
+    "MinimizabilityGap",
+    "NotSeparableError",
+    "ConvergenceError",
+    "Path",
+    "NCMetrics",
+    "UFMSolution",
+    "TrainedUFM",
+    "LogisticFit",
+    "Discrepancy",
+    "MultiplicityProfile",
+    "State",
+    "BanditResult",
+    "OCOResult",
+}
+
+_r = np.random.default_rng(0)
+X = _r.normal(size=(20, 2))
+Y = (X[:, 0] + 0.8 * _r.normal(size=20) > 0).astype(int)
+A_SEP = np.array([[1.0, 0.5], [0.8, 1.0], [-1.0, -0.4], [-0.6, -1.2]])
+Y_SEP = np.array([1.0, 1.0, -1.0, -1.0])
+H = _r.normal(size=(3, 12))
+LAB = np.repeat(np.arange(3), 4)
+DIST = th.FiniteDistribution(np.array([[0.0], [1.0]]), np.array([0.5, 0.5]), np.array([[0.7, 0.3], [0.2, 0.8]]))
+SEA = to.sea_environment(50, 3, 0.1, 0.1, 1.0, "ball", rng=0)
+BERN = tb.bernoulli_bandit([0.2, 0.5])
+FIT = tm.fit_logistic(X, Y)
+
+
+def _ufm_args():
+    shapes = [(3, 3), (3, 12)]
+    params = _r.normal(size=sum(a * b for a, b in shapes))
+    return {"params": params, "shapes": shapes, "labels": LAB, "K": 3, "lambda_W": 1e-2, "lambda_H": 1e-2}
+
+
+VALID: dict[str, dict] = {
+    # hconsistency
+    "margin_loss": {"loss": "hinge", "a": [0.5, -1.0]},
+    "margin_calibration": {"loss": "logistic", "t": [0.1, 0.5]},
+    "conditional_margin_risk": {"loss": "logistic", "eta": [0.3], "a": [0.5]},
+    "comp_sum_loss": {"scores": [[0.1, 0.5, -0.2]], "y": [1], "tau": 1.0},
+    "comp_sum_grad": {"scores": [[0.1, 0.5, -0.2]], "y": [1], "tau": 1.0},
+    "as_finite_scores": {"scores": [[0.1, 0.5]]},
+    "comp_sum_pointwise_f": {"s": [0.2, 0.7], "tau": 0.5},
+    "comp_sum_bayes_risk": {"p": [[0.2, 0.8]], "tau": 1.0},
+    "comp_sum_transform": {"t": [0.1, 0.5], "tau": 1.0, "n_classes": 3},
+    "comp_sum_bound": {"eps": [0.1], "tau": 1.0, "n_classes": 3},
+    "tight_transform": {"loss": 1.0, "n_classes": 2, "t": [0.5], "n_starts": 0},
+    "comp_sum_transform_tight": {"t": [0.1, 0.5], "tau": 1.0, "n_classes": 3},
+    "FiniteDistribution": {"x": [[0.0], [1.0]], "px": [0.5, 0.5], "p_y": [[0.7, 0.3], [0.2, 0.8]]},
+    "ScoreBox": {"Lambda": 1.0},
+    "LinearScores": {"B": 1.0},
+    "minimizability_gap": {"loss": 1.0, "dist": DIST, "hypothesis": th.ScoreBox(1.0)},
+    # logistic_gd
+    "check_data": {"A": A_SEP, "y": Y_SEP},
+    "logistic_loss": {"theta": [0.1, 0.2], "A": A_SEP, "y": Y_SEP},
+    "logistic_grad": {"theta": [0.1, 0.2], "A": A_SEP, "y": Y_SEP},
+    "lr_gd": {"A": A_SEP, "y": Y_SEP, "step": 1.0, "n_iters": 5},
+    "batch_perceptron": {"A": A_SEP, "y": Y_SEP, "n_iters": 5},
+    "margin": {"A": A_SEP, "y": Y_SEP},
+    "batch_perceptron_iteration_bound": {"n": 4, "R": 1.5, "mu": 0.3},
+    "normalized_perceptron_iteration_bound": {"R": 1.5, "mu": 0.3},
+    "normalized_lr_gd_iteration_bound": {"n": 4, "R": 1.5, "mu": 0.3, "step": 1.0},
+    "step_size_paradox_dataset": {},
+    "perceptron_worst_case_dataset": {"n": 5},
+    "perceptron_worst_case_iterations": {"n": 5},
+    "planted_margin_dataset": {"n": 10, "d": 3, "mu": 0.1, "rng": 0},
+    # neural_collapse
+    "simplex_etf": {"K": 3, "d": 4, "rng": 0},
+    "etf_gram": {"K": 3},
+    "nc_metrics": {"H": H, "labels": LAB},
+    "collapse_threshold": {"N": 10, "lambda_W": 1e-3, "lambda_H": 1e-3, "depth": 2},
+    "ufm_mse_solution": {"class_sizes": [5, 3], "lambda_W": 1e-2, "lambda_H": 1e-2, "depth": 1},
+    "ufm_mse_parameters": {"class_sizes": [5, 3], "lambda_W": 1e-2, "lambda_H": 1e-2, "depth": 1},
+    "ufm_objective": {**_ufm_args(), "loss": "mse", "bias": False},
+    "train_ufm": {"class_sizes": [3, 3], "d": 3, "depth": 1, "lambda_W": 1e-2, "lambda_H": 1e-2, "max_iter": 30},
+    # multiplicity
+    "logistic_objective": {"theta": [0.1, 0.2, 0.0], "X": X, "y": Y, "l2": 1e-2},
+    "fit_logistic": {"X": X, "y": Y},
+    "level_set_threshold": {"fit": FIT, "eps": 0.01},
+    "viable_logit_range": {"X": X, "y": Y, "X_query": X[:2], "eps": 0.01},
+    "viable_prediction_range": {"X": X, "y": Y, "X_query": X[:2], "eps": 0.01},
+    "ambiguity": {"X": X, "y": Y, "eps": 0.01, "delta": 0.05},
+    "discrepancy": {"X": X, "y": Y, "eps": 0.01, "delta": 0.05},
+    "multiplicity_profile": {"X": X, "y": Y, "eps": 0.01, "deltas": [0.05, 0.1]},
+    "small_eps_half_width": {"X": X, "y": Y, "X_query": X[:2], "eps": 0.01},
+    # bandits
+    "BernoulliBandit": {"means": np.array([0.2, 0.5])},
+    "GaussianBandit": {"means": np.array([0.2, 0.5]), "sigma": 1.0},
+    "AdversarialBandit": {"loss_table": np.full((10, 2), 0.5)},
+    "bernoulli_bandit": {"means": [0.2, 0.5]},
+    "gaussian_bandit": {"means": [0.2, 0.5], "sigma": 1.0},
+    "adversarial_bandit": {"loss_table": np.full((10, 2), 0.5)},
+    "switching_loss_table": {"T": 20, "K": 3, "gap": 0.2, "rng": 0},
+    "stochastically_constrained_table": {"T": 20, "gaps": [0.0, 0.2], "rng": 0},
+    "ftl_killer_table": {"T": 20},
+    "Policy": {"name": "p", "params": {}},
+    "ucb1": {},
+    "bernoulli_kl": {"p": [0.2], "q": [0.5]},
+    "kl_ucb_index": {"mean": np.array([0.2, 0.6]), "budget": np.array([0.5, 0.1])},
+    "kl_ucb": {"c": 0.0},
+    "thompson": {"prior": "beta"},
+    "exp3": {"eta": 0.1},
+    "tsallis_weights": {"L_hat": np.array([[0.0, 1.0, 2.0]]), "eta": 0.5},
+    "tsallis_inf": {"estimator": "iw"},
+    "hedge": {"eta": 0.1},
+    "follow_the_leader": {},
+    "log_checkpoints": {"T": 100, "n": 10},
+    "simulate": {"policy": tb.ucb1(), "env": BERN, "horizon": 50, "n_reps": 2, "seed": 0},
+    "hedge_regret_bound": {"T": 100, "K": 3},
+    "exp3_regret_bound": {"T": 100, "K": 3},
+    "tsallis_inf_regret_bound": {"T": 100, "K": 3},
+    "ucb1_regret_bound": {"T": 100, "means": [0.2, 0.5]},
+    "lai_robbins_constant": {"means": [0.2, 0.5]},
+    "streaming_explore_pulls": {"T": 1000, "K": 3},
+    "StreamingAlgorithm": {"name": "s", "kind": "uniform", "pulls": 3},
+    "streaming_uniform_exploration": {"pulls": 3},
+    "streaming_challenge": {"pulls": 3},
+    "simulate_streaming": {"alg": tb.streaming_uniform_exploration(), "env": BERN, "horizon": 100, "n_reps": 2},
+    "uniform_exploration_regret_bound": {"T": 1000, "means": [0.2, 0.5]},
+    "streaming_rate": {"T": 1000, "K": 3},
+    # online
+    "ftrl_weights": {"L": np.array([[0.0, 1.0, 2.0]]), "eta": 0.5},
+    "omd_step": {"w": np.array([[0.2, 0.3, 0.5]]), "loss": np.array([[0.1, 0.0, 1.0]]), "eta": 0.5},
+    "regularizer_range": {"K": 3},
+    "ftrl_tuned_eta": {"T": 100, "K": 3},
+    "ftrl_regret_bound": {"T": 100, "K": 3},
+    "ftrl": {"regularizer": "negentropy"},
+    "omd": {"regularizer": "negentropy"},
+    "SEAEnvironment": {"means": np.zeros((20, 3)), "sigma": 0.1, "domain": "ball", "radius": 1.0},
+    "sea_environment": {"T": 20, "d": 3, "sigma": 0.1, "adversarial": 0.1, "drift": 1.0, "domain": "ball", "rng": 0},
+    "optimistic_omd_regret_bound": {"eta": 0.1, "hint_error": 1.0, "domain": "ball", "d": 3, "radius": 1.0},
+    "sea_regret_bound": {"env": SEA},
+    "OptimisticOMD": {"optimistic": True, "eta": 0.1},
+    "optimistic_omd": {"optimistic": True, "eta": 0.1},
+    "simulate_oco": {"alg": to.optimistic_omd(), "env": SEA, "n_reps": 2, "seed": 0},
+}
+MODS = {"hconsistency": th, "logistic_gd": tl, "neural_collapse": tn, "multiplicity": tm, "bandits": tb, "online": to}
+
+# Callables whose documented value can be +inf at valid extremes (e.g. KL to a point mass).
+MAY_BE_INFINITE = {"bernoulli_kl", "kl_ucb_index"}
+
+BAD = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    1e300,
+    -1e300,
+    -1,
+    0,
+    -0.5,
+    1e-300,
+    2**63,
+    "abc",
+    None,
+    [],
+    [[1.0, 2.0], [3.0]],
+    np.array([]),
+    np.array([[math.nan]]),
+    object(),
+    True,
+]
+
+
+def _public():
+    out = {}
+    for m in MODULES:
+        mod = importlib.import_module(f"theory.{m}")
+        for name, obj in vars(mod).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__:
+                continue
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                out[name] = obj
+    return out
+
+
+PUBLIC = _public()
+CALLABLES = sorted(n for n in PUBLIC if n not in RESULTS)
+
+
+def test_every_public_callable_is_covered():
+    missing = [n for n in CALLABLES if n not in VALID]
+    assert not missing, f"add a valid call to VALID for: {missing}"
+
+
+@pytest.mark.parametrize("name", CALLABLES)
+def test_valid_call_is_finite(name):
+    _call_ok(name, VALID[name])
+
+
+@contextmanager
+def _time_box(seconds: int):
+    def handler(signum, frame):
+        raise TimeoutError(f"no answer within {seconds} s (a hang)")
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _floats(obj, depth=0):
+    if depth > 4:
+        return
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind in "fc":
+            yield from np.ravel(obj)
+    elif isinstance(obj, float | np.floating):
+        yield float(obj)
+    elif isinstance(obj, tuple | list):
+        for x in obj:
+            yield from _floats(x, depth + 1)
+    elif dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            yield from _floats(getattr(obj, f.name), depth + 1)
+
+
+def _call_ok(name, kwargs):
+    fn = PUBLIC[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with _time_box(TIME_BOX_S):
+            out = fn(**kwargs)
+    if name not in MAY_BE_INFINITE:
+        vals = np.array(list(_floats(out)), dtype=float)
+        assert np.all(np.isfinite(vals)), f"{name}({_show(kwargs)}) returned non-finite values silently"
+    return out
+
+
+def _show(kwargs):
+    return ", ".join(f"{k}={v!r:.40}" for k, v in kwargs.items())
+
+
+PAIRS = [(n, p) for n in CALLABLES for p in VALID.get(n, {})]
+
+
+@settings(
+    max_examples=400,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(pair=st.sampled_from(PAIRS), bad=st.sampled_from(BAD))
+def test_bad_argument_gives_a_clear_error_or_a_finite_result(pair, bad):
+    name, param = pair
+    kwargs = dict(VALID[name]) | {param: bad}
+    try:
+        _call_ok(name, kwargs)
+    except (ValueError, TypeError) as e:
+        msg = str(e)
+        assert param in msg or param.lower() in msg.lower(), (
+            f"{name}({param}={bad!r:.40}) raised {type(e).__name__} without naming {param!r}: {msg}"
+        )
