@@ -1,4 +1,4 @@
-"""Per-replicate speed of the vectorised bandit simulators vs SMPyBandits (issue 4), in one run.
+"""Per-replicate speed of the vectorised bandit simulators vs SMPyBandits, in one run.
 
 Instance: Bernoulli, K = 10, means linspace(0.1, 0.9, 10), T = 10^4. Ours: R = 1000 replicates at once.
 Reference: ``../shared/anchors/smpy_bench.py R`` (SMPyBandits 0.9.7, a per-round, per-replicate Python loop),

@@ -1,4 +1,4 @@
-"""Time LR+GD: 10^4 iterations on n = 10^4, d = 100 (issue 7), ours vs a per-sample Python loop.
+"""Time LR+GD: 10^4 iterations on n = 10^4, d = 100, ours vs a per-sample Python loop.
 
 Run: python benchmarks/bench_logistic_gd.py [--iters 10000]. The per-sample loop is timed on a few iterations
 and extrapolated linearly (it would take far too long in full); both compute the same iterates (checked).

@@ -1,4 +1,4 @@
-"""Viable prediction ranges on breast cancer (n = 569, d = 30), l2 = 1e-2, eps = 0.01: fast vs cvxpy (issue 5).
+"""Viable prediction ranges on breast cancer (n = 569, d = 30), l2 = 1e-2, eps = 0.01: fast vs cvxpy.
 
 Run: python benchmarks/bench_multiplicity.py [--cvxpy-points 569]. Both methods solve the same programs (the
 project's formulation: (l2/2)||w||^2, unpenalised intercept) in one run; accuracy is measured against the
