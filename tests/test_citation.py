@@ -34,3 +34,16 @@ def test_citation_agrees_with_the_package_and_the_license():
     assert cff["version"] == theory.__version__
     assert cff["license"] == project["license"] == "MIT"
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_references_bib_entries_are_complete_and_unique():
+    import re
+
+    text = (ROOT / "references.bib").read_text()
+    entries = re.findall(r"@(\w+)\{([^,\s]+),(.*?)\n\}", text, flags=re.S)
+    keys = [k for _, k, _ in entries]
+    assert len(keys) >= 20 and len(set(keys)) == len(keys)
+    for kind, key, body in entries:
+        fields = set(re.findall(r"^\s*(\w+)\s*=", body, flags=re.M))
+        assert {"author", "title", "year"} <= fields, key
+        assert fields & {"journal", "booktitle", "publisher", "eprint"}, key  # where it can be found
