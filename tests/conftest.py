@@ -103,6 +103,14 @@ def toy_sim():
     unregister("toy")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``-n 2 --dist loadgroup``), every test that uses the shared quick results runs in one
+    worker, so the quick run of every sim happens once per session, not once per worker."""
+    for item in items:
+        if "quick_results_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("quick_results"))
+
+
 @pytest.fixture(scope="session")
 def quick_results_dir(tmp_path_factory):
     """One quick-mode output folder shared by the figure command, the registry contract and the notebooks (each
