@@ -43,7 +43,7 @@ def test_references_bib_entries_are_complete_and_unique():
     entries = re.findall(r"@(\w+)\{([^,\s]+),(.*?)\n\}", text, flags=re.S)
     keys = [k for _, k, _ in entries]
     assert len(keys) >= 20 and len(set(keys)) == len(keys)
-    for kind, key, body in entries:
+    for _kind, key, body in entries:
         fields = set(re.findall(r"^\s*(\w+)\s*=", body, flags=re.M))
         assert {"author", "title", "year"} <= fields, key
         assert fields & {"journal", "booktitle", "publisher", "eprint"}, key  # where it can be found

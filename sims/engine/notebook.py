@@ -23,7 +23,7 @@ def notebook_layout() -> Layout:
     """The layout chosen by the environment (quick mode and output folder); figures go under the results."""
     quick = os.environ.get("THEORY_SIMS_QUICK", "0").strip().lower() in ("1", "true", "yes")
     base = default_layout(quick, os.environ.get("THEORY_SIMS_OUT") or None)
-    return Layout(base.out, base.quick, figures_override=base.results_dir / "notebook-figures")
+    return Layout(base.out, base.quick, figures_override=base.results_dir / "notebook-figures", formats=("png",))
 
 
 def ensure_results(

@@ -46,7 +46,14 @@ STATUS_TEXT = {
 MANIFEST = "manifest.json"
 
 
-def save_figures(sim: Sim, config: Any, results: Results, figures_dir: Path, digest: str | None = None) -> list[Path]:
+def save_figures(
+    sim: Sim,
+    config: Any,
+    results: Results,
+    figures_dir: Path,
+    digest: str | None = None,
+    formats: tuple[str, ...] = ("png", "pdf"),
+) -> list[Path]:
     """Draw ``sim``'s figures from its results and save each as PNG (web) and PDF (papers).
 
     The sim's figure folder is generated only: files of figures the sim no longer draws are removed, and
@@ -54,7 +61,11 @@ def save_figures(sim: Sim, config: Any, results: Results, figures_dir: Path, dig
     ``row_fingerprint``). When both match, the figures on disk are those this call would draw, and are reused.
     """
     folder = figures_dir / sim.name
-    stamp = {"results_digest": digest, "row_fingerprint": row_fingerprint(sim.compute.__module__)}
+    stamp = {
+        "results_digest": digest,
+        "row_fingerprint": row_fingerprint(sim.compute.__module__),
+        "formats": list(formats),
+    }
     if digest is not None:
         try:
             manifest = json.loads((folder / MANIFEST).read_text())
@@ -67,7 +78,7 @@ def save_figures(sim: Sim, config: Any, results: Results, figures_dir: Path, dig
     with style():
         figs = sim.figures(config, results)
         for name, fig in figs.items():
-            for ext in ("png", "pdf"):
+            for ext in formats:
                 buf = io.BytesIO()
                 fig.savefig(buf, format=ext, metadata=_metadata(ext))
                 path = folder / f"{name}.{ext}"

@@ -66,6 +66,7 @@ class Layout:
     out: Path
     quick: bool
     figures_override: Path | None = None
+    formats: tuple[str, ...] = ("png", "pdf")  # PNG for the web and notebooks, PDF for papers
 
     @property
     def mode(self) -> str:
@@ -359,7 +360,7 @@ def finish(sim: Sim, config: Any, results: Results, layout: Layout, outcome: Sim
     from sims.engine.report import save_figures
 
     outcome.claims = sim.check(config, results)
-    outcome.figures = save_figures(sim, config, results, layout.figures_dir, outcome.results_digest)
+    outcome.figures = save_figures(sim, config, results, layout.figures_dir, outcome.results_digest, layout.formats)
 
 
 def report_only(
