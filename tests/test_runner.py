@@ -173,6 +173,16 @@ def test_fingerprint_mutation_in_a_copy(tmp_path):
     """Mutation test: editing a helper a sim reaches only indirectly makes exactly the sims that reach it stale."""
     root = _copy_project(tmp_path / "p")
     before = _fingerprints(root)
+    # theory/_solvers.py is imported by no sim module: only through theory.hconsistency, .logistic_gd, .multiplicity
+    solvers = root / "theory" / "_solvers.py"
+    solvers.write_text(solvers.read_text() + "\n_MUTATION = 1\n")
+    indirect = _fingerprints(root)
+    stale = {n for n in before if before[n] != indirect[n]}
+    users = {n for n in before if n.startswith(("margin_", "comp_sum", "hconsistency", "minimizability"))}
+    users |= {"perceptron_limit", "worst_case_scaling", "iteration_bounds", "step_size_paradox", "large_step_rates"}
+    users |= {n for n in before if n.startswith("multiplicity_")}
+    assert stale == users, sorted(stale ^ users)
+    before = indirect
     helper = root / "sims" / "bandits" / "_common.py"
     helper.write_text(helper.read_text() + "\n_MUTATION = 1\n")
     after = _fingerprints(root)
@@ -190,16 +200,17 @@ def test_fingerprint_mutation_in_a_copy(tmp_path):
 
 @pytest.mark.slow
 def test_mutated_helper_recomputes_cells_in_a_copy(tmp_path):
-    """End to end in a copy: cached cells of online_ftrl are recomputed after its indirect helper changes, and
-    reused after an unrelated edit."""
+    """End to end in a copy: cached cells of nc_imbalanced_ce are reused after an edit to another area, and
+    recomputed after an edit to theory/_checks.py, which the sim reaches only through theory.neural_collapse."""
     import subprocess
     import sys
 
     root = _copy_project(tmp_path / "p")
+    name = "nc_imbalanced_ce"
 
     def run():
         r = subprocess.run(
-            [sys.executable, "-m", "sims", "run", "online_ftrl", "--quick", "--out", str(tmp_path / "out")],
+            [sys.executable, "-m", "sims", "run", name, "--quick", "--out", str(tmp_path / "out")],
             cwd=root,
             capture_output=True,
             text=True,
@@ -208,13 +219,13 @@ def test_mutated_helper_recomputes_cells_in_a_copy(tmp_path):
         assert r.returncode == 0, r.stderr
         return r.stdout
 
-    n = len(get("online_ftrl").cells(get("online_ftrl").config(True)))
+    n = len(get(name).cells(get(name).config(True)))
     assert f"cells: {n} computed, 0 reused" in run()
     assert f"cells: 0 computed, {n} reused" in run()
-    nc = root / "theory" / "neural_collapse.py"
-    nc.write_text(nc.read_text() + "\n_MUTATION = 1\n")
+    other = root / "theory" / "bandits.py"
+    other.write_text(other.read_text() + "\n_MUTATION = 1\n")
     assert f"cells: 0 computed, {n} reused" in run()
-    helper = root / "sims" / "bandits" / "_common.py"
+    helper = root / "theory" / "_checks.py"
     helper.write_text(helper.read_text() + "\n_MUTATION = 1\n")
     assert f"cells: {n} computed, 0 reused" in run()
 
