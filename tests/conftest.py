@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -103,18 +104,15 @@ def toy_sim():
     unregister("toy")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``-n 2 --dist loadgroup``), every test that uses the shared quick results runs in one
-    worker, so the quick run of every sim happens once per session, not once per worker."""
-    for item in items:
-        if "quick_results_dir" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("quick_results"))
-
-
 @pytest.fixture(scope="session")
 def quick_results_dir(tmp_path_factory):
-    """One quick-mode output folder shared by the figure command, the registry contract and the notebooks (each
-    computes only what is missing, so the suite does not run every quick sim twice)."""
+    """One quick-mode output folder shared by the figure command, the registry contract and the notebooks, and by
+    both pytest-xdist workers: the runner's per-cell locks make concurrent runs on one folder compute each cell once
+    (the second run waits for the first and loads its results), so the suite runs every quick sim once."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "quick_results"  # the same folder for every worker
+        shared.mkdir(exist_ok=True)
+        return shared
     return tmp_path_factory.mktemp("quick_results")
 
 

@@ -270,6 +270,7 @@ def test_corrected_form_n_dependent_near_tau_2():
     assert np.any(two_class > r.value + 1e-3), "at tau = 1.9, n = 3 the two-class form is not valid"
 
 
+@pytest.mark.slow
 def test_tight_transform_callable_path_matches_comp_sum_path():
     t = np.array([0.3, 0.8])
     fast = tight_transform(1.0, 3, t, n_starts=1)

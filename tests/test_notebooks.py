@@ -17,7 +17,8 @@ def test_there_are_notebooks():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path, quick_results_dir, monkeypatch):
+def test_notebook_runs(path, quick_all, quick_results_dir, monkeypatch):
+    # after the quick run of every sim (quick_all), so that notebooks show its figures instead of drawing their own
     monkeypatch.setenv("THEORY_SIMS_QUICK", "1")
     monkeypatch.setenv("THEORY_SIMS_OUT", str(quick_results_dir))
     monkeypatch.setenv("MPLBACKEND", "Agg")

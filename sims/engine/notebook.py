@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sims.engine.core import get, registry
+from sims.engine.report import current_figures, save_figures
 from sims.engine.runner import Layout, SimOutcome, default_layout, load_results, report_only, run_sim
 
 
@@ -35,13 +36,23 @@ def ensure_results(
     """
     layout = layout or notebook_layout()
     names = list(names or sorted(registry()))
+    run_figures = Layout(layout.out, layout.quick).figures_dir  # what `python -m sims` drew (read, never written)
     outcomes = []
     for name in names:
-        _, missing = load_results(get(name), layout, seed)
+        sim = get(name)
+        _, missing = load_results(sim, layout, seed)
         if missing:
-            outcomes.append(run_sim(get(name), layout, seed=seed, progress=True))
-        else:
-            outcomes += report_only(layout, seed, [name])
+            outcomes.append(run_sim(sim, layout, seed=seed, progress=True))
+            continue
+        (outcome,) = report_only(layout, seed, [name], draw=False)
+        drawn = current_figures(sim, run_figures, outcome.results_digest, layout.formats)
+        if drawn is None:  # no current figures from a run: draw them into the notebook's own folder
+            results, _ = load_results(sim, layout, seed)
+            drawn = save_figures(
+                sim, sim.config(layout.quick), results, layout.figures_dir, outcome.results_digest, layout.formats
+            )
+        outcome.figures = drawn
+        outcomes.append(outcome)
     return outcomes, layout
 
 

@@ -61,19 +61,10 @@ def save_figures(
     ``row_fingerprint``). When both match, the figures on disk are those this call would draw, and are reused.
     """
     folder = figures_dir / sim.name
-    stamp = {
-        "results_digest": digest,
-        "row_fingerprint": row_fingerprint(sim.compute.__module__),
-        "formats": list(formats),
-    }
-    if digest is not None:
-        try:
-            manifest = json.loads((folder / MANIFEST).read_text())
-            files = [folder / f for f in manifest["files"]]
-            if {k: manifest.get(k) for k in stamp} == stamp and all(f.is_file() for f in files):
-                return files
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+    stamp = _figure_stamp(sim, digest, formats)
+    current = current_figures(sim, figures_dir, digest, formats)
+    if current is not None:
+        return current
     written = []
     with style():
         figs = sim.figures(config, results)
@@ -90,6 +81,35 @@ def save_figures(
     manifest = stamp | {"files": [p.name for p in written]}
     atomic_write_bytes(folder / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
     return written
+
+
+def _figure_stamp(sim: Sim, digest: str | None, formats: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "results_digest": digest,
+        "row_fingerprint": row_fingerprint(sim.compute.__module__),
+        "formats": list(formats),
+    }
+
+
+def current_figures(
+    sim: Sim, figures_dir: Path, digest: str | None, formats: tuple[str, ...] = ("png", "pdf")
+) -> list[Path] | None:
+    """The figure files in ``figures_dir`` if its manifest says they were drawn from these results (``digest``)
+    by the current drawing code in (at least) these formats; else None. Read-only: notebooks use it to show the
+    figures a run drew without drawing (or writing) anything."""
+    if digest is None:
+        return None
+    folder = figures_dir / sim.name
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        files = [folder / f for f in manifest["files"]]
+        want = _figure_stamp(sim, digest, formats)
+        same = all(manifest.get(k) == want[k] for k in ("results_digest", "row_fingerprint"))
+        if same and set(formats) <= set(manifest.get("formats", ())) and all(f.is_file() for f in files):
+            return [f for f in files if f.suffix.lstrip(".") in formats]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
 def _metadata(ext: str) -> dict[str, Any]:
