@@ -239,6 +239,7 @@ def _run_command(name: str, quick: bool) -> str:
 def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: int) -> Path:
     """Write REPORT.md, REPORT.html and claims.json covering every registered sim (see the module docstring)."""
     entries = collect_entries(outcomes, figures_dir, quick, seed)
+    sims = registry()  # one copy of the registry for the whole report
     figures_dir.mkdir(parents=True, exist_ok=True)
     counted = [c for e in entries if e.counted for c in e.claims]
     n_pass = sum(c.verdict == "PASS" for c in counted)
@@ -302,8 +303,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
             area = e.area
             lines += [f"## {area}", ""]
         lines += [f"### {e.name}", ""]
-        sim = registry()[e.name]
-        lines += [f"{sim.description}", ""]
+        lines += [f"{sims[e.name].description}", ""]
         if e.status == "not run":
             lines += [f"*Not run.* `{_run_command(e.name, quick)}` computes it.", ""]
             continue
