@@ -30,12 +30,6 @@ from theory._checks import (
     scalar,
 )
 
-LS2020 = "Lattimore and Szepesvari (2020), Bandit Algorithms"
-ZS2021 = "Zimmert and Seldin (2021), Tsallis-INF: An Optimal Algorithm for Stochastic and Adversarial Bandits, JMLR"
-ACF2002 = "Auer, Cesa-Bianchi, Fischer (2002), Finite-time Analysis of the Multiarmed Bandit Problem"
-LR1985 = "Lai and Robbins (1985), Asymptotically efficient adaptive allocation rules"
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Environments
 # ---------------------------------------------------------------------------------------------------------
@@ -729,8 +723,6 @@ def lai_robbins_constant(means: ArrayLike, family: str = "bernoulli", sigma: flo
 # Single-pass streaming bandits with a memory of one arm
 # ---------------------------------------------------------------------------------------------------------
 
-WANG2023 = "Wang (2023), Tight Regret Bounds for Single-pass Streaming Multi-armed Bandits, ICML"
-
 
 def streaming_explore_pulls(T: int, K: int) -> int:
     """Pulls per arm of streaming uniform exploration: n = floor((T/K)^{2/3} ln(T)^{1/3}), at least 1 and at most
@@ -861,8 +853,33 @@ def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int 
     return out.reshape(np.shape(T))
 
 
-def streaming_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
-    """K^{1/3} T^{2/3}: the order of the Omega lower bound for o(K) arm memory and of the upper bound of
-    epsilon-best-arm-then-commit (Wang 2023, Thms 1 and 2)."""
+def streaming_lower_bound_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
+    """K^{1/3} T^{2/3}: the order of the worst-case regret lower bound for single-pass algorithms with o(K) arm
+    memory (Wang 2023, arXiv:2306.02208: Omega(K^{1/3} T^{2/3}); the constant is not specified). Wang also shows it is
+    attained, O(K^{1/3} T^{2/3}), with O(log* K) arms of memory.
+
+    Examples
+    --------
+    >>> round(float(streaming_lower_bound_rate(1e6, 8)))
+    20000
+    """
     T, K = _TK(T, K)
     return K ** (1 / 3) * T ** (2 / 3)
+
+
+def streaming_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
+    """K^{1/3} T^{2/3}, the scale the streaming figures divide by; the same as ``streaming_lower_bound_rate``."""
+    return streaming_lower_bound_rate(T, K)
+
+
+def streaming_single_arm_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
+    """K^{1/3} T^{2/3} log K: the order of the expected regret Wang (2023, arXiv:2306.02208) proves for a single-pass
+    algorithm that stores a single arm (constant not specified); uniform exploration gets K^{1/3} T^{2/3} log^{1/3} T.
+
+    Examples
+    --------
+    >>> round(float(streaming_single_arm_rate(1e6, 8)), 1)
+    41588.8
+    """
+    T, K = _TK(T, K)
+    return K ** (1 / 3) * T ** (2 / 3) * np.log(K)

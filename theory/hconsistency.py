@@ -155,8 +155,6 @@ def conditional_margin_risk(loss: str, eta: ArrayLike, a: ArrayLike, **params: f
 # Multi-class comp-sum losses (Mao, Mohri and Zhong, ICML 2023)
 # ---------------------------------------------------------------------------------------------------------
 
-MMZ2023 = "Mao, Mohri, Zhong (2023), Cross-Entropy Loss Functions: Theoretical Analysis and Applications, ICML"
-
 
 def _check_tau(tau: float, upper: float = np.inf, name: str = "tau") -> float:
     return scalar(tau, name, 0.0, upper)
@@ -294,7 +292,7 @@ def comp_sum_bayes_risk(p: ArrayLike, tau: float) -> NDArray:
 
 
 def comp_sum_transform(t: ArrayLike, tau: float, n_classes: int) -> NDArray:
-    """The published H-consistency transformation T_tau(t) of comp-sum losses (symmetric, complete H).
+    """The H-consistency transformation T_tau(t) of comp-sum losses (symmetric, complete H), as restated.
 
     With a = 1/(2 - tau) and M(t) = ((1 + t)^a + (1 - t)^a)/2, as restated by secondary sources from MMZ 2023
     (their theorem on comp-sum losses for symmetric and complete hypothesis sets; the theorem text was not read
@@ -722,8 +720,8 @@ def comp_sum_transform_tight(t: ArrayLike, tau: float, n_classes: int) -> NDArra
 
         T*(t) <= min_{j=2..n} U_j(t),
 
-    because each U_j is attained. j = 2 gives exactly the published tau <= 1 forms and, for tau in (1, 2),
-    ((M(t)^(2-tau) - 1)/((tau - 1) 2^(tau - 1))), i.e. the published form times (n/2)^(tau - 1). For tau = 2
+    because each U_j is attained. j = 2 gives exactly the restated tau <= 1 forms and, for tau in (1, 2),
+    ((M(t)^(2-tau) - 1)/((tau - 1) 2^(tau - 1))), i.e. the restated form times (n/2)^(tau - 1). For tau = 2
     it is min_j [max(t, (1+t)/j) - 1/j], equal to t/n only for t <= 1/(n - 1).
 
     Equality with the true infimum is *not proved*; it is checked against the independent global search

@@ -1,7 +1,8 @@
 """Logistic regression with large-step gradient descent and its perceptron limit.
 
 A. Tyurin, "From Logistic Regression to the Perceptron Algorithm: Exploring Gradient Descent with Large Step
-Sizes" (2024). Data (a_i, y_i), a_i in R^d, y_i in {-1, +1}, rows of ``A`` (n, d); step size gamma;
+Sizes", AAAI 2025, vol. 39, pp. 20938-20946 (arXiv:2412.08424; bib key ``tyurin2025logistic``).
+Data (a_i, y_i), a_i in R^d, y_i in {-1, +1}, rows of ``A`` (n, d); step size gamma;
 f(theta) = (1/n) sum_i log(1 + exp(-y_i a_i^T theta)); margin mu = max_{||theta|| = 1} min_i y_i a_i^T theta;
 R = max_i ||a_i||.
 """
@@ -27,8 +28,6 @@ from theory._checks import (
 
 # Paths store every iterate, (n_iters + 1) x d floats: a horizon beyond this is a memory error, not a result.
 MAX_ITERS = 10_000_000
-
-TYURIN2024 = "Tyurin (2024), From Logistic Regression to the Perceptron Algorithm (arXiv:2412.07949)"
 
 
 class NotSeparableError(ValueError):

@@ -22,9 +22,6 @@ from scipy.special import expit
 from theory._checks import as_finite_array, in_interval, instance_of, integer_in, scalar
 from theory._solvers import SolverError
 
-WPU2023 = "Watson-Daniels, Parkes, Ustun (2023), Predictive Multiplicity in Probabilistic Classification, AAAI"
-MCU2020 = "Marx, Calmon, Ustun (2020), Predictive Multiplicity in Classification, ICML"
-
 __all__ = [
     "LogisticFit",
     "SolverError",

@@ -27,6 +27,8 @@ MAX_DEPTH = 100
 # Weight decay: beyond 1e4 the regulariser outweighs the data term by >= 1e4 at any non-trivial scale, every
 # minimiser is the zero model, and L-BFGS from a random start overflows before it gets there.
 MAX_LAMBDA = 1e4
+# Which stationary point of the per-class MSE problem a closed form returns (see ``ufm_mse_solution``).
+RULES = ("global", "positive_root")
 
 
 def _labels(labels: ArrayLike, N: int) -> NDArray:
@@ -35,10 +37,6 @@ def _labels(labels: ArrayLike, N: int) -> NDArray:
     if y.shape != (N,) or np.any(y != np.round(y)):
         raise ValueError(f"labels must be integers of shape ({N},); got shape {y.shape}")
     return y.astype(np.int64)
-
-
-DANG2023 = "Dang, Tran, Osher, Tran-The, Ho, Nguyen (2023), Neural Collapse in Deep Linear Networks, ICML"
-PAPYAN2020 = "Papyan, Han, Donoho (2020), Prevalence of neural collapse, PNAS"
 
 
 def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | None = None) -> NDArray:
@@ -250,19 +248,62 @@ def collapse_threshold(N: int, lambda_W: float, lambda_H: float, depth: int) -> 
         return float(finite_result(np.exp(log_thr), "the collapse threshold", "N, lambda_W, lambda_H and depth"))
 
 
-def _per_class_u(n_k: float, b: float, L: int) -> float:
-    """argmin_{u >= 0} n_k/(u^L + 1) + b u (0 when collapse wins; the larger stationary point otherwise)."""
+def _peak(L: int) -> float:
+    """Where L u^(L-1)/(u^L + 1)^2, the slope of -n_k/(u^L + 1) per unit n_k, peaks (L >= 2)."""
+    return ((L - 1) / (L + 1)) ** (1.0 / L)
+
+
+def stationary_ratio_threshold(depth: int) -> float:
+    """n_k/b at and above which the per-class MSE objective F(u) = n_k/(u^L + 1) + b u has a positive stationary point.
+
+    F'(u) = 0 reads b/n_k = L u^(L-1)/(u^L + 1)^2, whose right side peaks at u* = ((L-1)/(L+1))^(1/L), so a root
+    exists iff n_k/b >= (u*^L + 1)^2/(L u*^(L-1)) (derived here): 1.540 (L = 2), 1.191 (L = 3), 0.939 (L = 4). The
+    released code of Dang et al. (2023) keeps the larger root whenever one exists; it is the global minimum only above
+    ``collapse_ratio_threshold`` (between the two it is a local minimum with a larger objective than collapse).
+    For L = 1 every n_k/b > 1 gives the (global) root, so the threshold is 1.
+
+    Examples
+    --------
+    >>> round(stationary_ratio_threshold(2), 3)
+    1.54
+    """
+    L = integer_in(depth, "depth", 1, MAX_DEPTH)
+    if L == 1:
+        return 1.0
+    u = _peak(L)
+    return float((u**L + 1) ** 2 / (L * u ** (L - 1)))
+
+
+def collapse_ratio_threshold(depth: int) -> float:
+    """n_k/b above which the positive stationary point beats collapse (u = 0): L/(L-1)^((L-1)/L), 1 for L = 1.
+
+    See ``collapse_threshold`` (derived here): 2.000 (L = 2), 1.890 (L = 3), 1.755 (L = 4).
+
+    Examples
+    --------
+    >>> round(collapse_ratio_threshold(3), 3)
+    1.89
+    """
+    L = integer_in(depth, "depth", 1, MAX_DEPTH)
+    return 1.0 if L == 1 else float(L / (L - 1) ** ((L - 1) / L))
+
+
+def _per_class_u(n_k: float, b: float, L: int, rule: str = "global") -> float:
+    """argmin_{u >= 0} n_k/(u^L + 1) + b u (0 when collapse wins; the larger stationary point otherwise).
+
+    ``rule="positive_root"``: the larger stationary point whenever one exists, as Dang et al.'s released code keeps it.
+    """
     from scipy.optimize import brentq
 
     if L == 1:
         return max(np.sqrt(n_k / b) - 1.0, 0.0)
-    if n_k <= b * L / (L - 1) ** ((L - 1) / L):
+    if n_k <= b * (collapse_ratio_threshold(L) if rule == "global" else stationary_ratio_threshold(L)):
         return 0.0
 
     def dF(u: float) -> float:
         return -n_k * L * u ** (L - 1) / (u**L + 1) ** 2 + b
 
-    lo = ((L - 1) / (L + 1)) ** (1.0 / L)  # where n_k L u^(L-1)/(u^L+1)^2 peaks; the minimum lies beyond it
+    lo = _peak(L)  # where n_k L u^(L-1)/(u^L+1)^2 peaks; the minimum lies beyond it
     hi = lo + 1.0
     while dF(hi) < 0:
         hi *= 2.0
@@ -281,7 +322,12 @@ def _check_ufm_args(class_sizes: ArrayLike, lambda_W: float, lambda_H: float, de
 
 
 def ufm_mse_solution(
-    class_sizes: ArrayLike, lambda_W: float, lambda_H: float, depth: int = 1, bias: bool = False
+    class_sizes: ArrayLike,
+    lambda_W: float,
+    lambda_H: float,
+    depth: int = 1,
+    bias: bool = False,
+    rule: str = "global",
 ) -> UFMSolution:
     """Closed-form global minimiser of the MSE UFM (Dang et al. 2023; depth L >= 2 reduced here to 1-d problems).
 
@@ -310,8 +356,13 @@ def ufm_mse_solution(
         L >= 1.
     bias
         Unregularised bias (balanced class sizes only).
+    rule
+        ``"global"`` (default): the global minimiser. ``"positive_root"``: per class, the larger stationary point
+        whenever one exists (``stationary_ratio_threshold``), as the released code of Dang et al. keeps it; between
+        that threshold and ``collapse_ratio_threshold`` this is a stationary point, not the minimum.
     """
     n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
+    option(rule, "rule", RULES)
     K = len(n)
     N = float(n.sum())
     if bias and not np.all(n == n[0]):
@@ -319,7 +370,7 @@ def ufm_mse_solution(
     b = L * N * (N * lambda_W**L * lambda_H) ** (1.0 / L)
     c = (N * lambda_H) ** (1.0 / L)
     sizes = np.full(K - 1, N / K) if bias else n
-    u = np.array([_per_class_u(nk, b, L) for nk in sizes])
+    u = np.array([_per_class_u(nk, b, L, rule) for nk in sizes])
     x = c * u
     sigma = x ** (L / 2.0)
     a = sigma / (sigma**2 + N * lambda_H)
@@ -355,19 +406,25 @@ def ufm_mse_solution(
 
 
 def ufm_mse_parameters(
-    class_sizes: ArrayLike, lambda_W: float, lambda_H: float, depth: int = 1, bias: bool = False, d: int | None = None
+    class_sizes: ArrayLike,
+    lambda_W: float,
+    lambda_H: float,
+    depth: int = 1,
+    bias: bool = False,
+    d: int | None = None,
+    rule: str = "global",
 ) -> tuple[list[NDArray], NDArray, NDArray]:
     """Explicit parameters (W_1..W_L, H, b) attaining ``ufm_mse_solution``: a certificate of its objective value.
 
     Bias-free: layer l < L is diag(s_k) on the first K coordinates of R^d, W_L = [diag(s_k) | 0], and every sample of
     class k is a_k e_k. With bias (balanced): the same with the K - 1 directions of an orthonormal basis U of the
     centred subspace, h_k = a U^T e_k, and b = 1/K. Evaluating ``ufm_objective`` at these parameters must give the
-    closed-form objective, with zero gradient.
+    closed-form objective, with zero gradient. ``rule`` as in ``ufm_mse_solution``.
     """
     n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
     K = len(n)
     d = K if d is None else integer_at_least(d, "d", K)
-    sol = ufm_mse_solution(class_sizes, lambda_W, lambda_H, depth, bias)
+    sol = ufm_mse_solution(class_sizes, lambda_W, lambda_H, depth, bias, rule)
     x = sol.per_layer_sq_singular_values  # per direction
     s = np.sqrt(x)
     N = float(n.sum())

@@ -46,11 +46,6 @@ from theory.bandits import Policy, _draw, _log_weights_to_probs, _power_normalis
 
 Regularizer = Literal["negentropy", "tsallis", "log_barrier"]
 REGULARIZERS = ("negentropy", "tsallis", "log_barrier")
-ORABONA = "Orabona (2019), A Modern Introduction to Online Learning"
-SEA2022 = "Sachs, Hadiji, van Erven, Guzman (2022), Between Stochastic and Adversarial Online Convex Optimization"
-CZTZZ2023 = "Chen, Zhang, Tu, Zhao, Zhang (2023), Optimistic Online Mirror Descent for Bridging Stochastic and "
-CZTZZ2023 += "Adversarial Online Convex Optimization"
-RS2013 = "Rakhlin and Sridharan (2013), Online Learning with Predictable Sequences"
 
 
 def _check_regularizer(regularizer: str) -> str:
@@ -362,7 +357,10 @@ def optimistic_omd_regret_bound(
     (negentropy, 1-strongly convex w.r.t. ||.||_1, dual norm = half the coordinate range). For linear losses the left
     side is the regret against the hindsight minimiser. Taking expectations with eta = D / sqrt(V),
     V = E sum ||g_t - M_t||^2 <= ||m_1||^2 + 2 sigma^2_{1:T} + Sigma^2_{1:T}, gives the O(sqrt(sigma^2_{1:T}) +
-    sqrt(Sigma^2_{1:T})) of Sachs et al. (2022, Thm 3) and Chen et al. (2023, Thm 1) in the smooth = linear case.
+    sqrt(Sigma^2_{1:T})) rate. This is this project's path-wise derivation with an oracle-tuned constant step: it
+    matches Sachs et al. (2022, arXiv:2202.07554v2, Thm 5: optimistic FTRL with an adaptive step, convex smooth
+    losses; Thm 6 is the Omega(D (sigma_bar + Sigma_bar) sqrt(T)) lower bound) and Chen et al. (2023, Thm 1) in order
+    only, not in constants or algorithm.
     """
     eta = positive(eta, "eta")
     V = in_interval(hint_error, "hint_error", 0.0)
@@ -376,7 +374,10 @@ def optimistic_omd_regret_bound(
 
 def sea_regret_bound(env: SEAEnvironment, optimistic: bool = True) -> float:
     """Expected regret bound of (optimistic) OMD with the tuned constant eta = sqrt(2 D2 / V) on the ball:
-    E[regret] <= sqrt(2 D2 V) = radius sqrt(V), V = ``env.expected_hint_error(optimistic)``."""
+    E[regret] <= sqrt(2 D2 V) = radius sqrt(V), V = ``env.expected_hint_error(optimistic)``.
+
+    Derived in this project from ``optimistic_omd_regret_bound`` (take expectations of the path-wise bound); it is
+    not the statement of Sachs et al. (2022), Thm 5, which is for optimistic FTRL with an adaptive step."""
     instance_of(env, "env", SEAEnvironment)
     if env.domain != "ball":
         raise ValueError("sea_regret_bound has a closed-form V on the ball only; use optimistic_omd_regret_bound")

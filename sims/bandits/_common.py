@@ -65,7 +65,6 @@ def run_policy(policy: str, env, T: int, R: int, seed: np.random.SeedSequence) -
 def bound_claim(
     cid: str,
     statement: str,
-    source: str,
     r: Arrays,
     bound: float,
     R: int,
@@ -78,7 +77,6 @@ def bound_claim(
     return Claim(
         id=cid,
         statement=statement,
-        source=source,
         method=f"{R} replicates, pseudo-regret at T",
         quantity=f"mean regret + {N_SE:g} SE" if expect == "holds" else f"mean regret - {N_SE:g} SE",
         predicted=float(bound),

@@ -10,8 +10,6 @@ from sims.bandits._common import AREA, bound_claim, curves_figure, loss_table, r
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import (
-    LS2020,
-    ZS2021,
     adversarial_bandit,
     exp3_regret_bound,
     hedge_regret_bound,
@@ -63,7 +61,6 @@ def _adv_check(config: AdversarialConfig, results: Results) -> list[Claim]:
                     bound_claim(
                         cid + "_bound",
                         "Exp3: R_T <= sqrt(2 T K ln K) on an oblivious adversary.",
-                        LS2020 + ", Thm 11.2",
                         r,
                         float(exp3_regret_bound(T, K)),
                         R,
@@ -74,7 +71,6 @@ def _adv_check(config: AdversarialConfig, results: Results) -> list[Claim]:
                     bound_claim(
                         cid + "_negative_control_bound_over_10",
                         "Negative control: the Exp3 bound divided by 10. The data must violate it.",
-                        "deliberately wrong",
                         r,
                         float(exp3_regret_bound(T, K)) / 10,
                         R,
@@ -89,7 +85,6 @@ def _adv_check(config: AdversarialConfig, results: Results) -> list[Claim]:
                     bound_claim(
                         cid + "_bound",
                         f"Tsallis-INF ({est}): adversarial regret bound.",
-                        ZS2021,
                         r,
                         float(tsallis_inf_regret_bound(T, K, est)),
                         R,
@@ -101,7 +96,6 @@ def _adv_check(config: AdversarialConfig, results: Results) -> list[Claim]:
                     bound_claim(
                         cid + "_bound",
                         "Hedge (full information): R_T <= sqrt((T/2) ln K).",
-                        "Cesa-Bianchi and Lugosi (2006), Thm 2.2",
                         r,
                         float(hedge_regret_bound(T, K)),
                         R,
@@ -115,7 +109,6 @@ def _adv_check(config: AdversarialConfig, results: Results) -> list[Claim]:
                         "Negative control: follow-the-leader "
                         "has regret within the Hedge bound sqrt((T/2) ln K) on the FTL-killer "
                         "sequence. False (its regret is linear); the check must detect it.",
-                        "deliberately wrong (FTL is not Hannan-consistent)",
                         r,
                         float(hedge_regret_bound(T, K)),
                         R,

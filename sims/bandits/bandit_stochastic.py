@@ -11,10 +11,6 @@ from sims.bandits._common import AREA, bound_claim, curves_figure, mean_se, run_
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import (
-    ACF2002,
-    LR1985,
-    LS2020,
-    ZS2021,
     bernoulli_bandit,
     exp3_regret_bound,
     gaussian_bandit,
@@ -73,7 +69,6 @@ def _gaussian_thompson_claim(config: StochasticConfig, r: Arrays) -> Claim:
         id="bandit_stochastic.gaussian.thompson_gaussian.observed",
         statement="Observation: Thompson sampling with a flat Gaussian prior on unit-variance Gaussian arms "
         f"(means {GAUSSIAN_MEANS.tolist()}).",
-        source=LR1985 + "; Agrawal and Goyal (2013), Further optimal regret bounds for Thompson sampling",
         method=f"{R} replicates, T = {T}",
         quantity="R_T / (Lai-Robbins constant sum_i 2 sigma^2/Delta_i x ln T)",
         predicted=1.0,
@@ -97,7 +92,6 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                 bound_claim(
                     f"bandit_stochastic.{inst}.ucb1_bound",
                     "UCB1: R_T <= sum_i 8 ln T/Delta_i + (1 + pi^2/3) sum_i Delta_i.",
-                    ACF2002 + ", Thm 1",
                     res["ucb1"],
                     b,
                     R,
@@ -109,7 +103,6 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                     bound_claim(
                         f"bandit_stochastic.{inst}.negative_control_ucb1_bound_over_20",
                         "Negative control: the UCB1 bound divided by 20. The data must violate it.",
-                        "deliberately wrong",
                         res["ucb1"],
                         b / 20,
                         R,
@@ -123,7 +116,6 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                 Claim.observation(
                     id=f"bandit_stochastic.{inst}.ucb1_bound_looseness",
                     statement="Observation: how loose the UCB1 bound is on this instance.",
-                    source=ACF2002,
                     method=f"{R} replicates",
                     quantity="bound / mean regret",
                     predicted=float("nan"),
@@ -136,7 +128,6 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                 bound_claim(
                     f"bandit_stochastic.{inst}.exp3_bound",
                     "Exp3 (tuned eta): R_T <= sqrt(2 T K ln K) (any oblivious sequence, so also stochastic ones).",
-                    LS2020 + ", Thm 11.2",
                     res["exp3"],
                     float(exp3_regret_bound(T, K)),
                     R,
@@ -150,7 +141,6 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                     bound_claim(
                         f"bandit_stochastic.{inst}.{key}_adversarial_bound",
                         f"Tsallis-INF ({est}) stays below its adversarial bound on a stochastic instance.",
-                        ZS2021,
                         res[key],
                         float(tsallis_inf_regret_bound(T, K, est)),
                         R,
@@ -167,7 +157,6 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
                 Claim.observation(
                     id=f"bandit_stochastic.{inst}.{p}.observed",
                     statement=f"Observation: {p} on '{inst}' (K={K}).",
-                    source=LR1985 if p in ("kl_ucb", "thompson") else (ZS2021 if p.startswith("tsallis") else LS2020),
                     method=f"{R} replicates, T = {T}",
                     quantity="R_T / (Lai-Robbins constant x ln T)",
                     predicted=1.0,

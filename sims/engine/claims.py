@@ -68,7 +68,6 @@ class Claim:
 
     id: str
     statement: str
-    source: str
     method: str
     quantity: str
     predicted: float
@@ -80,6 +79,14 @@ class Claim:
     role: Role = "claim"
     figure: str | None = None
     details: str = ""
+    # Provenance, filled from the area's source table when a report is built (``sims.engine.provenance``): the
+    # formatted citation, keys into references.bib, the exact place, how surely (verbatim / restated / derived) and
+    # the basis (where it was read, which secondary source restates it, or where the derivation is).
+    source: str = ""
+    refs: tuple[str, ...] = ()
+    place: str = ""
+    source_status: str = ""
+    source_basis: str = ""
 
     @property
     def holds(self) -> bool | None:
@@ -139,6 +146,8 @@ class Claim:
         kw = {k: v for k, v in d.items() if k in names}
         for k in ("predicted", "measured", "tolerance"):  # JSON has no NaN literal in strict readers
             kw[k] = float("nan") if kw.get(k) is None else float(kw[k])
+        if "refs" in kw:
+            kw["refs"] = tuple(kw["refs"])
         return cls(**kw)
 
 

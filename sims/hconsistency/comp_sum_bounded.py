@@ -11,7 +11,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.hconsistency._common import BOX_TOL, conservative_inverse
 from theory.hconsistency import (
-    MMZ2023,
     comp_sum_bound,
     comp_sum_loss,
     comp_sum_transform,
@@ -93,7 +92,6 @@ def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
                 statement=f"For H_Lambda (||h||_inf <= {lam:g}), the excess 0-1 risk is at most "
                 "Gamma_Lambda(surrogate excess), Gamma_Lambda from the numerical Lambda-dependent tightest "
                 "transformation (tight_transform with score_bound).",
-                source=MMZ2023 + " (bounded hypothesis sets; transformation encoded numerically here)",
                 method=f"{len(r['lhs'])} bounded scoring functions: random ones on {config.n_dists} random "
                 f"{config.support}-point distributions, and the transformation's certificates; conservative "
                 "convex minorant of T*_Lambda",
@@ -108,7 +106,6 @@ def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
             Claim.observation(
                 id=f"comp_sum_bounded.{tag}.transformation",
                 statement="Observation: the Lambda-dependent tightest transformation against the complete-class one.",
-                source=MMZ2023,
                 method="tight_transform(score_bound=Lambda)",
                 quantity="max_t (T_complete(t) - T*_Lambda(t))",
                 measured=float(np.max(comp_sum_transform(r["t"], tau, n) - r["value"])),
@@ -122,7 +119,6 @@ def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
             id="comp_sum_bounded.negative_control_complete_transformation",
             statement="Negative control (violated assumption): the complete-class transformation used for "
             "score-bounded classes. The completeness assumption fails; the check must find hypotheses that violate it.",
-            source="assumption of " + MMZ2023 + " violated",
             method="same hypotheses as the bound_holds claims",
             quantity="max over cases and h of [excess 0-1 - Gamma_complete(excess surrogate)]",
             predicted=0.0,

@@ -1,4 +1,4 @@
-"""The ``comp_sum_tightness`` sim: published transformations vs the numerical tightest transformation"""
+"""The ``comp_sum_tightness`` sim: the comp-sum transformations as restated vs the numerical tightest transformation"""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from theory.hconsistency import (
-    MMZ2023,
     comp_sum_transform,
     comp_sum_transform_tight,
     tight_transform,
@@ -60,7 +59,7 @@ def _tightness_compute(config: CompSumTightnessConfig, cell: Cell, seed: np.rand
 
 
 def _two_class_form(t: NDArray, tau: float) -> NDArray:
-    """The published tau in (1, 2) form evaluated at n = 2 (the j = 2 certificate family)."""
+    """The restated tau in (1, 2) form evaluated at n = 2 (the j = 2 certificate family)."""
     return comp_sum_transform(t, tau, 2)
 
 
@@ -76,18 +75,17 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
         claims.append(
             bound(
                 id=f"comp_sum_tightness.tau={tau:g}.published_valid",
-                statement=f"The published transformation T_tau (tau = {tau:g}) is a valid H-consistency "
-                "transformation: T_tau(t) <= T*(t) for every t and n.",
-                source=MMZ2023 + " (the forms as restated by secondary sources; the theorem text was not read here)",
+                statement=f"The transformation T_tau (tau = {tau:g}) in the form restated by secondary sources is "
+                "a valid H-consistency transformation: T_tau(t) <= T*(t) for every t and n.",
                 method=f"numerical tightest transformation tight_transform (certificates) at n in {list(config.ns)}",
-                quantity="max_{n,t} (T_published(t) - T*(t))",
+                quantity="max_{n,t} (T_restated(t) - T*(t))",
                 predicted=0.0,
                 measured=worst_valid,
                 tol=Tol(TIGHT_TOL, TIGHT_TOL_REASON),
                 figure="tightness",
             )
         )
-        # tightness of the published form, split where the numbers say it holds and where it does not
+        # tightness of the restated form, split where the numbers say it holds and where it does not
         if tau <= 1.0:
             parts = [("published_tight", "for every n and t", lambda n, t: np.ones_like(t, bool), "holds")]
         elif tau < 2.0:
@@ -116,12 +114,9 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
             claims.append(
                 Claim(
                     id=f"comp_sum_tightness.tau={tau:g}.{suffix}",
-                    statement=f"The published T_tau (tau = {tau:g}) is tight {where}: T_tau(t) = T*(t).",
-                    source=MMZ2023 + " (tightness as claimed)"
-                    if expect == "holds"
-                    else MMZ2023 + " (the form as restated by secondary sources): valid, but strictly below T*",
+                    statement=f"T_tau (tau = {tau:g}) in the restated form is tight {where}: T_tau(t) = T*(t).",
                     method="numerical tightest transformation (certificates)",
-                    quantity="max (T*(t) - T_published(t))",
+                    quantity="max (T*(t) - T_restated(t))",
                     predicted=0.0,
                     measured=float(np.nanmax(excess)),
                     tolerance=TIGHT_TOL,
@@ -141,7 +136,6 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
                 id=f"comp_sum_tightness.tau={tau:g}.corrected_form_equals_tight",
                 statement=f"comp_sum_transform_tight (min over j-class tied-softmax certificates, derived here) "
                 f"equals the numerical tightest transformation for tau = {tau:g}.",
-                source="this project (theory.hconsistency.comp_sum_transform_tight)",
                 method="numerical tightest transformation (independent global search)",
                 quantity="max_{n,t} |T_corrected(t) - T*(t)|",
                 predicted=0.0,
@@ -161,10 +155,8 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
             claims.append(
                 Claim(
                     id=f"comp_sum_tightness.tau={tau:g}.two_class_form_valid_all_n",
-                    statement=f"The n-free two-class form (published form at n = 2) is valid for every n at "
+                    statement=f"The n-free two-class form (the restated form at n = 2) is valid for every n at "
                     f"tau = {tau:g} (the worst case sits on two classes).",
-                    source="a conjecture of this project, from the n = 2, 3 numbers ('at tau = 1.5 the tightest "
-                    "transformation appears n-free')",
                     method="numerical tightest transformation (certificates)",
                     quantity="max_{n,t} (T_two_class(t) - T*(t))",
                     predicted=0.0,
@@ -184,7 +176,6 @@ def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[C
                 id="comp_sum_tightness.negative_control.ce_transform_is_t",
                 statement="Negative control: T(t) = t as transformation of cross-entropy (tau = 1). False; the "
                 "check must detect it.",
-                source="deliberately wrong",
                 method="numerical tightest transformation (certificates)",
                 quantity="max_t (t - T*(t))",
                 predicted=0.0,
@@ -206,7 +197,7 @@ def _loose_details(tau: float, rows: list) -> str:
             ratio = v[ok] / pub[ok]
             i = int(np.argmax(v - pub))
             parts.append(
-                f"n={n}: T*/T_published in [{ratio.min():.4g}, {ratio.max():.4g}], worst at "
+                f"n={n}: T*/T_restated in [{ratio.min():.4g}, {ratio.max():.4g}], worst at "
                 f"t={tc[i]:.3g} (certificate p={np.round(r['p'][i], 4).tolist()})"
             )
     extra = f"; (n/2)^(tau-1) = {', '.join(f'{(n / 2) ** (tau - 1):.4g}' for n, _ in rows if n > 2)}"
@@ -228,8 +219,8 @@ def _tightness_figures(config: CompSumTightnessConfig, results: Results) -> dict
         ax.set(title=f"τ = {tau:g}", xlabel="conditional 0-1 regret t", ylabel="surrogate regret")
     for ax in axes.ravel()[len(config.taus) :]:
         ax.set_visible(False)
-    axes.ravel()[0].legend(title="dashed: published; solid: corrected", fontsize=7)
-    fig.suptitle("Comp-sum H-consistency transformations: published vs numerical tightest (MMZ 2023)")
+    axes.ravel()[0].legend(title="dashed: as restated; solid: tightest", fontsize=7)
+    fig.suptitle("Comp-sum H-consistency transformations: as restated vs numerical tightest (MMZ 2023)")
 
     fig2, ax2 = figure()
     for i, tau in enumerate(config.taus):
@@ -243,8 +234,8 @@ def _tightness_figures(config: CompSumTightnessConfig, results: Results) -> dict
     ax2.axhline(1.0, color="k", lw=1)
     ax2.set(
         xlabel="conditional 0-1 regret t",
-        ylabel=f"T*(t) / T_published(t)   (n = {config.ns[-1]})",
-        title="Looseness of the published transformations (1 = tight; < 1 would be invalid)",
+        ylabel=f"T*(t) / T_restated(t)   (n = {config.ns[-1]})",
+        title="Looseness of the restated transformations (1 = tight; < 1 would be invalid)",
         yscale="log",
     )
     ax2.legend(ncols=2)
@@ -255,17 +246,18 @@ COMP_SUM_TIGHTNESS = register(
     Sim(
         name="comp_sum_tightness",
         area="H-consistency and surrogate losses",
-        description="Published comp-sum transformations vs the numerical tightest transformation",
+        description="Comp-sum transformations (as restated) vs the numerical tightest transformation",
         config_cls=CompSumTightnessConfig,
         cells=_tightness_cells,
         compute=_tightness_compute,
         check=_tightness_check,
         figures=_tightness_figures,
         claims=(
-            ClaimSpec("comp_sum_tightness.tau=*.published_valid", "published T_tau <= numerical T* for all t, n"),
+            ClaimSpec("comp_sum_tightness.tau=*.published_valid", "restated T_tau <= numerical T* for all t, n"),
             ClaimSpec(
                 "comp_sum_tightness.tau=*.published_tight*",
-                "published T_tau = T* where claimed; refuted for tau in (1, 2] at n >= 3 (and t > 1/(n-1) at tau = 2)",
+                "restated T_tau = T* where tightness is claimed; refuted for tau in (1, 2] at n >= 3 "
+                "(and t > 1/(n-1) at tau = 2)",
             ),
             ClaimSpec("comp_sum_tightness.tau=*.corrected_form_equals_tight", "comp_sum_transform_tight = T*"),
             ClaimSpec(

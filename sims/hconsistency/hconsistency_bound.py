@@ -12,7 +12,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.hconsistency._common import BOUND_TOL, random_finite_distribution
 from theory.hconsistency import (
-    MMZ2023,
     FiniteDistribution,
     comp_sum_bayes_risk,
     comp_sum_bound,
@@ -143,7 +142,6 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
                 statement=f"R_01(h) - R*_01 <= Gamma_tau(R_l(h) - R*_l) (tau = {tau:g}) for every h in the linear "
                 "class, with the minimizability gaps taken relative to all measurable functions (so the gaps "
                 "are part of each side).",
-                source=MMZ2023 + ", H-consistency bound for comp-sum losses",
                 method=base,
                 quantity="max_h [LHS - Gamma(RHS argument)]",
                 predicted=0.0,
@@ -158,7 +156,6 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
                 statement="Negative control: the bound with the minimizability gaps dropped, R_01(h) - R*_01(H) <= "
                 "Gamma(R_l(h) - R*_l(H)), for the restricted linear class. False; the check must exhibit a "
                 "violation.",
-                source="deliberately wrong (violates the role of M(H) in the theorem)",
                 method=base + "; R*_01(H) upper-estimated by search, so a violation found is genuine",
                 quantity="max_h [(R_01(h) - R*_01(H)) - Gamma(R_l(h) - R*_l(H))]",
                 predicted=0.0,
@@ -174,7 +171,6 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
                 "Gamma_complete(R_l(h) - E_x inf_H C_l), applied to the norm-bounded (not complete) linear "
                 "class. The complete-class Gamma is not guaranteed here; positive values show by how much it "
                 "fails (the paper's bounded-class transformations are needed).",
-                source=MMZ2023,
                 method=base,
                 quantity="max_h [LHS - Gamma(RHS argument)]",
                 predicted=0.0,
@@ -212,7 +208,7 @@ def _bound_figures(config: BoundConfig, results: Results) -> dict:
                     label=f"B={B:g}, {label}",
                 )
         xs = np.logspace(-4, np.log10(max(ax.get_xlim()[1], 1e-3)), 300)
-        ax.plot(xs, comp_sum_bound(xs, tau, config.n), "k-", lw=1.5, label="Γ_τ (published)")
+        ax.plot(xs, comp_sum_bound(xs, tau, config.n), "k-", lw=1.5, label="Γ_τ (as restated)")
         ax.set(
             xscale="log",
             xlabel="surrogate excess + gap  R_l(h) − E_x C*_l",

@@ -16,15 +16,6 @@ from theory.hconsistency import (
     margin_calibration,
 )
 
-BJM = "Bartlett, Jordan, McAuliffe (2006), JASA 101(473), Sec. 2 examples"
-
-
-AMMZ = "Awasthi, Mao, Mohri, Zhong (2022), ICML, complete hypothesis sets"
-
-
-SOURCES = {loss: (AMMZ if loss in ("sigmoid", "rho_margin") else BJM) for loss in MARGIN_LOSSES}
-
-
 # Tolerance for closed form vs numerical infimum, per value of t. Error budget: truncating the scores to
 # |a| <= 40 costs at most e^-40 ~ 4e-18 (exponential/logistic tails, tanh(40) == 1 in float); Brent's
 # xatol of 1e-11 costs at most sup|dC/da| * 1e-11 <= 2e-11 on the refined bracket (|dC/da| <= 2 there for
@@ -101,7 +92,6 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
                 id=f"margin_calibration.{loss}.closed_form",
                 statement=f"The calibration function of the {loss} loss is the closed form "
                 "margin_calibration(loss, t) for every t in [0, 1].",
-                source=SOURCES[loss],
                 method=f"numerical infimum of the conditional regret at {len(r['t'])} values of t "
                 f"({config.n_grid} grid + {config.n_random} random): {config.n_a}-point score grid + Brent",
                 quantity="max_t |psi_closed(t) - psi_numeric(t)|",
@@ -120,7 +110,6 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
                 id=f"margin_calibration.{loss}.excess_risk_bound",
                 statement=f"psi(R_01(h) - R*_01) <= R_phi(h) - R*_phi for the {loss} loss, on random "
                 "finite distributions and random scoring functions.",
-                source=SOURCES[loss],
                 method=f"{config.n_pairs} random (distribution, h) pairs, {config.support}-point support; "
                 "R*_phi from the numerical infimum",
                 quantity="max over pairs of psi(excess 0-1) - excess surrogate",
@@ -138,7 +127,6 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
                 id="margin_calibration.negative_control.logistic_psi_is_t",
                 statement="Negative control: psi(t) = t (the hinge form) as calibration function of the "
                 "logistic loss. It is false; the check must detect it.",
-                source="deliberately wrong",
                 method="same numerical infimum as the closed-form claim",
                 quantity="max_t (t - psi_numeric_logistic(t))",
                 predicted=0.0,

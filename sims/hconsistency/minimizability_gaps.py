@@ -12,7 +12,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.hconsistency._common import BOUND_TOL, random_finite_distribution
 from theory.hconsistency import (
-    MMZ2023,
     FiniteDistribution,
     LinearScores,
     ScoreBox,
@@ -74,7 +73,6 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
                 id=f"minimizability_gaps.tau={tau:g}.gap_below_approximation_error",
                 statement="M_l(H) <= R*_l(H) - E_x C*_l(x) (the gap never exceeds the approximation error) for "
                 f"norm-bounded linear classes, tau = {tau:g}.",
-                source=MMZ2023 + ", Section on minimizability gaps",
                 method=f"{config.n_dists} random finite distributions x B in {list(config.Bs)}; {how}",
                 quantity="max (M - A)",
                 predicted=0.0,
@@ -87,7 +85,6 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
             bound(
                 id=f"minimizability_gaps.tau={tau:g}.nonnegative",
                 statement="M_l(H) >= 0.",
-                source=MMZ2023,
                 method=how,
                 quantity="min M",
                 predicted=0.0,
@@ -103,7 +100,6 @@ def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
                 id=f"minimizability_gaps.tau={tau:g}.box_infimum_deterministic",
                 statement="For a deterministic label and ||h||_inf <= Lambda, "
                 "inf_h l_tau = Phi^tau((n-1) e^(-2 Lambda)).",
-                source=MMZ2023 + " (bounded hypothesis sets)",
                 method=f"L-BFGS-B over the score box, Lambda in {list(config.Lambdas)}",
                 quantity="max_Lambda |numeric - Phi^tau((n-1)e^(-2 Lambda))|",
                 predicted=0.0,

@@ -12,7 +12,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA, iterations_to_separate
 from theory.logistic_gd import (
-    TYURIN2024,
     batch_perceptron,
     batch_perceptron_iteration_bound,
     margin,
@@ -80,26 +79,24 @@ def _bounds_ratios(config: BoundsConfig, results: Results) -> dict[str, NDArray]
 def _bounds_check(config: BoundsConfig, results: Results) -> list[Claim]:
     ratios = _bounds_ratios(config, results)
     specs = [
-        ("batch", "Thm 3.3: batch perceptron iterations <= n R^2/mu^2", "Thm 3.3"),
-        ("normalized", "Thm 5.3: normalized batch perceptron iterations <= R^2/mu^2", "Thm 5.3"),
+        ("batch", "Thm 3.3: batch perceptron iterations <= n R^2/mu^2"),
+        ("normalized", "Thm 5.3: normalized batch perceptron iterations <= R^2/mu^2"),
     ]
     specs += [
         (
             f"nlr{g:g}",
             f"Thm 6.1: Normalized LR+GD (gamma = {g:g}) iterations <= R^2/mu^2 + 2 log(2n-1)/(gamma mu^2)",
-            "Thm 6.1",
         )
         for g in config.lr_gammas
     ]
     n_sets = len(ratios["batch"])
     claims = []
-    for key, statement, thm in specs:
+    for key, statement in specs:
         r = ratios[key]
         claims.append(
             bound(
                 id=f"iteration_bounds.{key}",
                 statement=statement + " on random separable data.",
-                source=f"{TYURIN2024}, {thm}",
                 method=f"{n_sets} planted-margin data sets (n in {list(config.ns)}, d in {list(config.ds)}, mu in "
                 f"{list(config.mus)}); mu from the max-margin program",
                 quantity="max count / bound",

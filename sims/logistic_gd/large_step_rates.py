@@ -17,11 +17,6 @@ from theory.logistic_gd import (
     planted_margin_dataset,
 )
 
-WBTY2024 = (
-    "Wu, Bartlett, Telgarsky, Yu (2024), Large Stepsize Gradient Descent for Logistic Loss: "
-    "Non-Monotonicity of the Loss Improves Optimization Efficiency (COLT)"
-)
-
 
 @dataclass(frozen=True)
 class RatesConfig:
@@ -90,7 +85,6 @@ def _rates_check(config: RatesConfig, results: Results) -> list[Claim]:
                 id=f"large_step_rates.gamma={g:g}.slope_in_t",
                 statement=f"Observation: f(theta_t) = O~(1/(gamma t)) once "
                 f"stable: log-log slope of the loss in t for gamma = {g:g} (predicted -1 up to log factors).",
-                source=WBTY2024,
                 method=f"{config.n_datasets} planted-margin data sets, fit over t in [T/100, T], T = {config.horizon}",
                 quantity="mean slope",
                 predicted=-1.0,
@@ -108,7 +102,6 @@ def _rates_check(config: RatesConfig, results: Results) -> list[Claim]:
             id="large_step_rates.accelerated_slope",
             statement="Observation: with gamma = T, f(theta_T) = O~(1/T^2): "
             "log-log slope in T (predicted -2 up to log factors).",
-            source=WBTY2024,
             method=f"T in {list(config.horizons_accel)}, {config.n_datasets} data sets",
             quantity="mean slope",
             predicted=-2.0,

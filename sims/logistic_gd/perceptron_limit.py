@@ -11,7 +11,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA, degenerate_dataset
 from theory.logistic_gd import (
-    TYURIN2024,
     batch_perceptron,
     lr_gd,
     planted_margin_dataset,
@@ -89,7 +88,6 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
             id="perceptron_limit.machine_precision_at_1e12",
             statement="Thm 3.2: with theta_0 = 0, theta_t/gamma -> the batch-perceptron iterate for every t as "
             "gamma -> infinity; at gamma = 1e12 the difference is at machine precision.",
-            source=TYURIN2024 + ", Thm 3.2 (under Assumption 3.1)",
             method=f"{config.n_datasets} random data sets with planted margin {config.mu} (n={config.n}, "
             f"d={config.d}); max over t <= t_sep + 3 of ||theta_t/gamma - theta_hat_t||_inf",
             quantity="max error / machine tolerance (worst data set)",
@@ -119,7 +117,6 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
             id="perceptron_limit.exponential_rate",
             statement="The error of the limit decays like exp(-c gamma) with c = min_{t,i} |y_i a_i^T theta_hat_t| "
             "(the smallest nonzero margin along the perceptron path; derived here from sigma(-gamma m) - 1[m <= 0]).",
-            source="this project (rate of Thm 3.2's limit)",
             method="least-squares slope of ln(error) on gamma over gamma in [2/c, 40/c] where 1e3 tol < error < "
             "1e-2 ||theta_hat||, divided by c",
             quantity="max |measured rate / predicted c - 1| over data sets",
@@ -141,7 +138,6 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
             statement="Negative control: the limit of Thm 3.2 on data violating Assumption 3.1 (a zero margin "
             "along the perceptron path). The limit is then sigma(0) = 1/2 instead of 1 for that point, so the "
             "error must not vanish.",
-            source=TYURIN2024 + ", Assumption 3.1 violated",
             method="signed points (1, 0) and (-1, 1); theta_hat_1 = (0, 1/4) has a zero margin",
             quantity="error at gamma = 1e12",
             predicted=0.0,

@@ -11,7 +11,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA, iterations_to_separate
 from theory.logistic_gd import (
-    TYURIN2024,
     logistic_loss,
     lr_gd,
     planted_margin_dataset,
@@ -60,13 +59,11 @@ def _paradox_compute(config: ParadoxConfig, cell: Cell, seed: np.random.SeedSequ
 
 def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
     r = results[cell_key({"data": "thm4.1"})]
-    src = TYURIN2024 + ", Thm 4.1"
     claims = [
         equality(
             id="step_size_paradox.f_theta1_grows",
             statement="Thm 4.1 data: f(theta_1) -> infinity as gamma -> "
             "infinity; precisely f(theta_1)/gamma -> 1/8 (theta_1 = gamma (1/2, 3/4), margin -gamma/4 on point 1).",
-            source=src,
             method="LR+GD from theta_0 = 0, gamma = 1e12",
             quantity="f(theta_1)/gamma at gamma = 1e12",
             predicted=0.125,
@@ -80,7 +77,6 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
         bound(
             id="step_size_paradox.f_theta2_vanishes",
             statement="Thm 4.1 data: f(theta_2) -> 0 as gamma -> infinity.",
-            source=src,
             method="LR+GD, gamma = 1e12",
             quantity="f(theta_2) at gamma = 1e12",
             predicted=0.0,
@@ -91,7 +87,6 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
         equality(
             id="step_size_paradox.theta2_limit",
             statement="Thm 4.1 data: theta_2/gamma -> (1, 1/4).",
-            source=src,
             method="LR+GD, gamma = 1e12",
             quantity="||theta_2/gamma - (1, 1/4)||_inf at gamma = 1e12",
             predicted=0.0,
@@ -107,7 +102,6 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
             id="step_size_paradox.iterations_vs_gamma",
             statement="Observation: on random separable data, LR+GD separates in fewer iterations with larger steps "
             "although the loss is not monotone.",
-            source=src,
             method=f"{config.n_random} planted-margin data sets; -1 means not separated in {config.max_iters}",
             quantity=f"median iterations at gamma = {config.gammas[0]:g} (at 1e12: {np.median(large):g})",
             predicted=float("nan"),

@@ -12,7 +12,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.logistic_gd._common import AREA
 from theory.logistic_gd import (
-    TYURIN2024,
     batch_perceptron,
     batch_perceptron_iteration_bound,
     lr_gd,
@@ -82,13 +81,11 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
     big = ns >= 100  # the exact count is 0.3 n + O(1): the offset bends the log-log line at small n
     slope, half = _slope_ci(ns[big], C[big, 0].astype(float))
     classical = normalized_perceptron_iteration_bound(R, mu)
-    src = TYURIN2024 + ", Thm 5.1"
     return [
         equality(
             id="worst_case_scaling.batch_exact_count",
             statement="On the Thm 5.1 data the batch perceptron separates "
             "at t = 1 + floor((3n - 8)/10) + 1 (derived here: perceptron_worst_case_iterations).",
-            source="this project (exact count behind Thm 5.1's Omega(n))",
             method=f"batch perceptron, n in {ns.tolist()}",
             quantity="max |count - formula|",
             predicted=0.0,
@@ -100,7 +97,6 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             id="worst_case_scaling.lr_gd_matches_perceptron",
             statement="LR+GD with gamma = 1e12 separates at the same "
             "iteration as the batch perceptron (its gamma -> infinity limit).",
-            source=src,
             method="LR+GD from theta_0 = 0",
             quantity="max |count LR+GD - count perceptron|",
             predicted=0.0,
@@ -112,7 +108,6 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             id="worst_case_scaling.linear_in_n",
             statement="Batch perceptron / LR+GD with large steps need Omega(n) "
             "iterations on this data: log-log slope of the count in n is 1.",
-            source=src,
             method=f"least squares on log count vs log n, n in {ns.tolist()}",
             quantity="slope",
             predicted=1.0,
@@ -126,7 +121,6 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             id="worst_case_scaling.normalized_constant",
             statement="The normalized variants need O(1) iterations: at "
             "most 2 for every n here (derived: t = 2 for n >= 6).",
-            source=TYURIN2024 + ", Thm 5.1 / 5.3",
             method="normalized batch perceptron and Normalized LR+GD (gamma = 1e12)",
             quantity="max count",
             predicted=2.0,
@@ -137,7 +131,6 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
         bound(
             id="worst_case_scaling.batch_bound_holds",
             statement="Thm 3.3: batch perceptron iterations <= n R^2/mu^2.",
-            source=TYURIN2024 + ", Thm 3.3",
             method="mu from the max-margin program (cvxpy)",
             quantity="max count / bound",
             predicted=1.0,
@@ -149,7 +142,6 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
             id="worst_case_scaling.negative_control_classical_bound",
             statement="Negative control: the classical "
             "one-sample perceptron bound R^2/mu^2 applied to the batch perceptron. It must be violated for large n.",
-            source="Novikoff (1962) bound, misapplied",
             method="batch perceptron counts",
             quantity="max count / (R^2/mu^2)",
             predicted=1.0,

@@ -11,7 +11,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, lagrangian_path_extreme, load_dataset
 from theory.multiplicity import (
-    WPU2023,
     _design,
     fit_logistic,
     level_set_threshold,
@@ -75,7 +74,6 @@ def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
                 id=f"multiplicity_exactness.{d}.fast_vs_high_accuracy_reference",
                 statement="method='fast' (KKT Newton) gives the exact viable logit ranges: it agrees with an "
                 "independent high-accuracy reference (Lagrangian path: Newton solves with a Brent root-find) to 1e-6.",
-                source=WPU2023 + " (range definition); exactness target set by this project",
                 method=f"{len(ip)} random points of {d}, both ends, l2={config.l2}, eps={config.eps}",
                 quantity="max |fast - reference| (logit)",
                 predicted=0.0,
@@ -88,7 +86,6 @@ def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
             equality(
                 id=f"multiplicity_exactness.{d}.fast_vs_cvxpy",
                 statement="method='fast' agrees with the parametrised cvxpy/Clarabel reference.",
-                source=WPU2023,
                 method=f"{len(ic)} points of {d}, both ends (Clarabel default tolerances, SCS fallback)",
                 quantity="max |fast - cvxpy| (logit)",
                 predicted=0.0,

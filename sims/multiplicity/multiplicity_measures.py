@@ -12,8 +12,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, load_dataset
 from theory.multiplicity import (
-    MCU2020,
-    WPU2023,
     logistic_objective,
     multiplicity_profile,
 )
@@ -63,12 +61,10 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
     cert = float(max(r["model_loss_minus_tau"].max() for r in rows))
     order_ok = float(max(np.max(r["disc_lower"] - r["disc_upper"]) for r in rows))
     gaps = np.array([r["disc_upper"] - r["disc_lower"] for r in rows])
-    src = WPU2023
     claims = [
         bound(
             id="multiplicity_measures.ambiguity_monotone_in_eps",
             statement="Ambiguity is non-decreasing in eps (the level sets are nested).",
-            source=src,
             method=f"breast cancer, eps in {list(config.eps)}, delta in {list(config.deltas)}",
             quantity="max decrease between consecutive eps",
             predicted=0.0,
@@ -79,7 +75,6 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
         bound(
             id="multiplicity_measures.discrepancy_certificates",
             statement="The lower end of every discrepancy interval is attained by a model inside S_eps.",
-            source=src + "; " + MCU2020,
             method="L(model) recomputed for every reported discrepancy model",
             quantity="max L(model) - tau",
             predicted=0.0,
@@ -90,7 +85,6 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
         bound(
             id="multiplicity_measures.discrepancy_interval_ordered",
             statement="Certified discrepancy lower <= upper (= ambiguity).",
-            source=src,
             method="all eps and delta",
             quantity="max (lower - upper)",
             predicted=0.0,
@@ -102,7 +96,6 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
             id="multiplicity_measures.discrepancy_gap",
             statement="Observation: width of the certified discrepancy "
             "intervals (upper from the ranges, lower from models found by greedy search).",
-            source=src,
             method="all eps and delta",
             quantity="max gap",
             predicted=float("nan"),

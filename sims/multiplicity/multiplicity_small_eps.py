@@ -55,7 +55,6 @@ def _small_check(config: SmallEpsConfig, results: Results) -> list[Claim]:
             id="multiplicity_small_eps.ratio_to_one",
             statement="Small-eps law: the logit half-width of the viable "
             "range approaches sqrt(2 eps c^T H^-1 c) (H the Hessian of L at theta*) as eps -> 0.",
-            source="derived in this project (second-order expansion of the level set around the baseline model)",
             method=f"{config.n_query} breast-cancer points, eps in [{r['eps'][0]:.0e}, {r['eps'][-1]:.0e}]",
             quantity=f"max_i |ratio - 1| at eps = {r['eps'][0]:.0e}",
             predicted=0.0,
@@ -72,7 +71,6 @@ def _small_check(config: SmallEpsConfig, results: Results) -> list[Claim]:
             statement="The correction to the law is O(eps), not "
             "O(sqrt(eps)): the O(sqrt(eps)) shifts of the two ends (from the third derivative of L) are equal and "
             "cancel in the half-width (derived here).",
-            source="this project",
             method="least-squares slope of log max|ratio - 1| on log eps, eps <= 1e-3",
             quantity="slope",
             predicted=1.0,

@@ -12,7 +12,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.multiplicity._common import AREA, load_dataset, single_cell
 from theory.multiplicity import (
-    WPU2023,
     _design,
     _loss_grad_hess,
     _penalty_mask,
@@ -105,14 +104,12 @@ def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
     lo_n, hi_n = r["lo"] + 0.05 * width, r["hi"] - 0.05 * width
     narrowed = max(float((S - hi_n).max()), float((lo_n - S).max()))
     coverage = float(np.median(np.maximum((S.max(0) - r["lo"]) / width, (r["hi"] - S.min(0)) / width)))
-    src = WPU2023 + " (viable prediction range)"
     n_s = int(inside.sum())
     return [
         bound(
             id="multiplicity_soundness.samples_inside_ranges",
             statement="Every model sampled in S_eps predicts "
             "inside the computed viable range at every query point (a range that is too narrow fails).",
-            source=src,
             method=f"{n_s} models in S_eps (Hessian-whitened random rays: interior and boundary by "
             "bisection; convex combinations of extreme models)",
             quantity="max excursion outside [lo, hi] (logit)",
@@ -126,7 +123,6 @@ def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
             id="multiplicity_soundness.extremes_attained",
             statement="The range ends are attained by explicit "
             "models in S_eps (returned by the fast method): L(model) <= tau and c.model = the end.",
-            source=src,
             method="evaluate the returned models",
             quantity="max(|c.model - end|, L(model) - tau)",
             predicted=0.0,
@@ -138,7 +134,6 @@ def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
             id="multiplicity_soundness.negative_control_narrowed_ranges",
             statement="Negative control: ranges "
             "narrowed by 5% of their width at each end. Too narrow; the Monte Carlo check must catch it.",
-            source="deliberately wrong",
             method="same samples",
             quantity="max excursion outside the narrowed range",
             predicted=0.0,

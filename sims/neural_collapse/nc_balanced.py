@@ -12,8 +12,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.neural_collapse._common import AREA, METRICS, OBJ_TOL, means, metric_vector
 from theory.neural_collapse import (
-    DANG2023,
-    PAPYAN2020,
     train_ufm,
     ufm_mse_solution,
 )
@@ -112,7 +110,6 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 id=f"nc_balanced.{variant}.nc1_collapse",
                 statement=f"NC1: within-class variability vanishes at the "
                 f"global minimiser of the balanced UFM ({variant}, L in {list(config.depths)}).",
-                source=f"{DANG2023}; {PAPYAN2020} (definition)",
                 method=f"train_ufm (L-BFGS, {config.restarts} restarts), K={config.K}, n={config.n_per_class}, "
                 f"d={config.d}",
                 quantity="max over L of NC1 / tolerance(L)",
@@ -140,7 +137,6 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 statement=f"Balanced {variant}: class means form "
                 f"{'an orthogonal frame' if geometry == 'orthogonal' else 'a simplex ETF'}"
                 f" (the other geometry is rejected: its distance is >= {other:.3g}).",
-                source=DANG2023,
                 method="RMS distance of the normalised Gram of the uncentred class means",
                 quantity=f"max over L of {key_pred} - tolerance",
                 predicted=0.0,
@@ -156,7 +152,6 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
             equality(
                 id=f"nc_balanced.{variant}.nc4_ncc_agreement",
                 statement=f"NC4: the classifier agrees with the nearest class mean on every sample ({variant}).",
-                source=PAPYAN2020,
                 method="trained UFM",
                 quantity="max fraction of disagreements",
                 predicted=0.0,
@@ -171,7 +166,6 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 equality(
                     id=f"nc_balanced.{variant}.objective_matches_closed_form",
                     statement=f"The trained objective equals the closed-form minimum of ufm_mse_solution ({variant}).",
-                    source=DANG2023,
                     method="train_ufm vs ufm_mse_solution",
                     quantity="max over L |trained - closed|",
                     predicted=0.0,
@@ -189,15 +183,6 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
                 id=f"nc_balanced.ce.etf_is_global_minimiser_L={L}",
                 statement=f"Balanced CE UFM, depth L = {L}: the simplex-ETF configuration is the global minimiser (no "
                 "configuration found has a lower objective than the best ETF-structured stationary point).",
-                source=DANG2023
-                + (
-                    " (who state ETF optimality at any depth for CE with a last-layer bias; checked here without "
-                    "the bias); for deep models consistent with Garrod and Keating (2024), The Persistence of Neural "
-                    "Collapse Despite Low-Rank Bias, arXiv 2410.23169, Thm 1 (no DNC global minimum for K >= 4, "
-                    "L >= 3, no bias)"
-                    if deep
-                    else ""
-                ),
                 method=f"train_ufm from random starts vs init='etf' (K={config.K}, n={config.n_per_class}, "
                 f"lambda={config.lambda_W})",
                 quantity="objective(ETF stationary point) - objective(best found)",

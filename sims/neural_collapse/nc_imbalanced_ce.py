@@ -11,7 +11,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.neural_collapse._common import AREA, METRICS, means, metric_vector
 from theory.neural_collapse import (
-    DANG2023,
     train_ufm,
 )
 
@@ -66,7 +65,6 @@ def _ce_check(config: ImbalancedCEConfig, results: Results) -> list[Claim]:
                 id=f"nc_imbalanced_ce.L={c['L']}.ratio={c['ratio']:g}",
                 statement="Observation (no closed form in the "
                 "paper): geometry of the bias-free CE UFM minimiser with imbalanced classes.",
-                source=DANG2023,
                 method=f"train_ufm (CE), gradient norm {float(r['grad_norm']):.1e}",
                 quantity="nc2_etf (centred means)",
                 predicted=float("nan"),

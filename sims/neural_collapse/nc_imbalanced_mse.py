@@ -14,7 +14,6 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.neural_collapse._common import AREA, METRICS, OBJ_TOL, means, metric_vector
 from theory.neural_collapse import (
-    DANG2023,
     collapse_threshold,
     train_ufm,
     ufm_mse_parameters,
@@ -124,7 +123,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             id="nc_imbalanced_mse.closed_form_is_global_min",
             statement="No training run goes below the closed-form "
             "objective of ufm_mse_solution (random class sizes and lambdas, L in {1,2,3}).",
-            source=DANG2023,
             method=f"train_ufm on {n_inst} random instances",
             quantity="max (closed objective - trained objective)",
             predicted=0.0,
@@ -138,7 +136,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             id="nc_imbalanced_mse.closed_form_attained",
             statement="Explicit parameters built from the closed form attain "
             "its objective with zero gradient (a certificate that the value is achieved and stationary).",
-            source="this project (ufm_mse_parameters)",
             method="ufm_objective at the constructed parameters",
             quantity="max (|objective difference|, gradient norm)",
             predicted=0.0,
@@ -152,7 +149,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             id="nc_imbalanced_mse.norms_match_closed_form",
             statement="Where training reaches the closed-form minimum, "
             "||h_k||^2, ||w_k||^2 and the logits W h_k match ufm_mse_solution.",
-            source=DANG2023,
             method=f"{matched} of {n_inst} instances reached it",
             quantity="max relative error",
             predicted=0.0,
@@ -171,7 +167,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             statement="Observation: for L >= 2, u = 0 is always a local "
             "minimum of each class's 1-d problem, so L-BFGS from random starts can end in a collapsed local minimum "
             "with a strictly larger objective.",
-            source="this project",
             method="instances not reaching the minimum",
             quantity="number of runs stuck",
             predicted=float("nan"),
@@ -191,7 +186,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             id="nc_imbalanced_mse.phase_diagram_L1",
             statement="L = 1: the trained minority-collapse pattern equals the "
             "predicted one (n_k <= N^2 lambda_W lambda_H) at every grid point.",
-            source=DANG2023,
             method=f"grid of imbalance ratios {list(config.ratios)} x lambdas {list(config.lambdas)}",
             quantity="fraction of grid points that agree",
             predicted=1.0,
@@ -207,7 +201,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
                 id=f"nc_imbalanced_mse.phase_diagram_L{L}",
                 statement=f"Observation: L = {L}: agreement of trained and "
                 "predicted collapse (training can also land in collapsed local minima).",
-                source=DANG2023,
                 method="same grid",
                 quantity="fraction of grid points that agree",
                 predicted=float("nan"),
@@ -220,7 +213,6 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
             id="nc_imbalanced_mse.negative_control_etf",
             statement="Negative control: the simplex-ETF hypothesis for "
             "bias-free imbalanced MSE. It is false (orthogonal frame with unequal norms); the check must reject it.",
-            source="deliberately wrong",
             method="nc2_etf (centred means) of the phase-diagram runs with ratio > 1",
             quantity="max nc2_etf",
             predicted=0.0,

@@ -10,9 +10,6 @@ from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.neural_collapse._common import AREA, METRICS, metric_vector
-from theory.neural_collapse import (
-    PAPYAN2020,
-)
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,6 @@ def _mlp_check(config: MLPConfig, results: Results) -> list[Claim]:
             id="nc_mlp_digits.nc1_along_training",
             statement="Observation: NC1 of the last hidden layer of an MLP on "
             "scikit-learn's digits along training (how far a real network gets toward collapse).",
-            source=PAPYAN2020,
             method=f"MLP {config.hidden}, Adam, epochs {list(config.epochs)}",
             quantity="NC1 at the last epoch",
             predicted=float("nan"),

@@ -11,7 +11,6 @@ from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from theory.bandits import adversarial_bandit, simulate
 from theory.online import (
-    ORABONA,
     REGULARIZERS,
     ftrl,
     ftrl_regret_bound,
@@ -70,7 +69,6 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
                     id=f"online_ftrl.{alg}_{reg}.bound",
                     statement=f"{alg.upper()} with the {reg} regulariser and tuned eta: R_T <= range(psi)/eta + "
                     f"eta c T on every loss table ({b:.1f} here).",
-                    source=ORABONA + (", Cor. 7.9" if alg == "ftrl" else ", Thm 6.10"),
                     method=f"{len(tables)} loss tables, T = {T}, K = {K}; full information, so the pseudo-regret "
                     "is deterministic given the table",
                     quantity="max over tables of R_T / bound",
@@ -87,7 +85,6 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
                 id=f"online_ftrl.{reg}.omd_equals_ftrl",
                 statement=f"OMD and FTRL coincide for the {reg} regulariser with constant eta (Legendre regulariser, "
                 "uniform start: the Bregman projection only shifts grad psi by a multiple of 1).",
-                source=ORABONA + ", Sec. 7.3 (equivalence of lazy and greedy mirror descent)",
                 method="two independent code paths: the OMD step from w_t vs the FTRL map of the cumulative loss",
                 quantity="max |regret curve difference| over tables and rounds",
                 predicted=0.0,
@@ -104,7 +101,6 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
             id="online_ftrl.negative_control_hedge_bound_over_2",
             statement="Negative control: Hedge (FTRL negentropy) within half its bound, sqrt((T/2) ln K)/2, on i.i.d. "
             "Bernoulli(1/2) tables. False: there the bound is nearly tight.",
-            source="deliberately wrong",
             method=f"{len(iid)} i.i.d. tables, T = {T}",
             quantity="max over tables of R_T",
             predicted=b / 2,

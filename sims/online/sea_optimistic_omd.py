@@ -12,9 +12,6 @@ from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
 from sims.engine.plotting import figure
 from theory.online import (
-    CZTZZ2023,
-    RS2013,
-    SEA2022,
     optimistic_omd,
     optimistic_omd_regret_bound,
     sea_environment,
@@ -89,7 +86,6 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
                 id=f"sea_optimistic_omd.{dom}.{alg}.pathwise_bound",
                 statement=f"{'Optimistic' if alg == 'optimistic' else 'Plain'} OMD on the {dom}: for every "
                 "realised sequence, regret <= B(u, x_1)/eta + (eta/2) sum_t ||g_t - M_t||_*^2.",
-                source=RS2013 + "; " + CZTZZ2023 + ", Lemma 1",
                 method=f"{len(mine)} (sigma, a) cells x {R} replicates, T = {config.horizon}; the right side "
                 "uses each replicate's own gradients",
                 quantity="max over replicates of regret - bound",
@@ -114,7 +110,6 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
                 if alg == "optimistic"
                 else "Plain OGD, eta = D/sqrt(V): E[regret] <= D sqrt(V), V = sum_t ||m_t||^2 + T sigma^2 "
                 "(no dependence on the variation).",
-                source=SEA2022 + ", Thm 3; " + CZTZZ2023 + ", Thm 1 (linear losses: L = 0)",
                 method=f"{len(mine)} (sigma, a) cells, {R} replicates each, T = {config.horizon}",
                 quantity=f"max over cells of (mean regret + {N_SE:g} SE) / bound",
                 predicted=1.0,
@@ -141,7 +136,6 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
                 id="sea_optimistic_omd.ball.negative_control_no_sigma_term",
                 statement="Negative control: optimistic OGD's regret <= D sqrt(||m_1||^2 + Sigma^2_{1:T}) "
                 "(the SEA bound without its stochastic term). False when sigma > 0.",
-                source="deliberately wrong",
                 method="cells with sigma > 0 and no adversarial variation",
                 quantity=f"max over cells of (mean regret - {N_SE:g} SE) / that bound",
                 predicted=1.0,
@@ -162,7 +156,6 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
             id="sea_optimistic_omd.ball.optimistic.constant",
             statement="Observation: the constant C in E[regret] ~ C (sqrt(sigma^2_{1:T}) + "
             "sqrt(Sigma^2_{1:T})) across the (sigma, a) grid (cells with a non-zero knob).",
-            source=CZTZZ2023,
             method=f"{len(opt)} cells",
             quantity="median C",
             measured=float(np.median(consts)),

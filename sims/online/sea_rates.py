@@ -12,8 +12,6 @@ from sims.engine.claims import Claim, ClaimSpec, Tol, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
 from sims.engine.plotting import figure
 from theory.online import (
-    CZTZZ2023,
-    SEA2022,
     optimistic_omd,
     sea_environment,
     simulate_oco,
@@ -73,7 +71,6 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
                         id="sea_rates.benign.optimistic.bounded",
                         statement="Optimistic OGD with sigma = 0 and Sigma^2_{1:T} = 0: regret O(1) (the bound is "
                         "D ||m_1||, independent of T).",
-                        source=CZTZZ2023,
                         method=f"T from {int(Ts[0])} to {int(Ts[-1])}, {config.n_reps} replicates",
                         quantity="regret at the largest T / regret at the smallest T",
                         predicted=1.0,
@@ -94,7 +91,6 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
                         if alg == "optimistic"
                         else "(plain OGD pays sum ||g_t||^2 ~ T, whatever sigma and Sigma)."
                     ),
-                    source=SEA2022 + "; " + CZTZZ2023,
                     method=f"log-log fit of the mean regret over T = {int(Ts[0])}..{int(Ts[-1])}, "
                     f"{config.n_reps} replicates",
                     quantity="growth exponent",
@@ -114,7 +110,6 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
                         id="sea_rates.benign.negative_control_plain_bounded",
                         statement="Negative control: plain OGD has O(1) regret in the benign regime (growth "
                         "exponent <= 0.1). False: without a hint it pays sqrt(T).",
-                        source="deliberately wrong",
                         method="same fit",
                         quantity="growth exponent",
                         predicted=0.1,
