@@ -5,7 +5,15 @@ command line); each area is a package ``sims/<area>/`` with one module per sim, 
 shared helpers in ``sims/<area>/_common.py``. Importing this package registers every built-in sim.
 """
 
-from sims import bandits, hconsistency, logistic_gd, multiplicity, neural_collapse, online  # noqa: F401  (their sims)
+from sims import (  # noqa: F401  (their sims)
+    bandits,
+    hconsistency,
+    in_context,
+    logistic_gd,
+    multiplicity,
+    neural_collapse,
+    online,
+)
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Sim, get, register, registry
 

@@ -17,6 +17,7 @@ import dataclasses
 import importlib
 import inspect
 import math
+import pkgutil
 import signal
 import warnings
 from contextlib import contextmanager
@@ -26,14 +27,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import theory
 from theory import bandits as tb
 from theory import hconsistency as th
+from theory import in_context as ti
 from theory import logistic_gd as tl
 from theory import multiplicity as tm
 from theory import neural_collapse as tn
 from theory import online as to
 
-MODULES = ("hconsistency", "logistic_gd", "neural_collapse", "multiplicity", "bandits", "online")
+# every public module of ``theory`` (found on disk, so a new area is swept by existing)
+MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(theory.__path__) if not m.name.startswith("_")))
 TIME_BOX_S = 20
 
 # Result records (frozen dataclasses the library returns) and exceptions are not inputs.
@@ -52,6 +56,8 @@ RESULTS = {
     "State",
     "BanditResult",
     "OCOResult",
+    "LSAFit",
+    "SpanFit",
 }
 
 _r = np.random.default_rng(0)
@@ -65,6 +71,8 @@ DIST = th.FiniteDistribution(np.array([[0.0], [1.0]]), np.array([0.5, 0.5]), np.
 SEA = to.sea_environment(50, 3, 0.1, 0.1, 1.0, "ball", rng=0)
 BERN = tb.bernoulli_bandit([0.2, 0.5])
 FIT = tm.fit_logistic(X, Y)
+PX, PY, PXQ, PYQ = ti.sample_prompts(30, 4, 2, rng=0, noise_var=0.5)
+W3 = _r.normal(size=(3, 3))
 
 
 def _ufm_args():
@@ -74,6 +82,31 @@ def _ufm_args():
 
 
 VALID: dict[str, dict] = {
+    "optimal_gd_step": {"n": 20, "d": 5, "noise_var": 0.5},
+    "one_step_gd_risk": {"eta": [0.1, 0.5], "n": 20, "d": 5, "noise_var": 0.5},
+    "optimal_preconditioner": {"cov": np.diag([1.0, 2.0]), "n": 10, "noise_var": 0.5},
+    "best_scalar_step": {"cov": np.diag([1.0, 2.0]), "n": 10, "noise_var": 0.5},
+    "preconditioned_gd_risk": {"G": 0.5 * np.eye(2), "cov": np.diag([1.0, 2.0]), "n": 10, "noise_var": 0.5},
+    "sample_prompts": {"m": 5, "n": 4, "d": 2, "rng": 0, "cov": np.eye(2), "noise_var": 0.5, "target": np.tanh},
+    "gd_statistic": {"X": PX, "y": PY},
+    "one_step_gd_predict": {"G": 0.5, "X": PX, "y": PY, "x_query": PXQ},
+    "lsa_forward": {"W_kq": W3, "W_pv": W3, "X": PX, "y": PY, "x_query": PXQ},
+    "fit_lsa": {
+        "X": PX,
+        "y": PY,
+        "x_query": PXQ,
+        "y_query": PYQ,
+        "n_starts": 1,
+        "rng": 0,
+        "max_iter": 50,
+        "gd_tol": 0.05,
+    },
+    "fit_preconditioner": {"X": PX, "y": PY, "x_query": PXQ, "y_query": PYQ},
+    "lsa_span_features": {"X": PX, "y": PY, "x_query": PXQ},
+    "span_weights": {"coef": np.arange(12.0), "d": 2},
+    "lsa_span_fit": {"X": PX, "y": PY, "x_query": PXQ, "y_query": PYQ},
+    "lsa_span_coefficients": {"W_kq": W3, "W_pv": W3},
+    "bayes_ridge_predict": {"X": PX, "y": PY, "x_query": PXQ, "noise_var": 0.5},
     # hconsistency
     "margin_loss": {"loss": "hinge", "a": [0.5, -1.0]},
     "margin_calibration": {"loss": "logistic", "t": [0.1, 0.5]},
@@ -110,6 +143,8 @@ VALID: dict[str, dict] = {
     "etf_gram": {"K": 3},
     "nc_metrics": {"H": H, "labels": LAB},
     "collapse_threshold": {"N": 10, "lambda_W": 1e-3, "lambda_H": 1e-3, "depth": 2},
+    "collapse_ratio_threshold": {"depth": 3},
+    "stationary_ratio_threshold": {"depth": 3},
     "ufm_mse_solution": {"class_sizes": [5, 3], "lambda_W": 1e-2, "lambda_H": 1e-2, "depth": 1},
     "ufm_mse_parameters": {"class_sizes": [5, 3], "lambda_W": 1e-2, "lambda_H": 1e-2, "depth": 1},
     "ufm_objective": {**_ufm_args(), "loss": "mse", "bias": False},
@@ -159,6 +194,8 @@ VALID: dict[str, dict] = {
     "simulate_streaming": {"alg": tb.streaming_uniform_exploration(), "env": BERN, "horizon": 100, "n_reps": 2},
     "uniform_exploration_regret_bound": {"T": 1000, "means": [0.2, 0.5]},
     "streaming_rate": {"T": 1000, "K": 3},
+    "streaming_lower_bound_rate": {"T": 1000, "K": 3},
+    "streaming_single_arm_rate": {"T": 1000, "K": 3},
     # online
     "ftrl_weights": {"L": np.array([[0.0, 1.0, 2.0]]), "eta": 0.5},
     "omd_step": {"w": np.array([[0.2, 0.3, 0.5]]), "loss": np.array([[0.1, 0.0, 1.0]]), "eta": 0.5},

@@ -156,8 +156,8 @@ def test_cvxpy_reference_falls_back_then_raises(monkeypatch, synth):
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda X, y: viable_logit_range(X, y, X[:2], 0.0), r"eps must lie in \(0, 1e\+06\]"),
-        (lambda X, y: viable_logit_range(X, y, X[:2], -0.1), r"eps must lie in \(0, 1e\+06\]"),
+        (lambda X, y: viable_logit_range(X, y, X[:2], 0.0), r"eps must lie in \(0, 100\]"),
+        (lambda X, y: viable_logit_range(X, y, X[:2], -0.1), r"eps must lie in \(0, 100\]"),
         (lambda X, y: fit_logistic(X, y, -1.0), r"l2 must lie in \[0, inf\)"),
         (lambda X, y: fit_logistic(X, 2 * y - 1), r"y must hold binary labels in \{0, 1\}"),
         (lambda X, y: fit_logistic(X, np.ones_like(y)), "one class only"),
@@ -172,3 +172,18 @@ def test_bad_input(synth, call, match):
     X, y = synth
     with pytest.raises(ValueError, match=match):
         call(X, y)
+
+
+def test_viable_ranges_converge_over_the_whole_valid_eps_range():
+    """EPS_MAX is where the KKT Newton solve is known to converge: a sweep up to it on random sets never fails."""
+    from theory.multiplicity import EPS_MAX
+
+    for seed in range(4):
+        r = np.random.default_rng(seed)
+        X = r.normal(size=(20, 2))
+        y = (X[:, 0] + 0.8 * r.normal(size=20) > 0).astype(int)
+        for eps in np.logspace(-1, np.log10(EPS_MAX), 7):
+            lo, hi = viable_logit_range(X, y, X, float(eps), 1e-2)
+            assert np.all(np.isfinite(lo)) and np.all(lo <= hi)
+    with pytest.raises(ValueError, match=r"eps must lie in \(0, 100\]"):
+        viable_logit_range(X, y, X, 150.0, 1e-2)

@@ -16,7 +16,15 @@ from pathlib import Path
 
 from sims.engine.core import get, registry
 from sims.engine.report import progress_line, write_report
-from sims.engine.runner import CellError, Layout, SimOutcome, default_layout, report_only, run_sim
+from sims.engine.runner import (
+    CellError,
+    Layout,
+    SimOutcome,
+    default_layout,
+    pin_fingerprints,
+    report_only,
+    run_sim,
+)
 
 PROG = "python -m sims"
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
@@ -131,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     sims = registry()
+    # Fingerprint every sim's code now, while the files on disk are the ones this process imported: a file edited
+    # during a long run must not lend its new fingerprint to cells computed by the old code (they would look current).
+    pin_fingerprints(sims.values())
     if args.command == "list":
         for name, sim in sorted(sims.items()):
             print(f"{name:28s} [{sim.area}] {sim.description}")

@@ -32,6 +32,8 @@ import theory
 from sims.engine.claims import ROLE_LABELS, Claim
 from sims.engine.core import Results, Sim, registry
 from sims.engine.plotting import style
+from sims.engine.provenance import STATUS_TEXT as SOURCE_STATUS_TEXT
+from sims.engine.provenance import STATUSES, attribute, full_citation, short_citation
 from sims.engine.store import atomic_write_bytes, git_commit, row_fingerprint
 
 Status = Literal["current", "kept", "stale", "not run"]
@@ -180,6 +182,7 @@ def collect_entries(outcomes: Sequence[Any], figures_dir: Path, quick: bool, see
     entries = []
     for name, sim in registry().items():
         fp = row_fingerprint(sim.compute.__module__)
+        module = sim.compute.__module__
         if name in done:
             o = done[name]
             pngs = [p.relative_to(figures_dir).as_posix() for p in o.figures if p.suffix == ".png"]
@@ -188,7 +191,7 @@ def collect_entries(outcomes: Sequence[Any], figures_dir: Path, quick: bool, see
                     name,
                     sim.area,
                     "current",
-                    list(o.claims),
+                    [attribute(c, module) for c in o.claims],
                     pngs or _pngs(figures_dir, name),
                     commit=o.commits[-1] if o.commits else git_commit(),
                     computed_at=o.computed_at,
@@ -203,7 +206,7 @@ def collect_entries(outcomes: Sequence[Any], figures_dir: Path, quick: bool, see
             rows = previous[name]
             r0 = rows[0]
             same = all(r.get("row_fingerprint") == fp and r.get("seed") == seed and r.get("mode") == mode for r in rows)
-            claims = [Claim.from_dict(r) for r in rows]
+            claims = [attribute(Claim.from_dict(r), module) for r in rows]
             entries.append(
                 SimEntry(
                     name,
@@ -236,6 +239,45 @@ def _run_command(name: str, quick: bool) -> str:
     return f"python -m sims run {name}" + (" --quick" if quick else "")
 
 
+def _status_line(claims: Sequence[Claim]) -> str:
+    counts = {s: sum(c.source_status == s for c in claims) for s in STATUSES}
+    missing = sum(not c.source_status for c in claims)
+    line = "**Sources:** " + ", ".join(f"{counts[s]} {s} ({SOURCE_STATUS_TEXT[s]})" for s in STATUSES)
+    return line + (f", **{missing} without a recorded source**." if missing else ".")
+
+
+def _ref_links(c: Claim) -> str:
+    return "; ".join(f"[{short_citation(k)}](#ref-{k})" for k in c.refs)
+
+
+def _source_cell(c: Claim) -> str:
+    if not c.refs:
+        return "**no source recorded**"
+    return f"{_ref_links(c)}, {_md(c.place)} ({c.source_status})"
+
+
+def _source_detail(c: Claim) -> str:
+    if not c.refs:
+        return "**no source recorded**"
+    return f"{_ref_links(c)}, {c.place}. *{c.source_status}*: {c.source_basis}."
+
+
+def _references_section(claims: Sequence[Claim]) -> list[str]:
+    used: dict[str, int] = {}
+    for c in claims:
+        for k in c.refs:
+            used[k] = used.get(k, 0) + 1
+    out = [
+        "## References",
+        "",
+        "Every work cited by a claim above (`references.bib`), with the number of claims citing it.",
+        "",
+    ]
+    for k in sorted(used, key=lambda k: short_citation(k).lower()):
+        out += [f'<a id="ref-{k}"></a>**{short_citation(k)}** (`{k}`, {used[k]} claims). {full_citation(k)}', ""]
+    return out
+
+
 def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: int) -> Path:
     """Write REPORT.md, REPORT.html and claims.json covering every registered sim (see the module docstring)."""
     entries = collect_entries(outcomes, figures_dir, quick, seed)
@@ -260,6 +302,8 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         f"{len(by_status['current']) + len(by_status['kept'])} of {len(entries)} sims "
         f"({total_compute:.0f} s of cell compute).",
         "",
+        _status_line(counted),
+        "",
     ]
     if by_status["stale"]:
         lines += [
@@ -280,9 +324,13 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         "(Monte Carlo, brute force, numerical optimisation), compared by *relation* within *tolerance* (its "
         "derivation is in the details). *Slack* is the room left before the verdict flips: positive means PASS "
         "with that margin. Rows marked *negative control* state something known to be false and rows marked "
-        "*published statement refuted* a published claim the numbers contradict (counter-example in the "
-        "details): both PASS when the check detects the violation, and their slack is how far beyond it the "
-        "measurement lies.",
+        "*published statement refuted* a statement read in the primary text that the numbers contradict (rows "
+        "marked *restated form refuted* refute the form a secondary source gives, and *our conjecture, shown false* "
+        "one of this project's; counter-example in the details): all PASS when the check detects the violation, "
+        "and their slack is how far beyond it the measurement lies. *Source* cites [References](#references) and "
+        "says how surely the statement is known: *verbatim* (checked against the primary text), *restated* (the form "
+        "a secondary source gives; the primary text not re-read) or *derived* (in this project; the details say "
+        "where).",
         "",
         "## Sims",
         "",
@@ -315,15 +363,15 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         for png in e.figures:
             lines += [f"![{e.name}: {Path(png).stem}]({png})", ""]
         lines += [
-            "| verdict | claim | quantity | relation | predicted | measured | tolerance | slack |",
-            "|---|---|---|---|---|---|---|---|",
+            "| verdict | claim | quantity | relation | predicted | measured | tolerance | slack | source |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for c in e.claims:
             role = f" *({ROLE_LABELS[c.role]})*" if ROLE_LABELS[c.role] else ""
             verdict = c.verdict if e.counted else f"{c.verdict} (stale)"
             lines.append(
                 f"| **{verdict}** | `{c.id}`{role} | {_md(c.quantity)} | {c.relation} | {_num(c.predicted)} | "
-                f"{_num(c.measured)} | {_num(c.tolerance)} | {_num(c.slack)} |"
+                f"{_num(c.measured)} | {_num(c.tolerance)} | {_num(c.slack)} | {_source_cell(c)} |"
             )
         lines += ["", "<details><summary>Claim details</summary>", ""]
         for c in e.claims:
@@ -331,7 +379,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
                 f"**`{c.id}`**",
                 "",
                 f"- **Statement:** {c.statement}",
-                f"- **Source:** {c.source}",
+                f"- **Source:** {_source_detail(c)}",
                 f"- **Check:** {c.method}",
                 f"- **Tolerance:** {_num(c.tolerance)}: {c.tolerance_reason}",
                 f"- **Verdict:** {c.verdict} (predicted {_num(c.predicted)}, measured {_num(c.measured)}, "
@@ -341,6 +389,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
                 lines.append(f"- **Details:** {c.details}")
             lines.append("")
         lines += ["</details>", ""]
+    lines += _references_section([c for e in entries for c in e.claims])
     md = "\n".join(lines)
     rows = [
         {
@@ -387,7 +436,8 @@ def _html(entries: list[SimEntry], quick: bool) -> str:
             body.append(
                 f'<tr><td style="color:{colour[c.verdict]};font-weight:bold">{c.verdict}</td>'
                 f"<td><code>{html.escape(c.id)}</code></td><td>{html.escape(c.statement)}<br><small>"
-                f"{html.escape(c.source)}; tol: {html.escape(c.tolerance_reason)}</small></td>"
+                f"{html.escape(c.source or 'no source recorded')} ({html.escape(c.source_status or '-')}); tol: "
+                f"{html.escape(c.tolerance_reason)}</small></td>"
                 f"<td>{_num(c.predicted)}</td><td>{_num(c.measured)}</td><td>{_num(c.tolerance)}</td>"
                 f"<td>{_num(c.slack)}</td></tr>"
             )

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +35,7 @@ from sims.engine.store import (
     code_fingerprint,
     load_cell,
     remove_stale_temporaries,
+    row_fingerprint,
     save_cell,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "compute_cell",
     "default_layout",
     "load_results",
+    "pin_fingerprints",
     "report_only",
     "run_sim",
     "seed_sequence",
@@ -99,6 +101,18 @@ class SimOutcome:
     @property
     def complete(self) -> bool:
         return not self.missing
+
+
+def pin_fingerprints(sims: Iterable[Sim]) -> None:
+    """Compute (and cache, for this process) the code and row fingerprints of ``sims`` now.
+
+    Fingerprints hash the files on disk, while the code that runs is what the process imported. Pinning them right
+    after the import means a source file edited while a long run is under way cannot stamp the cells computed by the
+    old code with the new code's fingerprint; those cells keep the old one and are recomputed by the next run.
+    """
+    for sim in sims:
+        code_fingerprint(sim.compute.__module__)
+        row_fingerprint(sim.compute.__module__)
 
 
 def _records(sim: Sim, config: Any, cells: Sequence[Cell], seed: int, mode: str) -> list[CellRecord]:

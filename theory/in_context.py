@@ -1,0 +1,445 @@
+"""In-context linear regression with one layer of linear self-attention (LSA) and one step of gradient descent.
+
+Mahankali, Hashimoto and Ma, "One Step of Gradient Descent is Provably the Optimal In-Context Learner with One Layer
+of Linear Self-Attention", ICLR 2024 (arXiv:2307.03576; bib key ``mahankali2024onestep``). Their abstract (read):
+with standard Gaussian covariates the one-layer LSA that minimises the pre-training loss implements one step of GD on
+the in-context least-squares loss; with non-isotropic Gaussian covariates *and weight vector* it implements one step
+of preconditioned GD; with nonlinear responses it still implements one step of plain GD. The exact setting (the
+parametrisation, how w is scaled, the noise) could not be read here, so the forms below are **derived in this
+project**, in the setting stated next, and checked numerically against independent computations in the sims.
+
+Conventions, stated once. A prompt is (x_1, y_1, ..., x_n, y_n, x_q) with x_i, x_q ~ N(0, S) (S = ``cov``, identity
+by default), w ~ N(0, I_d), y_i = w.x_i + e_i, e_i ~ N(0, s2) (s2 = ``noise_var``); the target is y_q = w.x_q + e_q.
+Batches of m prompts are arrays X (m, n, d), y (m, n), x_query (m, d), y_query (m,). One step of GD from zero on the
+in-context loss (1/2n) sum_i (y_i - x_i.v)^2 with preconditioner G predicts
+
+    y_hat = x_q' G g,   g = (1/n) sum_i y_i x_i.
+
+With E[x x' A x x'] = S (A + A') S + tr(A S) S (Isserlis), E[g g'] = ((n+1)/n) S^2 + ((tr S + s2)/n) S, and
+
+    R(G) = E(y_hat - y_q)^2 = tr(S G E[gg'] G') - 2 tr(S G S) + tr S + s2,
+
+minimised by G* = n ((n + 1) S + (tr S + s2) I)^(-1); for S = I the scalar step eta* = n/(n + d + 1 + s2) with
+R(eta) = d [eta^2 (n + d + 1)/n - 2 eta + 1] + eta^2 s2 d/n + s2.
+
+LSA parametrisation: tokens z_i = (x_i, y_i) in R^(d+1), the query token z_q = (x_q, 0); the prediction is the last
+coordinate of W_pv ((1/n) sum_i z_i z_i') W_kq z_q, with W_pv, W_kq of shape (d+1, d+1). Writing v = (v_x, v_y) for
+the last row of W_pv and [A; b'] for the first d columns of W_kq (A: d x d, b in R^d),
+
+    y_hat = v_x' C A x_q + (v_x' g)(b' x_q) + v_y g' A x_q + v_y s (b' x_q),   C = X'X/n, s = y'y/n,
+
+so the model is one step of preconditioned GD, x_q' G g with G = v_y A' + b v_x', exactly when v_x' C A and v_y b
+vanish. Every LSA prediction lies in the span of the monomials C_jk x_ql, g_j x_ql and s x_ql (``lsa_span_fit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from theory._checks import as_finite_array, finite_result, integer_in, rng_from, scalar
+
+# Valid ranges, as data. A batch holds m n d floats: beyond MAX_ENTRIES (160 MB) sample in chunks instead.
+MAX_ENTRIES = 20_000_000
+MAX_DIM = 200  # d: the monomial span has d^3 + d^2 + d columns
+MAX_CONTEXT = 1_000_000  # n
+MAX_NOISE = 1e6  # noise variance: beyond it the signal is invisible at any useful m
+
+
+def _n_d(n: int, d: int) -> tuple[int, int]:
+    return integer_in(n, "n", 1, MAX_CONTEXT), integer_in(d, "d", 1, MAX_DIM)
+
+
+def _noise(noise_var: float) -> float:
+    return scalar(noise_var, "noise_var", 0.0, MAX_NOISE)
+
+
+def _covariance(cov: ArrayLike | None, d: int | None = None) -> NDArray:
+    """A symmetric positive-definite (d, d) matrix (identity when None and d is given)."""
+    if cov is None:
+        if d is None:
+            raise ValueError("cov must be a (d, d) symmetric positive-definite matrix; got None")
+        return np.eye(d)
+    S = as_finite_array(cov, "cov", ndim=2)
+    if S.shape[0] != S.shape[1] or (d is not None and S.shape[0] != d):
+        want = "square" if d is None else f"of shape ({d}, {d})"
+        raise ValueError(f"cov must be {want}; got shape {S.shape}")
+    if S.shape[0] > MAX_DIM or S.shape[0] < 1:
+        raise ValueError(f"cov must be d x d with 1 <= d <= {MAX_DIM}; got shape {S.shape}")
+    if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(S).max()))):
+        raise ValueError("cov must be symmetric; got an asymmetric matrix")
+    lam = np.linalg.eigvalsh((S + S.T) / 2)
+    if lam.min() <= 1e-12 * max(lam.max(), 1e-300):
+        raise ValueError(f"cov must be positive definite; got eigenvalues down to {lam.min():.3g}")
+    return (S + S.T) / 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Closed forms (derived here; see the module docstring)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def optimal_gd_step(n: int, d: int, noise_var: float = 0.0) -> float:
+    """eta* = n/(n + d + 1 + s2): the risk-minimising step of one-step GD from zero, isotropic covariates.
+
+    Examples
+    --------
+    >>> optimal_gd_step(20, 5)
+    0.7692307692307693
+    """
+    n, d = _n_d(n, d)
+    return n / (n + d + 1 + _noise(noise_var))
+
+
+def one_step_gd_risk(eta: ArrayLike, n: int, d: int, noise_var: float = 0.0) -> NDArray:
+    """R(eta) = d [eta^2 (n+d+1)/n - 2 eta + 1] + eta^2 s2 d/n + s2, isotropic covariates; vectorised in eta.
+
+    Examples
+    --------
+    >>> float(one_step_gd_risk(0.0, 20, 5))  # predicting 0: the signal variance d
+    5.0
+    """
+    n, d = _n_d(n, d)
+    s2 = _noise(noise_var)
+    eta = as_finite_array(eta, "eta")
+    with np.errstate(over="ignore", invalid="ignore"):
+        R = d * (eta**2 * (n + d + 1) / n - 2 * eta + 1) + eta**2 * s2 * d / n + s2
+    return finite_result(R, "the risk R(eta)", "eta, n, d and noise_var")
+
+
+def optimal_preconditioner(cov: ArrayLike, n: int, noise_var: float = 0.0) -> NDArray:
+    """G* = n ((n + 1) S + (tr S + s2) I)^(-1), (d, d): the risk-minimising preconditioner of one-step GD.
+
+    Examples
+    --------
+    >>> G = optimal_preconditioner(np.eye(5), 20)
+    >>> bool(np.allclose(G, optimal_gd_step(20, 5) * np.eye(5)))
+    True
+    """
+    S = _covariance(cov)
+    d = S.shape[0]
+    n, _ = _n_d(n, d)
+    s2 = _noise(noise_var)
+    return n * np.linalg.inv((n + 1) * S + (np.trace(S) + s2) * np.eye(d))
+
+
+def best_scalar_step(cov: ArrayLike, n: int, noise_var: float = 0.0) -> float:
+    """argmin over eta of R(eta I): tr(S^2)/tr(S M), M = E[g g'] (module docstring); eta* when S = I.
+
+    Examples
+    --------
+    >>> bool(np.isclose(best_scalar_step(np.eye(5), 20), optimal_gd_step(20, 5)))
+    True
+    """
+    S = _covariance(cov)
+    n, _ = _n_d(n, S.shape[0])
+    s2 = _noise(noise_var)
+    M = (n + 1) / n * S @ S + (np.trace(S) + s2) / n * S
+    return float(np.trace(S @ S) / np.trace(S @ M))
+
+
+def preconditioned_gd_risk(G: ArrayLike, cov: ArrayLike, n: int, noise_var: float = 0.0) -> NDArray:
+    """R(G) = tr(S G M G') - 2 tr(S G S) + tr S + s2, M = ((n+1)/n) S^2 + ((tr S + s2)/n) S; G of shape
+    (..., d, d) (vectorised over leading axes).
+
+    Examples
+    --------
+    >>> S = np.diag([1.0, 4.0])
+    >>> best = preconditioned_gd_risk(optimal_preconditioner(S, 10), S, 10)
+    >>> bool(best < preconditioned_gd_risk(0.5 * np.eye(2), S, 10))
+    True
+    """
+    S = _covariance(cov)
+    d = S.shape[0]
+    n, _ = _n_d(n, d)
+    s2 = _noise(noise_var)
+    G = as_finite_array(G, "G")
+    if G.ndim < 2 or G.shape[-2:] != (d, d):
+        raise ValueError(f"G must have shape (..., {d}, {d}) to match cov; got {G.shape}")
+    M = (n + 1) / n * S @ S + (np.trace(S) + s2) / n * S
+    with np.errstate(over="ignore", invalid="ignore"):
+        SG = S @ G
+        R = np.einsum("...ij,jk,...ik->...", SG, M, G) - 2 * np.einsum("...ij,ji->...", SG, S) + np.trace(S) + s2
+    return finite_result(R, "the risk R(G)", "G, cov, n and noise_var")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Prompts, predictors and fits
+# ---------------------------------------------------------------------------------------------------------
+
+
+def sample_prompts(
+    m: int,
+    n: int,
+    d: int,
+    rng: np.random.Generator | int | None = None,
+    cov: ArrayLike | None = None,
+    noise_var: float = 0.0,
+    target: Callable[[NDArray], NDArray] | None = None,
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """m prompts: X (m, n, d), y (m, n), x_query (m, d), y_query (m,), in the setting of the module docstring.
+
+    ``target``: a vectorised callable applied to the linear response w.x before the noise is added (e.g.
+    ``lambda u: np.maximum(u, 0)``); None for the linear model.
+    """
+    m = integer_in(m, "m", 1, None)
+    n, d = _n_d(n, d)
+    if m * (n + 1) * d > MAX_ENTRIES:
+        raise ValueError(f"m x (n + 1) x d must be <= {MAX_ENTRIES} (memory); got {m * (n + 1) * d}: sample in chunks")
+    S = _covariance(cov, d)
+    s2 = _noise(noise_var)
+    if target is not None and not callable(target):
+        raise TypeError(f"target must be a callable (e.g. np.tanh) or None; got {type(target).__name__}")
+    gen = rng_from(rng, "rng")
+    L = np.linalg.cholesky(S)
+    Z = gen.standard_normal((m, n + 1, d)) @ L.T
+    w = gen.standard_normal((m, d))
+    u = np.einsum("mnd,md->mn", Z, w)
+    if target is not None:
+        u = np.asarray(target(u), dtype=float)
+        if u.shape != (m, n + 1) or not np.all(np.isfinite(u)):
+            raise ValueError("target must map an array to finite values of the same shape")
+    if s2 > 0:
+        u = u + np.sqrt(s2) * gen.standard_normal(u.shape)
+    return Z[:, :n], u[:, :n], Z[:, n], u[:, n]
+
+
+_NO_TARGET = object()  # _prompts without y_query (a predictor's inputs); None is a bad y_query, not its absence
+
+
+def _prompts(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike | object = _NO_TARGET):
+    X = as_finite_array(X, "X", ndim=3, min_size=1)
+    m, n, d = X.shape
+    y = as_finite_array(y, "y", ndim=2)
+    xq = as_finite_array(x_query, "x_query", ndim=2)
+    if y.shape != (m, n):
+        raise ValueError(f"y must have shape (m, n) = {(m, n)} to match X; got {y.shape}")
+    if xq.shape != (m, d):
+        raise ValueError(f"x_query must have shape (m, d) = {(m, d)} to match X; got {xq.shape}")
+    if y_query is _NO_TARGET:
+        return X, y, xq, None
+    yq = as_finite_array(y_query, "y_query", ndim=1)
+    if yq.shape != (m,):
+        raise ValueError(f"y_query must have shape (m,) = {(m,)} to match X; got {yq.shape}")
+    return X, y, xq, yq
+
+
+def gd_statistic(X: ArrayLike, y: ArrayLike) -> NDArray:
+    """g = (1/n) sum_i y_i x_i per prompt, (m, d): the negative gradient of the in-context loss at zero."""
+    X = as_finite_array(X, "X", ndim=3, min_size=1)
+    y = as_finite_array(y, "y", ndim=2)
+    if y.shape != X.shape[:2]:
+        raise ValueError(f"y must have shape (m, n) = {X.shape[:2]} to match X; got {y.shape}")
+    return np.einsum("mnd,mn->md", X, y) / X.shape[1]
+
+
+def one_step_gd_predict(G: ArrayLike, X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
+    """x_q' G g per prompt, (m,); G a (d, d) matrix or a scalar step."""
+    X, y, xq, _ = _prompts(X, y, x_query)
+    d = X.shape[2]
+    G = as_finite_array(G, "G")
+    if G.ndim == 0:
+        G = G * np.eye(d)
+    if G.shape != (d, d):
+        raise ValueError(f"G must be a scalar or of shape ({d}, {d}); got {G.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.einsum("md,de,me->m", xq, G, gd_statistic(X, y))
+    return finite_result(out, "the prediction x_q' G g", "G, X, y and x_query")
+
+
+def lsa_forward(W_kq: ArrayLike, W_pv: ArrayLike, X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
+    """The one-layer LSA prediction for a batch of prompts, (m,): last coordinate of W_pv Zbar W_kq z_q."""
+    X, y, xq, _ = _prompts(X, y, x_query)
+    D = X.shape[2] + 1
+    W_kq = as_finite_array(W_kq, "W_kq", ndim=2)
+    W_pv = as_finite_array(W_pv, "W_pv", ndim=2)
+    for name, W in (("W_kq", W_kq), ("W_pv", W_pv)):
+        if W.shape != (D, D):
+            raise ValueError(f"{name} must have shape (d + 1, d + 1) = {(D, D)}; got {W.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _lsa(W_kq, W_pv[-1], X, y, xq)[0]
+    return finite_result(out, "the LSA prediction", "W_kq, W_pv, X, y and x_query")
+
+
+def _tokens(X: NDArray, y: NDArray, xq: NDArray) -> tuple[NDArray, NDArray]:
+    Z = np.concatenate([X, y[..., None]], axis=2)  # (m, n, d+1)
+    Zbar = np.einsum("mni,mnj->mij", Z, Z) / X.shape[1]
+    zq = np.concatenate([xq, np.zeros((len(xq), 1))], axis=1)
+    return Zbar, zq
+
+
+def _lsa(W_kq: NDArray, v: NDArray, X: NDArray, y: NDArray, xq: NDArray, cache=None):
+    Zbar, zq = cache if cache is not None else _tokens(X, y, xq)
+    u = zq @ W_kq.T  # W_kq z_q, (m, D)
+    t = np.einsum("mij,mj->mi", Zbar, u)  # Zbar W_kq z_q
+    return t @ v, (Zbar, zq, t)
+
+
+@dataclass(frozen=True)
+class LSAFit:
+    """A trained one-layer LSA. ``preconditioner`` is G = v_y A' + b v_x' when the model acts as x_q' G g (the
+    terms outside that block, |v_x| |A| and |v_y| |b|, below ``gd_tol`` times |G|), else None."""
+
+    W_kq: NDArray
+    W_pv: NDArray
+    risk: float  # mean squared error on the training prompts
+    preconditioner: NDArray | None
+    outside_ratio: float  # max(|v_x| |A|, |v_y| |b|) / |G| (Frobenius norms)
+    n_starts: int
+    restarts_risk: tuple[float, ...]
+
+
+def fit_lsa(
+    X: ArrayLike,
+    y: ArrayLike,
+    x_query: ArrayLike,
+    y_query: ArrayLike,
+    n_starts: int = 4,
+    rng: np.random.Generator | int | None = None,
+    max_iter: int = 5000,
+    gd_tol: float = 0.05,
+) -> LSAFit:
+    """Train every parameter of the LSA (W_kq and the last row of W_pv, the only one the prediction reads) by
+    L-BFGS with analytic gradients from ``n_starts`` random starts on the empirical squared error; keep the best."""
+    from scipy.optimize import minimize
+
+    X, y, xq, yq = _prompts(X, y, x_query, y_query)
+    n_starts = integer_in(n_starts, "n_starts", 1, 1000)
+    max_iter = integer_in(max_iter, "max_iter", 1, 10_000_000)
+    gd_tol = scalar(gd_tol, "gd_tol", 0.0, 1.0, lo_open=True)
+    gen = rng_from(rng, "rng")
+    m, _, d = X.shape
+    D = d + 1
+    cache = _tokens(X, y, xq)
+
+    def f(theta: NDArray) -> tuple[float, NDArray]:
+        W_kq, v = theta[: D * D].reshape(D, D), theta[D * D :]
+        pred, (Zbar, zq, t) = _lsa(W_kq, v, X, y, xq, cache)
+        r = pred - yq
+        grad_v = t.T @ r * (2 / m)
+        Zv = np.einsum("mij,j->mi", Zbar, v)  # Zbar v (Zbar is symmetric)
+        grad_W = (Zv * r[:, None]).T @ zq * (2 / m)
+        return float(r @ r / m), np.concatenate([grad_W.ravel(), grad_v])
+
+    best, risks = None, []
+    for _ in range(n_starts):
+        x0 = gen.normal(scale=1.0 / np.sqrt(D), size=D * D + D)
+        res = minimize(f, x0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "gtol": 1e-12, "ftol": 1e-15})
+        risks.append(float(res.fun))
+        if best is None or res.fun < best.fun:
+            best = res
+    W_kq, v = best.x[: D * D].reshape(D, D), best.x[D * D :]
+    W_pv = np.zeros((D, D))
+    W_pv[-1] = v
+    A, b, vx, vy = W_kq[:d, :d], W_kq[d, :d], v[:d], v[d]
+    G = vy * A.T + np.outer(b, vx)
+    g_norm = float(np.linalg.norm(G))
+    outside = max(float(np.linalg.norm(vx) * np.linalg.norm(A)), abs(float(vy)) * float(np.linalg.norm(b)))
+    ratio = outside / g_norm if g_norm > 0 else float("inf")
+    return LSAFit(W_kq, W_pv, float(best.fun), G if ratio <= gd_tol else None, ratio, n_starts, tuple(risks))
+
+
+def _lstsq(F: NDArray, yq: NDArray) -> tuple[NDArray, float]:
+    coef, *_ = np.linalg.lstsq(F, yq, rcond=None)
+    r = F @ coef - yq
+    return coef, float(r @ r / len(yq))
+
+
+def fit_preconditioner(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike) -> tuple[NDArray, float]:
+    """The least-squares preconditioner: regress y_q on vec(x_q g') (a convex problem); returns (G (d, d), risk)."""
+    X, y, xq, yq = _prompts(X, y, x_query, y_query)
+    d = X.shape[2]
+    F = np.einsum("mi,mj->mij", xq, gd_statistic(X, y)).reshape(len(yq), d * d)
+    coef, risk = _lstsq(F, yq)
+    return coef.reshape(d, d), risk
+
+
+@dataclass(frozen=True)
+class SpanFit:
+    """Least squares over the monomial span of every LSA prediction: weights on C_jk x_ql (``cubic``, (d, d, d),
+    symmetric in j, k as C is), on g_j x_ql (``gd_block``, as the (d, d) matrix G of x_q' G g) and on s x_ql
+    (``scale``, (d,)), and the in-sample risk."""
+
+    cubic: NDArray
+    gd_block: NDArray
+    scale: NDArray
+    risk: float
+
+
+def _upper(d: int) -> tuple[NDArray, NDArray]:
+    return np.triu_indices(d)
+
+
+def lsa_span_features(X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
+    """The monomials spanning every LSA prediction, (m, p) with p = d^2 (d+1)/2 + d^2 + d: C_jk x_ql for j <= k
+    (C = X'X/n is symmetric, so C_kj adds nothing), then x_ql g_j (row-major in (l, j): the entries of G in
+    x_q' G g), then s x_ql, s = y'y/n."""
+    X, y, xq, _ = _prompts(X, y, x_query)
+    m, n, d = X.shape
+    C = np.einsum("mni,mnj->mij", X, X) / n
+    j, k = _upper(d)
+    s = np.einsum("mn,mn->m", y, y) / n
+    return np.concatenate(
+        [
+            (C[:, j, k][:, :, None] * xq[:, None, :]).reshape(m, -1),
+            np.einsum("ml,mj->mlj", xq, gd_statistic(X, y)).reshape(m, d * d),
+            s[:, None] * xq,
+        ],
+        axis=1,
+    )
+
+
+def span_weights(coef: ArrayLike, d: int) -> tuple[NDArray, NDArray, NDArray]:
+    """Split a coefficient vector over ``lsa_span_features`` into its blocks: cubic (d, d, d), GD block (d, d), scale
+    (d,), as in :class:`SpanFit`."""
+    d = integer_in(d, "d", 1, MAX_DIM)
+    coef = as_finite_array(coef, "coef", ndim=1)
+    n_c = d * d * (d + 1) // 2
+    if coef.size != n_c + d * d + d:
+        raise ValueError(
+            f"coef must have d^2 (d+1)/2 + d^2 + d = {n_c + d * d + d} entries for d = {d}; got {coef.size}"
+        )
+    j, k = _upper(d)
+    upper = coef[:n_c].reshape(len(j), d)
+    cubic = np.zeros((d, d, d))
+    cubic[j, k] += upper / 2  # the weight of C_jk (j <= k) split evenly between C_jk and C_kj
+    cubic[k, j] += upper / 2
+    return cubic, coef[n_c : n_c + d * d].reshape(d, d), coef[-d:].copy()
+
+
+def lsa_span_fit(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike) -> SpanFit:
+    """Least squares over ``lsa_span_features`` (convex): its in-sample risk bounds from below the risk, on the same
+    prompts, of every LSA (each LSA prediction is one element of that span, module docstring)."""
+    X, y, xq, yq = _prompts(X, y, x_query, y_query)
+    coef, risk = _lstsq(lsa_span_features(X, y, xq), yq)
+    return SpanFit(*span_weights(coef, X.shape[2]), risk)
+
+
+def lsa_span_coefficients(W_kq: ArrayLike, W_pv: ArrayLike) -> NDArray:
+    """The coefficients of an LSA over ``lsa_span_features``: its prediction is features @ coefficients."""
+    W_kq = as_finite_array(W_kq, "W_kq", ndim=2)
+    W_pv = as_finite_array(W_pv, "W_pv", ndim=2)
+    D = W_kq.shape[0]
+    if W_kq.shape != (D, D) or W_pv.shape != (D, D) or D < 2:
+        raise ValueError(f"W_kq and W_pv must both be (d + 1, d + 1) with d >= 1; got {W_kq.shape} and {W_pv.shape}")
+    d = D - 1
+    v = W_pv[-1]
+    A, b, vx, vy = W_kq[:d, :d], W_kq[d, :d], v[:d], v[d]
+    full = np.einsum("j,kl->jkl", vx, A)  # weight of C_jk x_ql
+    j, k = _upper(d)
+    upper = np.where((j == k)[:, None], full[j, k], full[j, k] + full[k, j])
+    G = vy * A.T + np.outer(b, vx)
+    return np.concatenate([upper.ravel(), G.ravel(), vy * b])
+
+
+def bayes_ridge_predict(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, noise_var: float) -> NDArray:
+    """The Bayes-optimal prediction E[y_q | prompt] for w ~ N(0, I), noise s2 > 0: x_q' (X'X + s2 I)^(-1) X'y."""
+    X, y, xq, _ = _prompts(X, y, x_query)
+    s2 = scalar(noise_var, "noise_var", 0.0, MAX_NOISE, lo_open=True)
+    d = X.shape[2]
+    A = np.einsum("mni,mnj->mij", X, X) + s2 * np.eye(d)
+    w_hat = np.linalg.solve(A, np.einsum("mnd,mn->md", X, y)[..., None])[..., 0]
+    return np.einsum("md,md->m", xq, w_hat)
