@@ -57,6 +57,7 @@ RESULTS = {
     "BanditResult",
     "OCOResult",
     "LSAFit",
+    "ConditionalMinimizer",
     "SpanFit",
 }
 
@@ -75,6 +76,12 @@ PX, PY, PXQ, PYQ = ti.sample_prompts(30, 4, 2, rng=0, noise_var=0.5)
 W3 = _r.normal(size=(3, 3))
 
 
+def mae_loss_ref(scores, y):
+    from theory.ldr import mae_loss
+
+    return mae_loss(scores, y)
+
+
 def _ufm_args():
     shapes = [(3, 3), (3, 12)]
     params = _r.normal(size=sum(a * b for a, b in shapes))
@@ -82,6 +89,19 @@ def _ufm_args():
 
 
 VALID: dict[str, dict] = {
+    "ldr_kl_loss": {"scores": [[1.0, 0.0, -1.0]], "y": [0], "lam": 0.5, "margin": 1.0},
+    "ldr_kl_grad": {"scores": [[1.0, 0.0, -1.0]], "y": [0], "lam": 0.5, "margin": 1.0},
+    "ldr_kl_dual_objective": {
+        "p": [[0.2, 0.3, 0.5]],
+        "scores": [[1.0, 0.0, -1.0]],
+        "y": [0],
+        "lam": 0.5,
+        "margin": 1.0,
+    },
+    "conditional_minimizer": {"q": [[0.2, 0.3, 0.5]], "lam": 0.5, "margin": 1.0, "tol": 1e-10},
+    "topk_preserving": {"f": [[1.0, 0.0, -1.0]], "q": [[0.5, 0.3, 0.2]], "k": 1},
+    "mae_loss": {"scores": [[1.0, 0.0, -1.0]], "y": [0]},
+    "conditional_risk": {"loss": mae_loss_ref, "f": [[1.0, 0.0, -1.0]], "q": [[0.5, 0.3, 0.2]]},
     "optimal_gd_step": {"n": 20, "d": 5, "noise_var": 0.5},
     "one_step_gd_risk": {"eta": [0.1, 0.5], "n": 20, "d": 5, "noise_var": 0.5},
     "optimal_preconditioner": {"cov": np.diag([1.0, 2.0]), "n": 10, "noise_var": 0.5},

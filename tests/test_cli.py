@@ -170,3 +170,16 @@ def test_figure_command_all_quick(quick_all, quick_results_dir):
         assert f"`{name}." in text  # and at least one of its claims
     assert "not run" not in text.split("## Sims")[1].split("\n## ")[0]  # every sim ran
     assert len(r.stderr.strip().splitlines()) >= len(registry())  # one progress line per sim (stderr is no tty)
+
+
+def test_fingerprints_are_pinned_before_anything_is_computed(toy_sim, tmp_path, monkeypatch):
+    """A run fingerprints every sim's code right after import, before its first cell: a source file edited during a
+    long run cannot lend its new fingerprint to cells computed by the old code."""
+    import sims.engine.cli as cli
+
+    events = []
+    real_pin, real_run = cli.pin_fingerprints, cli.run_sim
+    monkeypatch.setattr(cli, "pin_fingerprints", lambda s: events.append(("pin", len(list(s)))) or real_pin([]))
+    monkeypatch.setattr(cli, "run_sim", lambda *a, **k: events.append(("run", a[0].name)) or real_run(*a, **k))
+    assert main(["run", toy_sim.name, "--quick", "--out", str(tmp_path)]) == 0
+    assert events[0] == ("pin", len(registry())) and events[1] == ("run", toy_sim.name)

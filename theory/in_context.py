@@ -47,6 +47,7 @@ MAX_ENTRIES = 20_000_000
 MAX_DIM = 200  # d: the monomial span has d^3 + d^2 + d columns
 MAX_CONTEXT = 1_000_000  # n
 MAX_NOISE = 1e6  # noise variance: beyond it the signal is invisible at any useful m
+MAX_CONDITION = 1e12  # of cov: G* solves with (n+1) S + (tr S + s2) I, and float64 keeps ~4 digits at 1e12
 
 
 def _n_d(n: int, d: int) -> tuple[int, int]:
@@ -72,8 +73,13 @@ def _covariance(cov: ArrayLike | None, d: int | None = None) -> NDArray:
     if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(S).max()))):
         raise ValueError("cov must be symmetric; got an asymmetric matrix")
     lam = np.linalg.eigvalsh((S + S.T) / 2)
-    if lam.min() <= 1e-12 * max(lam.max(), 1e-300):
+    if lam.min() <= 0:
         raise ValueError(f"cov must be positive definite; got eigenvalues down to {lam.min():.3g}")
+    if lam.max() > MAX_CONDITION * lam.min():
+        raise ValueError(
+            f"cov must be positive definite with condition number <= {MAX_CONDITION:g} (float64 cannot solve with it "
+            f"beyond); got eigenvalues {lam.min():.3g} to {lam.max():.3g}"
+        )
     return (S + S.T) / 2
 
 

@@ -57,15 +57,23 @@ def ensure_results(
 
 
 def claims_markdown(outcomes: Sequence[SimOutcome]) -> str:
-    """A compact markdown table of the claims of the given outcomes, with their roles."""
+    """A compact markdown table of the claims of the given outcomes, with their roles and sources (attached from the
+    areas' source tables, as in the report)."""
     from sims.engine.claims import ROLE_LABELS
+    from sims.engine.core import get
+    from sims.engine.provenance import attribute
 
-    rows = ["| verdict | claim | role | measured | predicted | slack |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| verdict | claim | role | measured | predicted | slack | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for o in outcomes:
-        for c in o.claims:
+        module = get(o.name).compute.__module__
+        for c in (attribute(c, module) for c in o.claims):
+            source = f"{c.source} ({c.source_status})" if c.source else "no source recorded"
             rows.append(
                 f"| {c.verdict} | `{c.id}` | {ROLE_LABELS[c.role] or 'claim'} | {c.measured:.4g} | "
-                f"{c.predicted:.4g} | {c.slack:.3g} |"
+                f"{c.predicted:.4g} | {c.slack:.3g} | {source.replace('|', '/')} |"
             )
     return "\n".join(rows)
 

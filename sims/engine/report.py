@@ -442,6 +442,14 @@ def _html(entries: list[SimEntry], quick: bool) -> str:
                 f"<td>{_num(c.slack)}</td></tr>"
             )
         body.append("</table>")
+    used = sorted({k for e in entries for c in e.claims for k in c.refs}, key=lambda k: short_citation(k).lower())
+    if used:
+        body.append('<h2 id="references">References</h2><ul>')
+        body.extend(
+            f'<li id="ref-{k}"><b>{html.escape(short_citation(k))}</b> ({k}). {html.escape(full_citation(k))}</li>'
+            for k in used
+        )
+        body.append("</ul>")
     return (
         "<!doctype html><meta charset='utf-8'><title>theory-sims verification report</title>"
         "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:"

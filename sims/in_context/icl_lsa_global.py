@@ -15,7 +15,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.in_context._common import AREA, N_SE, LossStats, chunks, least_squares_chunked, paired
+from sims.in_context._common import AREA, N_SE, Z_TOL, LossStats, chunks, least_squares_chunked, paired
 from theory.in_context import (
     bayes_ridge_predict,
     fit_lsa,
@@ -37,13 +37,15 @@ ROUND_REL = 1e-9
 class LSAGlobalConfig:
     settings: tuple[tuple[int, int, float], ...] = ((10, 3, 0.5), (20, 2, 0.0), (5, 3, 1.0))  # (n, d, s2)
     n_train: int = 50_000
-    n_starts: int = 3
+    # random starts: at d = 2 about half of them end at a spurious stationary point (risk ~3x the optimum), so the
+    # best of 8 estimates the global minimum (all 8 fail with probability ~0.5^8 = 0.4%); the spread is reported
+    n_starts: int = 8
     n_test: int = 500_000
     n_span: int = 200_000
 
     @classmethod
     def quick(cls) -> LSAGlobalConfig:
-        return cls(settings=((10, 2, 0.5),), n_train=5_000, n_starts=2, n_test=50_000, n_span=20_000)
+        return cls(settings=((10, 2, 0.5),), n_train=5_000, n_starts=4, n_test=50_000, n_span=20_000)
 
     @classmethod
     def full(cls) -> LSAGlobalConfig:
@@ -128,7 +130,7 @@ def _check(config: LSAGlobalConfig, results: Results) -> list[Claim]:
                 relation=">=",
                 predicted=-N_SE,
                 measured=diff / sd,
-                tol=Tol(0.0, f"the prediction is already -{N_SE:g} standard errors of the paired difference"),
+                tol=Z_TOL,
                 figure="lsa_global",
                 details=f"risk(LSA) - risk(GD) = {diff:.3g} +- {sd:.2g}; R(eta*) = {R_star:.5g}",
             )
@@ -136,8 +138,8 @@ def _check(config: LSAGlobalConfig, results: Results) -> list[Claim]:
         claims.append(
             bound(
                 id=f"icl_lsa_global.{tag}.reaches_gd_risk",
-                statement=f"n = {n}, d = {d}, s2 = {s2:g}: training the full LSA reaches the one-step GD risk, up to "
-                "the estimation error of fitting on finitely many prompts.",
+                statement=f"n = {n}, d = {d}, s2 = {s2:g}: training the full LSA (best of {config.n_starts} random "
+                "starts) reaches the one-step GD risk, up to the estimation error of fitting on finitely many prompts.",
                 method="paired difference on fresh prompts",
                 quantity="risk(LSA) - risk(one-step GD, eta*)",
                 predicted=0.0,
@@ -168,7 +170,7 @@ def _check(config: LSAGlobalConfig, results: Results) -> list[Claim]:
                 quantity="max(|G_LSA - G*|, |weights outside the GD block|) / SE",
                 predicted=N_SE,
                 measured=max(z_gd, z_out),
-                tol=Tol(0.0, f"the prediction is already {N_SE:g} standard errors"),
+                tol=Z_TOL,
                 figure="lsa_global",
                 details=f"GD block max z = {z_gd:.2f}, outside max z = {z_out:.2f}, outside/GD norm ratio "
                 f"{float(r['outside_ratio']):.3g}; G_LSA diagonal {np.diag(c[gd].reshape(d, d)).round(4).tolist()}, "
@@ -203,9 +205,24 @@ def _check(config: LSAGlobalConfig, results: Results) -> list[Claim]:
                 quantity="max(|weights outside the GD block|, |G_span - G*|) / SE",
                 predicted=N_SE,
                 measured=max(z_span_gd, z_span_out),
-                tol=Tol(0.0, f"the prediction is already {N_SE:g} standard errors"),
+                tol=Z_TOL,
                 figure="lsa_global",
                 details=f"GD block max z = {z_span_gd:.2f}, outside max z = {z_span_out:.2f}",
+            )
+        )
+        starts = np.sort(r["restarts_risk"])
+        reached = int(np.sum(starts <= starts[0] + allowance + N_SE * sd))
+        claims.append(
+            Claim.observation(
+                id=f"icl_lsa_global.{tag}.random_starts_reaching_the_optimum",
+                statement=f"Observation: n = {n}, d = {d}, s2 = {s2:g}: how many of the random starts of L-BFGS end "
+                "at the best training risk (the others stop at spurious stationary points).",
+                method=f"{config.n_starts} random starts (Gaussian, scale 1/sqrt(d + 1)) on {config.n_train:.0e} "
+                "prompts",
+                quantity="fraction of starts within the estimation allowance of the best training risk",
+                measured=reached / len(starts),
+                figure="lsa_global",
+                details="training risks of the starts: " + ", ".join(f"{x:.4f}" for x in starts),
             )
         )
         rdiff, rsd = paired(r["mean"], r["cov_of_mean"], 2, 0)
@@ -269,6 +286,9 @@ ICL_LSA_GLOBAL = register(
             ClaimSpec("icl_lsa_global.*.span_lower_bound", "the span's least squares bounds every LSA from below"),
             ClaimSpec("icl_lsa_global.*.span_optimum_is_gd", "the span's optimum is the GD block with G*"),
             ClaimSpec("icl_lsa_global.*.bayes_ridge_vs_lsa", "Bayes ridge vs the LSA (observation)"),
+            ClaimSpec(
+                "icl_lsa_global.*.random_starts_reaching_the_optimum", "starts reaching the optimum (observation)"
+            ),
         ),
     )
 )

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
+from sims.engine.claims import Claim, ClaimSpec, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.in_context._common import AREA, N_SE, fit_preconditioner_chunked
+from sims.in_context._common import AREA, N_SE, Z_TOL, fit_preconditioner_chunked
 
 
 def relu(u: np.ndarray) -> np.ndarray:
@@ -81,7 +81,7 @@ def _check(config: NonlinearConfig, results: Results) -> list[Claim]:
                 quantity="max over entries of |G - (tr G/d) I| / SE",
                 predicted=N_SE,
                 measured=z,
-                tol=Tol(0.0, f"the prediction is already {N_SE:g} standard errors"),
+                tol=Z_TOL,
                 figure="nonlinear",
                 details=f"tr(G)/d = {scale:.4g}; G = {np.array2string(r['G'], precision=4)}",
             )
@@ -97,7 +97,7 @@ def _check(config: NonlinearConfig, results: Results) -> list[Claim]:
             quantity="max over entries of |G - (tr G/d) I| / SE",
             predicted=N_SE,
             measured=z,
-            tol=Tol(0.0, f"{N_SE:g} standard errors"),
+            tol=Z_TOL,
             figure="nonlinear",
             details=f"G = {np.array2string(r['G'], precision=4)}",
         )

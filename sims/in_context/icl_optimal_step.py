@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
+from sims.engine.claims import Claim, ClaimSpec, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.in_context._common import AREA, N_SE, LossStats, chunks, paired
+from sims.in_context._common import AREA, N_SE, Z_TOL, LossStats, chunks, paired
 from theory.in_context import gd_statistic, one_step_gd_risk, optimal_gd_step
 
 # Steps as multiples of eta*: the curve's shape around its minimum, and the unit step (a common default) separately.
@@ -77,7 +77,7 @@ def _check(config: OptimalStepConfig, results: Results) -> list[Claim]:
             quantity="max |MC risk - R(eta)| / SE",
             predicted=N_SE,
             measured=z_max,
-            tol=Tol(0.0, f"the prediction is already {N_SE:g} standard errors (two-sided)"),
+            tol=Z_TOL,
             figure="risk_curve",
             details=f"worst at {worst}",
         ),
@@ -90,7 +90,7 @@ def _check(config: OptimalStepConfig, results: Results) -> list[Claim]:
             relation=">=",
             predicted=-N_SE,
             measured=float(min(gaps)),
-            tol=Tol(0.0, f"the prediction is already -{N_SE:g} standard errors of the paired difference"),
+            tol=Z_TOL,
             figure="risk_curve",
         ),
         negative_control(
@@ -102,7 +102,7 @@ def _check(config: OptimalStepConfig, results: Results) -> list[Claim]:
             relation="<=",
             predicted=N_SE,
             measured=float(u[0]),
-            tol=Tol(0.0, f"{N_SE:g} standard errors of the paired difference"),
+            tol=Z_TOL,
             figure="risk_curve",
             details=f"smallest at n={u[1]}, d={u[2]}, s2={u[3]:g}",
         ),

@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.in_context._common import AREA, N_SE, LossStats, chunks, fit_preconditioner_chunked, paired
+from sims.in_context._common import AREA, N_SE, Z_TOL, LossStats, chunks, fit_preconditioner_chunked, paired
 from theory.in_context import (
     best_scalar_step,
     one_step_gd_predict,
@@ -79,11 +79,11 @@ def _check(config: PreconditionedConfig, results: Results) -> list[Claim]:
             statement="G* = n ((n+1) S + (tr S + s2) I)^(-1) is the risk-minimising preconditioner of one-step GD: "
             "the least-squares fit of G (y_q on vec(x_q g'), a convex problem) agrees with it entry by entry.",
             method=f"{config.n_prompts:.0e} prompts per cell, random covariances (eigenvalues in [0.2, 5]); "
-            "heteroscedasticity-robust standard errors of the fitted entries",
+            f"heteroscedasticity-robust standard errors of the {n_entries} fitted entries",
             quantity="max over the entries of |G_fit - G*| / SE",
             predicted=N_SE,
             measured=z_G,
-            tol=Tol(0.0, f"the prediction is already {N_SE:g} standard errors ({n_entries} entries compared)"),
+            tol=Z_TOL,
             figure="preconditioner",
             details=f"worst at {where}",
         ),
@@ -95,7 +95,7 @@ def _check(config: PreconditionedConfig, results: Results) -> list[Claim]:
             quantity="max |MC risk - R(G*)| / SE",
             predicted=N_SE,
             measured=float(z_risk),
-            tol=Tol(0.0, f"the prediction is already {N_SE:g} standard errors"),
+            tol=Z_TOL,
             figure="preconditioner",
         ),
         negative_control(
