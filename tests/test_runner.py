@@ -152,6 +152,7 @@ def _copy_project(dst):
 
     for d in ("theory", "sims"):
         shutil.copytree(PROJECT_ROOT / d, dst / d, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT_ROOT / "references.bib", dst / "references.bib")  # the report cites from it
     return dst
 
 

@@ -95,9 +95,13 @@ def cite(
 
 @cache
 def references(path: Path = REFERENCES_FILE) -> dict[str, dict[str, str]]:
-    """Every entry of references.bib by key (fields lower-cased, braces kept as written)."""
+    """Every entry of references.bib by key (fields lower-cased, braces kept as written); empty when the file is
+    absent (a copy of the package without the project root), in which case citations show their keys."""
     import bibtexparser
     from bibtexparser.bparser import BibTexParser
+
+    if not Path(path).is_file():
+        return {}
 
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
     db = bibtexparser.loads(Path(path).read_text(), parser=parser)
@@ -118,7 +122,10 @@ def _surnames(entry: dict[str, str]) -> list[str]:
 
 def short_citation(key: str) -> str:
     """'Tyurin (2025)', 'Garrod and Keating (2024)', 'Mao, Mohri and Zhong (2023)', 'Dang et al. (2023)'."""
-    e = references().get(key)
+    refs = references()
+    if not refs:
+        return key
+    e = refs.get(key)
     if e is None:
         raise KeyError(f"{key!r} is not a key of {REFERENCES_FILE.name}")
     if key == "theorysims":
@@ -136,7 +143,10 @@ def short_citation(key: str) -> str:
 
 def full_citation(key: str) -> str:
     """Authors, year, title, venue, and the arXiv id or DOI when recorded."""
-    e = references()[key]
+    refs = references()
+    if not refs:
+        return f"{key} ({REFERENCES_FILE.name} not found)"
+    e = refs[key]
     authors = ", ".join(a.strip() for a in _plain(e.get("author", "")).split(" and "))
     venue = e.get("booktitle") or e.get("journal") or e.get("publisher") or e.get("howpublished") or ""
     parts = [f"{authors} ({e.get('year', 'n.d.')}). {_plain(e.get('title', ''))}."]
