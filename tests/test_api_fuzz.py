@@ -101,6 +101,7 @@ VALID: dict[str, dict] = {
     "conditional_minimizer": {"q": [[0.2, 0.3, 0.5]], "lam": 0.5, "margin": 1.0, "tol": 1e-10},
     "topk_preserving": {"f": [[1.0, 0.0, -1.0]], "q": [[0.5, 0.3, 0.2]], "k": 1},
     "mae_loss": {"scores": [[1.0, 0.0, -1.0]], "y": [0]},
+    "ldr_top1_calibration": {"t": [0.3, 0.6], "lam": 1.0, "margin": 1.0, "n_grid": 5},
     "conditional_risk": {"loss": mae_loss_ref, "f": [[1.0, 0.0, -1.0]], "q": [[0.5, 0.3, 0.2]]},
     "optimal_gd_step": {"n": 20, "d": 5, "noise_var": 0.5},
     "one_step_gd_risk": {"eta": [0.1, 0.5], "n": 20, "d": 5, "noise_var": 0.5},

@@ -12,6 +12,7 @@ from theory.ldr import (
     ldr_kl_dual_objective,
     ldr_kl_grad,
     ldr_kl_loss,
+    ldr_top1_calibration,
     mae_loss,
     topk_preserving,
 )
@@ -112,6 +113,25 @@ def test_mae_is_symmetric_and_its_near_minimisers_can_swap_the_top_two():
     assert conditional_risk(mae_loss, f_t, q)[0] - 0.5 < 1e-15 and not topk_preserving(f_t, q, 2)[0]
 
 
+def test_top1_calibration_against_a_two_score_brute_force():
+    lam, c, t = 0.7, 1.0, 0.4
+    T, q = ldr_top1_calibration([t], lam, c, n_grid=7)
+    assert q[0, 0] - q[0, 1] == pytest.approx(t) and q[0].argmax() == 0
+    # brute force on the same q grid: f = (0, x, y) with class 1 on top, x >= 0, x >= y
+    xs, ys = np.meshgrid(np.linspace(0, 15, 301), np.linspace(-15, 15, 601), indexing="ij")
+    keep = xs >= ys
+    F = np.stack([np.zeros(keep.sum()), xs[keep], ys[keep]], axis=1)
+    best = np.inf
+    for q1 in np.linspace(max((1 - 2 * t) / 3, 1e-9), (1 - t) / 2 - 1e-9, 7):
+        qq = np.clip([q1 + t, q1, 1 - 2 * q1 - t], 1e-9, None)
+        qq = qq / qq.sum()
+        risk = conditional_risk(lambda s, y: ldr_kl_loss(s, y, lam, c), F, np.broadcast_to(qq, F.shape)).min()
+        best = min(best, risk - conditional_minimizer(qq[None], lam, c).risk[0])
+    h = 30 / 600
+    assert abs(best - T[0]) <= h**2 / (16 * lam) + 1e-9
+    assert np.all(np.diff(ldr_top1_calibration([0.1, 0.3, 0.6, 0.9], lam, c)[0]) > 0)  # increasing in t
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [
@@ -125,6 +145,7 @@ def test_mae_is_symmetric_and_its_near_minimisers_can_swap_the_top_two():
         (lambda: conditional_minimizer([[1.0, 0.0]]), "q must be strictly positive"),
         (lambda: topk_preserving([[1.0, 2.0, 3.0]], [[0.2, 0.3, 0.5]], 3), "k must be an integer"),
         (lambda: conditional_risk("ce", [[1.0, 2.0]], [[0.5, 0.5]]), "loss must be a callable"),
+        (lambda: ldr_top1_calibration([0.0, 0.5]), r"t must lie in \(0, 1\)"),
     ],
 )
 def test_bad_input_raises_a_clear_error(call, match):

@@ -252,3 +252,63 @@ def conditional_risk(loss: Callable[[NDArray, NDArray], NDArray], f: ArrayLike, 
     for yv in range(K):
         out += Q[:, yv] * np.asarray(loss(F, np.full(m, yv)), dtype=float)
     return out
+
+
+def ldr_top1_calibration(
+    t: ArrayLike, lam: float = 1.0, margin: float = 1.0, n_grid: int = 200
+) -> tuple[NDArray, NDArray]:
+    """Top-1 calibration function of LDR-KL for K = 3 classes: for each conditional 0-1 regret t in (0, 1),
+
+        T(t) = inf { sum_y q_y l(f, y) - min_f' sum_y q_y l(f', y) : q in the simplex, argmax f = j,
+                     max_y q_y - q_j = t },
+
+    returned with the minimising q (shape (len(t), 3); class 0 is the most likely, class 1 the predicted one).
+
+    Method (derived here). With class 0 the most likely and class 1 predicted, q = (q1 + t, q1, 1 - 2 q1 - t) with
+    q1 in [(1 - 2t)/3, (1 - t)/2] (class 0 stays the most likely), scanned on ``n_grid`` points. For each q the
+    constrained infimum over f is reached with f_1 = f_0 (the conditional risk is convex and its free minimiser has
+    f_0 > f_1), so by shift invariance f = (0, 0, v) with v <= 0, a one-dimensional convex problem solved by golden
+    section on [-V, 0]; the unconstrained minimum comes from ``conditional_minimizer``.
+    """
+    tt = np.atleast_1d(as_finite_array(t, "t", ndim=(0, 1)))
+    if np.any((tt <= 0) | (tt >= 1)):
+        raise ValueError(f"t must lie in (0, 1); got values from {tt.min():g} to {tt.max():g}")
+    lam, c = _lam_margin(lam, margin)
+    n_grid = integer_in(n_grid, "n_grid", 2, 100_000)
+    eps = 1e-9
+    lo = np.maximum((1 - 2 * tt) / 3, eps)
+    hi = (1 - tt) / 2 - eps
+    frac = np.linspace(0.0, 1.0, n_grid)
+    q1 = lo[:, None] + (hi - lo)[:, None] * frac[None, :]  # (T, G)
+    Q = np.stack([q1 + tt[:, None], q1, 1 - 2 * q1 - tt[:, None]], axis=-1).reshape(-1, 3)
+    Q = np.clip(Q, eps, None)
+    Q /= Q.sum(axis=1, keepdims=True)
+    best = conditional_minimizer(Q, lam, c).risk
+
+    def risk(v: NDArray) -> NDArray:
+        F = np.stack([np.zeros_like(v), np.zeros_like(v), v], axis=1)
+        return _conditional(F, Q, lam, c)[0]
+
+    # golden section on v in [-V, 0]: below -V the third class's softmax weight is exp(-V/lam) ~ 0 in float64
+    a = np.full(len(Q), -(40.0 * lam + 2.0 * c + 10.0))
+    b = np.zeros(len(Q))
+    g = (np.sqrt(5) - 1) / 2
+    x1, x2 = b - g * (b - a), a + g * (b - a)
+    f1, f2 = risk(x1), risk(x2)
+    for _ in range(90):
+        left = f1 <= f2
+        b = np.where(left, x2, b)
+        a = np.where(left, a, x1)
+        x2n = np.where(left, x1, a + g * (b - a))
+        x1n = np.where(left, b - g * (b - a), x2)
+        f2n = np.where(left, f1, np.nan)
+        f1n = np.where(left, np.nan, f2)
+        need1, need2 = np.isnan(f1n), np.isnan(f2n)
+        f1n[need1] = risk(x1n)[need1]
+        f2n[need2] = risk(x2n)[need2]
+        x1, x2, f1, f2 = x1n, x2n, f1n, f2n
+    constrained = np.minimum(np.minimum(f1, f2), risk(np.zeros(len(Q))))
+    gap = (constrained - best).reshape(len(tt), n_grid)
+    k = np.argmin(gap, axis=1)
+    rows = np.arange(len(tt))
+    return np.maximum(gap[rows, k], 0.0), Q.reshape(len(tt), n_grid, 3)[rows, k]

@@ -7,6 +7,7 @@ from sims.hconsistency import (  # noqa: F401  (registers the sims)
     comp_sum_budget,
     comp_sum_tightness,
     hconsistency_bound,
+    ldr_calibration,
     ldr_dual_form,
     ldr_label_noise,
     ldr_topk_consistency,
