@@ -182,6 +182,7 @@ def test_fingerprint_mutation_in_a_copy(tmp_path):
     users = {n for n in before if n.startswith(("margin_", "comp_sum", "hconsistency", "minimizability"))}
     users |= {"perceptron_limit", "worst_case_scaling", "iteration_bounds", "step_size_paradox", "large_step_rates"}
     users |= {n for n in before if n.startswith("multiplicity_")}
+    users |= {"ldr_calibration"}  # draws the comp-sum transformations of theory.hconsistency beside its own curves
     assert stale == users, sorted(stale ^ users)
     before = indirect
     helper = root / "sims" / "bandits" / "_common.py"
