@@ -295,18 +295,14 @@ def ldr_top1_calibration(
     g = (np.sqrt(5) - 1) / 2
     x1, x2 = b - g * (b - a), a + g * (b - a)
     f1, f2 = risk(x1), risk(x2)
-    for _ in range(90):
+    for _ in range(90):  # keep the better interior point; one new evaluation per step
         left = f1 <= f2
         b = np.where(left, x2, b)
         a = np.where(left, a, x1)
-        x2n = np.where(left, x1, a + g * (b - a))
-        x1n = np.where(left, b - g * (b - a), x2)
-        f2n = np.where(left, f1, np.nan)
-        f1n = np.where(left, np.nan, f2)
-        need1, need2 = np.isnan(f1n), np.isnan(f2n)
-        f1n[need1] = risk(x1n)[need1]
-        f2n[need2] = risk(x2n)[need2]
-        x1, x2, f1, f2 = x1n, x2n, f1n, f2n
+        x_new = np.where(left, b - g * (b - a), a + g * (b - a))
+        f_new = risk(x_new)
+        x1, x2 = np.where(left, x_new, x2), np.where(left, x1, x_new)
+        f1, f2 = np.where(left, f_new, f2), np.where(left, f1, f_new)
     constrained = np.minimum(np.minimum(f1, f2), risk(np.zeros(len(Q))))
     gap = (constrained - best).reshape(len(tt), n_grid)
     k = np.argmin(gap, axis=1)

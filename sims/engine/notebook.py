@@ -60,7 +60,6 @@ def claims_markdown(outcomes: Sequence[SimOutcome]) -> str:
     """A compact markdown table of the claims of the given outcomes, with their roles and sources (attached from the
     areas' source tables, as in the report)."""
     from sims.engine.claims import ROLE_LABELS
-    from sims.engine.core import get
     from sims.engine.provenance import attribute
 
     rows = [

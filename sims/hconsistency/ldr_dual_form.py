@@ -149,14 +149,12 @@ def _check(config: DualConfig, results: Results) -> list[Claim]:
 
 
 def _figures(config: DualConfig, results: Results) -> dict:
-    from theory.ldr import ldr_kl_loss as loss
-
     fig, ax = figure()
     rng = np.random.default_rng(0)
     f = rng.normal(scale=2.0, size=(1, 5))
     lams = np.logspace(-3, 3, 200)
     for c, style in ((0.0, "-"), (1.0, "--")):
-        vals = [float(loss(f, [0], lam, c)[0]) for lam in lams]
+        vals = [float(ldr_kl_loss(f, [0], lam, c)[0]) for lam in lams]
         a = c * (np.arange(5) != 0) + f[0] - f[0, 0]
         ax.plot(lams, vals, style, color="C0", label=f"LDR-KL, c = {c:g}")
         ax.axhline(a.max(), color="C1", ls=style, lw=0.8, label=f"max_k a_k (c = {c:g})")

@@ -38,10 +38,6 @@ def chunks(
         yield sample_prompts(s, n, d, np.random.default_rng(child), **kw)
 
 
-def mean_se(x: NDArray) -> tuple[float, float]:
-    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
-
-
 class LossStats:
     """Running sums of per-prompt losses (and their squares) for several predictors at once, in chunks."""
 
@@ -68,28 +64,42 @@ def paired(mean: NDArray, cov: NDArray, i: int, j: int) -> tuple[float, float]:
 
 
 def least_squares_chunked(
-    features: Callable[[NDArray, NDArray, NDArray], NDArray], m: int, n: int, d: int, seed: np.random.SeedSequence, **kw
+    features: Callable[[NDArray, NDArray, NDArray], NDArray],
+    m: int,
+    n: int,
+    d: int,
+    seed: np.random.SeedSequence,
+    evaluate: NDArray | None = None,
+    **kw,
 ) -> dict[str, NDArray]:
     """Least squares of y_q on ``features(X, y, x_query)`` over m prompts drawn in chunks: the coefficients, their
     heteroscedasticity-robust (White) covariance, the in-sample risk and the features' second moment H (``gram``).
-    Two passes over the same seeds (the chunks
-    are drawn again rather than kept), so memory stays that of one chunk."""
+    ``evaluate``: further coefficient vectors (rows) whose risk on the same prompts is returned as ``risk_of``.
+    Two passes over the same seeds (the chunks are drawn again rather than kept), so memory stays that of one chunk."""
     FF = Fy = None
     for X, y, xq, yq in chunks(m, n, d, seed, **kw):
         F = features(X, y, xq)
         FF = F.T @ F if FF is None else FF + F.T @ F
         Fy = F.T @ yq if Fy is None else Fy + F.T @ yq
     coef = np.linalg.solve(FF, Fy)
+    others = np.zeros((0, len(coef))) if evaluate is None else np.atleast_2d(evaluate)
     meat = np.zeros_like(FF)
-    rss = 0.0
+    rss, rss_others = 0.0, np.zeros(len(others))
     for X, y, xq, yq in chunks(m, n, d, seed, **kw):
         F = features(X, y, xq)
         r = F @ coef - yq
         rss += float(r @ r)
         Fr = F * r[:, None]
         meat += Fr.T @ Fr
+        rss_others += np.sum((F @ others.T - yq[:, None]) ** 2, axis=0)
     inv = np.linalg.inv(FF)
-    return {"coef": coef, "cov": inv @ meat @ inv, "risk": np.array(rss / m), "gram": FF / m}
+    return {
+        "coef": coef,
+        "cov": inv @ meat @ inv,
+        "risk": np.array(rss / m),
+        "gram": FF / m,
+        "risk_of": rss_others / m,
+    }
 
 
 def gd_features(X: NDArray, y: NDArray, xq: NDArray) -> NDArray:
@@ -102,7 +112,3 @@ def fit_preconditioner_chunked(m: int, n: int, d: int, seed: np.random.SeedSeque
     """The least-squares G of x_q' G g over m prompts (chunked), with the covariance of vec(G)."""
     out = least_squares_chunked(gd_features, m, n, d, seed, **kw)
     return {"G": out["coef"].reshape(d, d), "cov_vecG": out["cov"], "risk": out["risk"]}
-
-
-def losses_of(predictors: list[Callable], X: NDArray, y: NDArray, xq: NDArray, yq: NDArray) -> NDArray:
-    return np.stack([(p(X, y, xq) - yq) ** 2 for p in predictors])

@@ -75,13 +75,9 @@ def _compute(config: LSAGlobalConfig, cell: Cell, seed: np.random.SeedSequence) 
             bayes_ridge_predict(Xt, yt, xqt, ridge_var),
         )
         stats.add(np.stack([(p - yqt) ** 2 for p in preds]))
-    span = least_squares_chunked(lsa_span_features, config.n_span, n, d, s_span, noise_var=s2)
-    # the LSA's risk on exactly the span-fit prompts (the same chunks, drawn again)
+    # the LSA's risk on exactly the span-fit prompts, evaluated in the same pass as the span fit's residuals
     lsa_coef = lsa_span_coefficients(fit.W_kq, fit.W_pv)
-    sq = 0.0
-    for Xs, ys, xqs, yqs in chunks(config.n_span, n, d, s_span, noise_var=s2):
-        r = lsa_span_features(Xs, ys, xqs) @ lsa_coef - yqs
-        sq += float(r @ r)
+    span = least_squares_chunked(lsa_span_features, config.n_span, n, d, s_span, evaluate=lsa_coef, noise_var=s2)
     return {
         "W_kq": fit.W_kq,
         "W_pv": fit.W_pv,
@@ -93,7 +89,7 @@ def _compute(config: LSAGlobalConfig, cell: Cell, seed: np.random.SeedSequence) 
         "span_cov": span["cov"],
         "span_risk": span["risk"],
         "span_gram": span["gram"],
-        "lsa_risk_on_span_sample": np.array(sq / config.n_span),
+        "lsa_risk_on_span_sample": np.array(span["risk_of"][0]),
     } | stats.arrays()
 
 
