@@ -98,13 +98,51 @@ def test_kl_ucb_index_against_bisection_and_kl_against_formula():
         mid = (lo + hi) / 2
         ok = bernoulli_kl(mean, mid) <= budget
         lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
-    np.testing.assert_allclose(kl_ucb_index(mean, budget), lo, atol=2e-9)
+    np.testing.assert_allclose(kl_ucb_index(mean, budget), lo, atol=1e-12)
+    # the extremes: means at and near 0 and 1, budgets from 1e-9 to 1e3 (ln t / n_i from T = 1e6 down to n = 1)
+    mean = np.r_[0.0, 1e-12, 1e-4, 0.5, 1 - 1e-4, 1 - 1e-12, 1.0]
+    budget = np.logspace(-9, 3, 13)[:, None]
+    m, b = np.broadcast_arrays(mean, budget)
+    lo, hi = m.copy(), np.ones_like(m)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        ok = bernoulli_kl(m, mid) <= b
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    q = kl_ucb_index(mean, budget)
+    assert np.all((q >= m) & (q <= 1.0))
+    np.testing.assert_allclose(q, lo, atol=1e-12)  # the bisection's own rounding near q = mean is ~1e-13
+    grow = kl_ucb_index(0.4, np.logspace(-9, 3, 50))
+    # increasing in the budget (the lazy evaluation relies on it), strictly below q = 1
+    assert np.all(np.diff(grow[grow < 1]) > 0) and np.all(np.diff(grow) >= 0)
     p, q = 0.3, 0.8
     assert bernoulli_kl(p, q) == pytest.approx(p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q)))
     assert bernoulli_kl(0.0, 0.5) == pytest.approx(math.log(2))
     m = np.array([0.2, 0.5, 0.9])
     expected = sum((0.9 - mi) / (mi * math.log(mi / 0.9) + (1 - mi) * math.log((1 - mi) / 0.1)) for mi in (0.2, 0.5))
     assert lai_robbins_constant(m) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "means",
+    [
+        np.linspace(0.1, 0.9, 10),
+        np.array([0.5, 0.5, 0.5, 0.49]),
+        np.array([0.0, 0.0, 1.0, 1.0, 0.999]),
+        np.full(30, 0.2),
+    ],
+)
+def test_lazy_kl_ucb_makes_the_plain_choices_on_the_same_stream(means):
+    """The lazy index evaluation (exact indices only where a bound says the arm can win) against the plain
+    per-round computation of every index: the same arms in every round and replicate, hence the same regrets.
+    Ties (equal arms, rewards at 0 and 1, 30 identical arms) are where a pruning bug would show first."""
+    env = bernoulli_bandit(means)
+    lazy = simulate(kl_ucb(), env, 3000, 40, seed=5, n_checkpoints=3000)
+    plain = simulate(kl_ucb(lazy=False), env, 3000, 40, seed=5, n_checkpoints=3000)
+    np.testing.assert_array_equal(lazy.curve, plain.curve)
+    np.testing.assert_array_equal(lazy.regret, plain.regret)
+    lazy_c = simulate(kl_ucb(c=3.0), env, 2000, 20, seed=6)
+    plain_c = simulate(kl_ucb(c=3.0, lazy=False), env, 2000, 20, seed=6)
+    np.testing.assert_array_equal(lazy_c.regret, plain_c.regret)
 
 
 def test_same_seed_same_numbers_and_replicates_differ():

@@ -380,3 +380,27 @@ def test_conservative_inverse_never_undercuts_the_true_inverse():
     # a flat zero stretch (no calibration) gives Gamma(0) = the end of that stretch
     v = np.where(t < 0.3, 0.0, t - 0.3)
     assert conservative_inverse(t, v, np.array([0.0]))[0] >= 0.3 - 1e-12
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.5, 1.0, 1.5, 2.0])
+def test_comp_sum_risk_gradient_against_finite_differences(tau):
+    """The closed-form gradient that the score-box searches of tight_transform use, against central differences of
+    the public comp_sum_loss (an independent evaluation of the same risk)."""
+    from theory.hconsistency import _comp_sum_risk_and_grad
+
+    rng = np.random.default_rng(4)
+    risk_and_grad = _comp_sum_risk_and_grad(tau)
+    for _ in range(20):
+        n = int(rng.integers(2, 7))
+        h = rng.uniform(-3, 3, n)
+        p = rng.dirichlet(np.ones(n))
+        value, grad = risk_and_grad(h, p)
+        labels = np.arange(n)
+
+        def risk(v, p=p, n=n, labels=labels):
+            return float(np.sum(p * comp_sum_loss(np.broadcast_to(v, (n, n)), labels, tau)))
+
+        assert value == pytest.approx(risk(h), rel=1e-12, abs=1e-14)
+        step = 1e-6
+        fd = np.array([(risk(h + step * e) - risk(h - step * e)) / (2 * step) for e in np.eye(n)])
+        np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)

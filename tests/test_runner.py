@@ -169,6 +169,30 @@ def _fingerprints(root):
     return json.loads(out.stdout)
 
 
+def test_fingerprint_ignores_docstrings_comments_and_layout_but_not_code(tmp_path):
+    """Documenting or reformatting a module leaves its cells current; changing a constant or an operator does not."""
+    from sims.engine.store import _hash_files
+
+    f = tmp_path / "m.py"
+
+    def fp(text: str) -> str:
+        f.write_text(text)
+        import os
+
+        os.utime(f, ns=(fp.tick, fp.tick))  # a new version for the per-version cache
+        fp.tick += 1
+        return _hash_files(["m.py"], tmp_path)
+
+    fp.tick = 10**18
+    base = fp('"""Module."""\n\ndef f(x):\n    return x + 1\n')
+    documented = '"""Module, at length."""\n\n\ndef f(x):  # why\n    """f(x) = x + 1."""\n    return (x + 1)\n'
+    assert fp(documented) == base
+    assert fp("def f(x):\n    return x + 1\n") == base
+    assert fp('"""Module."""\n\ndef f(x):\n    return x + 2\n') != base
+    assert fp('"""Module."""\n\ndef f(x):\n    return x - 1\n') != base
+    assert fp('"""Module."""\n\ndef f(x):\n    s = "not a docstring"\n    return x + 1\n') != base
+
+
 @pytest.mark.slow
 def test_fingerprint_mutation_in_a_copy(tmp_path):
     """Mutation test: editing a helper a sim reaches only indirectly makes exactly the sims that reach it stale."""

@@ -323,20 +323,139 @@ def bernoulli_kl(p: ArrayLike, q: ArrayLike) -> NDArray:
 
 
 class _KLUCB(Policy):
+    def init(self, R, K, T):
+        s = super().init(R, K, T)
+        z = np.zeros((R, K))
+        # means, 1/counts, and (lazy) each arm's last exact index q (-inf: none since its last pull), with the
+        # budget b it was computed at and the slope 1/kl'(q) of the convexity bound (see _lazy_kl_ucb_argmax);
+        # q_up is q where it is valid and 2 (above any index) where it is not
+        s.aux = _KLUCBState(z.copy(), z.copy(), np.full((R, K), -np.inf), np.full((R, K), 2.0), z.copy(), z.copy())
+        return s
+
     def act(self, s, t, T, rng):
         K = s.counts.shape[1]
         if t < K:
             return np.full(s.counts.shape[0], t), None
-        mean = s.sums / s.counts
-        budget = (math.log(t + 1) + self.params["c"] * math.log(max(math.log(t + 1), 1.0))) / s.counts
-        return np.argmax(_kl_ucb_index(mean, budget), axis=1), None
+        a = s.aux
+        level = math.log(t + 1) + self.params["c"] * math.log(max(math.log(t + 1), 1.0))
+        if not self.params["lazy"]:  # the plain computation: every arm's exact index, every round
+            return np.argmax(_kl_ucb_index(a.mean, level * a.inv_n), axis=1), None
+        return _lazy_kl_ucb_argmax(a, level), None
+
+    def update(self, s, t, T, arms, r, full, p):
+        flat = _flat_index(arms, s.counts.shape[1])  # the base update, fused with the index state's update
+        counts, sums = s.counts.reshape(-1), s.sums.reshape(-1)
+        n = counts[flat] + 1.0
+        total = sums[flat] + r
+        counts[flat], sums[flat] = n, total
+        a = s.aux
+        a.mean.reshape(-1)[flat] = total / n
+        a.inv_n.reshape(-1)[flat] = 1.0 / n
+        a.q.reshape(-1)[flat] = -np.inf  # the pulled arm's mean and count changed: its cached index is void
+        a.q_up.reshape(-1)[flat] = 2.0
+        a.slope.reshape(-1)[flat] = 0.0
+        a.last = flat if t >= s.counts.shape[1] else None  # after the initial round robin, exactly these are void
 
 
-def kl_ucb_index(mean: NDArray, budget: NDArray, bisections: int = 30, newton: int = 2) -> NDArray:
-    """max{q in [mean, 1] : kl(mean, q) <= budget}, vectorised (``mean`` in [0, 1], ``budget`` >= 0, broadcastable).
+@dataclass
+class _KLUCBState:
+    mean: NDArray
+    inv_n: NDArray
+    q: NDArray
+    q_up: NDArray
+    b: NDArray
+    slope: NDArray
+    last: NDArray | None = None  # flat indices of the arms pulled last round
 
-    ``bisections`` halvings bracket the root to 2^-30 ~ 1e-9; Newton steps from the upper end of the bracket then
-    converge monotonically (kl(mean, .) is convex and increasing on [mean, 1)) and quadratically.
+
+# Slack of the lazy comparisons: a computed index is within ~1e-9 of the root (its bisection bracket, at the q = 1
+# boundary; ~1e-16 elsewhere), so bounds are compared with 10x that: an arm is skipped only when it is certainly
+# below the best, and the choices are exactly those of the plain computation.
+_LAZY_SLACK = 1e-8
+
+
+def _lazy_kl_ucb_argmax(a: _KLUCBState, level: float) -> NDArray:
+    """argmax_i of the KL-UCB index q_i(b_i) = max{q : kl(mean_i, q) <= b_i}, b_i = level / n_i, per row, computing
+    exact indices only where needed.
+
+    Between two pulls of an arm only b_i grows (level = ln t + c ln ln t). So (i) its last exact index q_i(b) is a
+    lower bound of the current one, and (ii) by convexity of kl(mean_i, .) on [mean_i, 1],
+    b' - b = kl(mean_i, q(b')) - kl(mean_i, q(b)) >= kl'(mean_i, q(b)) (q(b') - q(b)), an upper bound
+    q(b') <= q(b) + (b' - b) / kl'(mean_i, q(b)), with kl'(p, q) = (q - p) / (q (1 - q)). The arms pulled last
+    round are computed first (their mean and count changed); then an arm whose upper bound is below the row's best
+    lower bound cannot be the argmax, and only the others get an exact index, by the same ``_kl_ucb_index`` as the
+    plain computation (elementwise, so the same values, the same argmax, ties included). As ln t moves by ~1/t per
+    round the bounds are tight: mostly the pulled arm alone is recomputed.
+    """
+    R, K = a.mean.shape
+    budget = level * a.inv_n
+    flat_b = budget.reshape(-1)
+    index = np.full(R * K, -np.inf)
+    stale = np.flatnonzero(a.q == -np.inf) if a.last is None else a.last
+    _refresh(a, stale, flat_b[stale])
+    index[stale] = a.q.reshape(-1)[stale]
+    upper = a.q_up + (budget - a.b) * a.slope
+    cand = upper >= (a.q.max(axis=1) - _LAZY_SLACK)[:, None]
+    cand.reshape(-1)[stale] = False
+    others = np.flatnonzero(cand)
+    _refresh(a, others, flat_b[others])
+    index[others] = a.q.reshape(-1)[others]
+    return np.argmax(index.reshape(R, K), axis=1)
+
+
+def _refresh(a: _KLUCBState, flat: NDArray, b_new: NDArray) -> None:
+    """Exact indices of the arms at ``flat`` (flat indices into the (R, K) state) at budgets ``b_new``, cached with
+    the budget and the slope 1/kl'(mean, q) of their upper bound."""
+    mean = a.mean.reshape(-1)[flat]
+    q_new = _kl_ucb_index(mean, b_new)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = (q_new - mean) / (q_new * (1.0 - q_new))  # kl'(mean, q) at the new index
+    a.q.reshape(-1)[flat] = q_new
+    a.q_up.reshape(-1)[flat] = q_new
+    a.b.reshape(-1)[flat] = b_new
+    # d = 0 (q = mean, zero budget) or not finite (q = 1): no useful slope (the bound is then vacuous)
+    a.slope.reshape(-1)[flat] = np.where(np.isfinite(d) & (d > 0), 1.0 / np.where(d > 0, d, 1.0), 1e300)
+
+
+def kl_ucb_index(mean: ArrayLike, budget: ArrayLike, iterations: int = 10) -> NDArray:
+    """The KL-UCB index max{q in [mean, 1] : kl(mean, q) <= budget}, vectorised.
+
+    Parameters
+    ----------
+    mean
+        Empirical means in [0, 1].
+    budget
+        Exploration budgets b >= 0 (ln t / n_i for KL-UCB), broadcastable with ``mean``.
+    iterations
+        Newton steps (0..100); 10 reach the conditioning floor of the root (~1e-13) from the starting bound.
+
+    Returns
+    -------
+    q : ndarray
+        The index, of the broadcast shape; 1 where ``mean`` = 1.
+
+    Raises
+    ------
+    ValueError
+        If ``mean`` is outside [0, 1], ``budget`` is negative or not finite, or the two do not broadcast.
+
+    Notes
+    -----
+    Newton's method on g(x) = kl(mean, 1 - e^-x) - b in x = -log(1 - q): with p = mean,
+    g(x) = -H(p) - p log(1 - e^-x) + (1 - p) x - b is convex and increasing on [-log(1 - p), inf) and
+    asymptotically linear, so Newton's iterates from a point right of the root decrease monotonically to it, and
+    fast also when q is close to 1 (where Newton in q crawls). The start is the smallest of three upper bounds on
+    the root: from kl(p, q) = int_p^q (r - p) / (r (1 - r)) dr >= (q - p)^2 / (2 M) with M = 1/4 (Pinsker,
+    q <= p + sqrt(b/2)) or M = q (1 - p) (q <= p + c + sqrt(c^2 + 2 p c), c = b (1 - p)), and from
+    kl(p, q) >= -H(p) - (1 - p) log(1 - q) (x <= (b + H(p)) / (1 - p)). The tests compare the index with 200
+    bisection halvings on kl itself.
+
+    Examples
+    --------
+    >>> from theory.bandits import kl_ucb_index
+    >>> q = kl_ucb_index([0.0, 0.5, 1.0], 0.1)
+    >>> [round(float(v), 6) for v in q]
+    [0.095163, 0.714597, 1.0]
     """
     mean = in_interval(mean, "mean", 0.0, 1.0)
     budget = in_interval(budget, "budget", 0.0)
@@ -344,47 +463,60 @@ def kl_ucb_index(mean: NDArray, budget: NDArray, bisections: int = 30, newton: i
         mean, budget = np.broadcast_arrays(mean, budget)
     except ValueError:
         raise ValueError(f"mean and budget must broadcast; got shapes {mean.shape} and {budget.shape}") from None
-    return _kl_ucb_index(
-        np.array(mean),
-        np.array(budget),
-        integer_in(bisections, "bisections", 0, 200),
-        integer_in(newton, "newton", 0, 50),
-    )
+    return _kl_ucb_index(np.array(mean), np.array(budget), integer_in(iterations, "iterations", 0, 100))
 
 
-def _kl_ucb_index(mean: NDArray, budget: NDArray, bisections: int = 30, newton: int = 2) -> NDArray:
-    """max{q in [mean, 1] : kl(mean, q) <= budget}, vectorised.
-
-    ``bisections`` halvings bracket the root to 2^-30 ~ 1e-9; Newton steps from the upper end of the bracket then
-    converge monotonically (kl(mean, .) is convex and increasing on [mean, 1)) and quadratically. The terms of kl
-    that do not depend on q are computed once, so each step costs two logarithms.
-    """
+def _kl_ucb_index(mean: NDArray, budget: NDArray, iterations: int = 10) -> NDArray:
+    """``kl_ucb_index`` without the argument checks (see there for the method)."""
     from scipy.special import xlogy
 
-    const = xlogy(mean, mean) + xlogy(1 - mean, 1 - mean) - budget  # kl(mean, q) - budget = const + cross(q)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        neg_h = xlogy(mean, mean) + xlogy(1.0 - mean, 1.0 - mean)  # -H(p), the q-free part of kl(p, q)
+        # kl(p, q) = int_p^q (r - p) / (r (1 - r)) dr >= (q - p)^2 / (2 M) with M >= r (1 - r) on [p, q]: M = 1/4
+        # (Pinsker) or M = q (1 - p); the smaller of the two roots bounds the index from above
+        c = budget * (1.0 - mean)
+        pinsker = np.minimum(mean + np.sqrt(0.5 * budget), mean + c + np.sqrt(c * (c + 2.0 * mean)))
+        x = np.minimum(
+            np.where(pinsker < 1.0, -np.log1p(-np.where(pinsker < 1.0, pinsker, 0.0)), np.inf),
+            (budget - neg_h) / (1.0 - mean),
+        )
+        at_one = ~np.isfinite(x)  # mean = 1: the index is 1
+        x = np.where(at_one, 1.0, x)
+        x = x.ravel()  # a copy (np.where made it): updated in place below
+        # an iterate moves only while it is right of the root (g > 0) and the step changes it: each element stops at
+        # its own fixed point, so its result does not depend on which other elements share the call; the steps run
+        # on the elements still moving only
+        active = np.arange(x.size)
+        p, p1, g0 = mean.ravel(), 1.0 - mean.ravel(), (neg_h - budget).ravel()
+        for _ in range(iterations):
+            xa, pa, p1a = x[active], p[active], p1[active]
+            e = np.exp(-xa)
+            q = -np.expm1(-xa)
+            g = g0[active] + p1a * xa - pa * np.log(np.maximum(q, 1e-300))
+            dg = p1a - pa * e / q  # g'(x) > 0 right of the root
+            move = (dg > 0) & (g > 0)
+            x_new = xa - np.where(move, g, 0.0) / np.where(move, dg, 1.0)
+            moved = x_new != xa
+            if not moved.any():
+                break
+            x[active] = x_new
+            active = active[moved]
+        x = x.reshape(mean.shape)
+    return np.where(at_one, 1.0, -np.expm1(-x))
 
-    def f(q: NDArray) -> NDArray:
-        return const - mean * np.log(np.maximum(q, 1e-300)) - (1 - mean) * np.log(np.maximum(1 - q, 1e-300))
 
-    lo, hi = mean.copy(), np.ones_like(mean)
-    for _ in range(bisections):
-        mid = (lo + hi) / 2
-        ok = f(mid) <= 0
-        lo = np.where(ok, mid, lo)
-        hi = np.where(ok, hi, mid)
-    inner = hi < 1.0
-    q = np.where(inner, hi, lo)  # Newton from the upper end; at the q = 1 boundary keep the 1e-9 bracket
-    for _ in range(newton):
-        fp = (q - mean) / np.maximum(q * (1.0 - q), 1e-300)
-        fq = f(q)
-        q = np.where(inner & (fp > 0) & (fq > 0), np.clip(q - fq / np.where(fp > 0, fp, 1.0), lo, hi), q)
-    return q
-
-
-def kl_ucb(c: float = 0.0) -> Policy:
+def kl_ucb(c: float = 0.0, lazy: bool = True) -> Policy:
     """KL-UCB for Bernoulli rewards (Garivier and Cappe 2011): index max{q : n_i kl(mean_i, q) <= ln t + c ln ln t}
-    (``kl_ucb_index``; the tests compare it with 60 bisection halvings)."""
-    return _KLUCB("KL-UCB", {"c": scalar(c, "c", 0.0)})
+    (``kl_ucb_index``; the tests compare it with 60 bisection halvings).
+
+    With ``lazy=True`` (the default) an arm's index is recomputed only when an upper bound on it (from its last
+    computed index and the convexity of kl, see ``_lazy_kl_ucb_argmax``) reaches the best index of its row; the
+    choices are those of ``lazy=False``, which computes every index every round (the tests check that on the same
+    random stream).
+    """
+    if not isinstance(lazy, bool | np.bool_):
+        raise TypeError(f"lazy must be a bool; got {type(lazy).__name__}")
+    return _KLUCB("KL-UCB", {"c": scalar(c, "c", 0.0), "lazy": bool(lazy)})
 
 
 class _Thompson(Policy):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -252,8 +253,12 @@ def as_finite_scores(scores: ArrayLike) -> NDArray:
 
 def comp_sum_pointwise_f(s: ArrayLike, tau: float) -> NDArray:
     """f_tau(s) = (s^(tau-1) - 1)/(1 - tau) (-log s at tau = 1): the comp-sum loss as a function of s_y."""
-    s = in_interval(s, "s", 0.0, 1.0, lo_open=True)
-    tau = _check_tau(tau, 2.0)
+    return _pointwise_f(in_interval(s, "s", 0.0, 1.0, lo_open=True), _check_tau(tau, 2.0))
+
+
+def _pointwise_f(s: NDArray, tau: float) -> NDArray:
+    """``comp_sum_pointwise_f`` without the argument checks, for checked arguments inside numerical searches
+    (the checks cost ~40% of ``tight_transform`` when run on every objective evaluation)."""
     if tau == 1.0:
         with np.errstate(divide="ignore"):
             return -np.log(s)
@@ -473,7 +478,8 @@ def tight_transform(
             def fn(h: NDArray, y: NDArray) -> NDArray:
                 return comp_sum_loss(h, y, tau_b)
 
-        rows = [_tight_callable(fn, n, ti, n_starts, rng, bound=lam) for ti in t]
+        grad = None if callable(loss) else _comp_sum_risk_and_grad(tau_b)
+        rows = [_tight_callable(fn, n, ti, n_starts, rng, bound=lam, risk_and_grad=grad) for ti in t]
         tau = None
     elif callable(loss):
         rows = [_tight_callable(loss, n, ti, n_starts, rng) for ti in t]
@@ -532,22 +538,17 @@ def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.
     s_floor = 1e-15
     for m, p0 in _starts_by_support(n, t, n_starts, rng):
         x0 = np.r_[p0, np.full(m, 1.0 / m)]
+        eq_jac, ineq_jac = _constraint_jacobians(m)  # constant: built once per start, not per iteration
         cons = [
             {
                 "type": "eq",
                 "fun": lambda x, m=m: np.array([x[:m].sum() - 1.0, x[m:].sum() - 1.0, x[1] - x[0] - t]),
-                "jac": lambda x, m=m: np.vstack(
-                    [
-                        np.r_[np.ones(m), np.zeros(m)],
-                        np.r_[np.zeros(m), np.ones(m)],
-                        np.r_[-1.0, 1.0, np.zeros(2 * m - 2)],
-                    ]
-                ),
+                "jac": lambda x, j=eq_jac: j,
             },
             {
                 "type": "ineq",
-                "fun": lambda x, m=m: np.r_[x[1] - x[2:m], x[m] - x[m + 1 :]],
-                "jac": lambda x, m=m: _ineq_jac(m),
+                "fun": lambda x, m=m: np.concatenate((x[1] - x[2:m], x[m] - x[m + 1 :])),
+                "jac": lambda x, j=ineq_jac: j,
             },
         ]
         bounds = [(0.0, 1.0)] * m + [(s_floor, 1.0)] * m
@@ -574,17 +575,21 @@ def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.
     return p, h
 
 
-def _ineq_jac(m: int) -> NDArray:
-    rows = []
-    for j in range(2, m):
-        r = np.zeros(2 * m)
-        r[1], r[j] = 1.0, -1.0
-        rows.append(r)
-    for j in range(1, m):
-        r = np.zeros(2 * m)
-        r[m], r[m + j] = 1.0, -1.0
-        rows.append(r)
-    return np.array(rows)
+@cache
+def _constraint_jacobians(m: int) -> tuple[NDArray, NDArray]:
+    """Jacobians of the (linear) constraints of the (p, s) search on m classes: the equalities sum p = 1,
+    sum s = 1, p_1 - p_0 = t, and the inequalities p_1 >= p_j (j >= 2), s_0 >= s_j (j >= 1)."""
+    eq = np.zeros((3, 2 * m))
+    eq[0, :m] = 1.0
+    eq[1, m:] = 1.0
+    eq[2, :2] = (-1.0, 1.0)
+    ineq = np.zeros((2 * m - 3, 2 * m))
+    for row, j in enumerate(range(2, m)):
+        ineq[row, 1], ineq[row, j] = 1.0, -1.0
+    for row, j in enumerate(range(1, m), start=m - 2):
+        ineq[row, m], ineq[row, m + j] = 1.0, -1.0
+    eq.flags.writeable = ineq.flags.writeable = False  # cached: shared by every call
+    return eq, ineq
 
 
 def _project(p: NDArray, s: NDArray, t: float) -> tuple[NDArray, NDArray]:
@@ -602,58 +607,104 @@ def _project(p: NDArray, s: NDArray, t: float) -> tuple[NDArray, NDArray]:
 
 
 def _comp_sum_objective(x: NDArray, tau: float, m: int) -> tuple[float, NDArray]:
-    """E_p f(s) - C*(p) and its gradient, with C* in its homogeneous (unnormalised p) form."""
-    p = np.clip(x[:m], 0.0, None)
-    s = np.clip(x[m:], 1e-300, None)
-    f_s = comp_sum_pointwise_f(s, tau)
+    """E_p f(s) - C*(p) and its gradient, with C* in its homogeneous (unnormalised p) form.
+
+    Called tens of thousands of times per t on vectors of length 2m <= 2n: written with as few numpy calls as
+    the arithmetic allows (the per-call overhead, not the arithmetic, is the cost)."""
+    p = np.maximum(x[:m], 0.0)
+    s = np.maximum(x[m:], 1e-300)
+    f_s = _pointwise_f(s, tau)
+    pos = p > 0
     sp = p.sum()
     if tau == 2.0:
         c_star = sp - p.max()
         g_c = np.ones(m)
         g_c[np.argmax(p)] = 0.0
+    elif tau == 1.0:
+        logq = np.log(np.where(pos, p / sp, 1.0))
+        c_star = -np.dot(p, logq)
+        g_c = np.where(pos, -logq, 745.0)
     else:
-        if tau == 1.0:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                logq = np.log(np.where(p > 0, p / sp, 1.0))
-            c_star = -np.sum(p * logq)
-            g_c = -np.where(p > 0, logq, -745.0)
-        else:
-            a = 1.0 / (2.0 - tau)
-            z = np.sum(p**a)
-            c_star = (z ** (2.0 - tau) - sp) / (1.0 - tau)
-            s_star = np.where(p > 0, p**a / z, 0.0)
-            g_c = comp_sum_pointwise_f(np.maximum(s_star, 1e-300), tau)
-    g_c = np.clip(g_c, -1e8, 1e8)  # infinite slope of C* at p_y = 0 (tau < 1): keep SLSQP finite
+        a = 1.0 / (2.0 - tau)
+        pa = p**a
+        z = pa.sum()
+        c_star = (z ** (2.0 - tau) - sp) / (1.0 - tau)
+        g_c = _pointwise_f(np.where(pos, np.maximum(pa / z, 1e-300), 1e-300), tau)
+    # infinite slope of C* at p_y = 0 (tau < 1) and of f at s -> 0: clip to keep SLSQP finite
+    grad = np.empty(2 * m)
+    np.clip(f_s, -1e8, 1e8, out=grad[:m])
+    grad[:m] -= np.clip(g_c, -1e8, 1e8)
     with np.errstate(over="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * f_s, 0.0)
         g_s = -p * s ** (tau - 2.0)
-    val = float(np.sum(terms) - c_star)
-    grad = np.r_[
-        np.clip(np.nan_to_num(f_s, posinf=1e8), -1e8, 1e8) - g_c,
-        np.clip(np.nan_to_num(g_s, neginf=-1e8), -1e8, 1e8),
-    ]
+    np.clip(np.where(pos, g_s, 0.0), -1e8, 1e8, out=grad[m:])
+    val = float(np.dot(np.where(pos, p, 0.0), np.where(pos, f_s, 0.0)) - c_star)
     return val, grad
 
 
-def _tight_callable(loss: Callable, n: int, t: float, n_starts: int, rng: np.random.Generator, bound: float = 30.0):
+def _comp_sum_risk_and_grad(tau: float) -> Callable[[NDArray, NDArray], tuple[float, NDArray]]:
+    """(h, p) -> (sum_y p_y l_tau(h, y), its gradient in h), for the inner searches over a score box.
+
+    With s = softmax(h), l_tau(h, y) = f_tau(s_y) and d s_y / d h_k = s_y (delta_yk - s_k), so with
+    g_y = p_y s_y f_tau'(s_y) = -p_y s_y^(tau - 1) the gradient is g_k - s_k sum_y g_y (computed from
+    log s, as ``comp_sum_loss`` does; the test suite checks it against finite differences)."""
+
+    def risk_and_grad(h: NDArray, p: NDArray) -> tuple[float, NDArray]:
+        z = h - h.max()
+        e = np.exp(z)
+        total = e.sum()
+        log_s = z - np.log(total)
+        s = e / total
+        if tau == 1.0:
+            f, g = -log_s, -p
+        else:
+            pw = np.exp((tau - 1.0) * log_s)
+            f, g = np.expm1((tau - 1.0) * log_s) / (1.0 - tau), -p * pw
+        return float(np.dot(p, f)), g - s * g.sum()
+
+    return risk_and_grad
+
+
+def _tight_callable(
+    loss: Callable,
+    n: int,
+    t: float,
+    n_starts: int,
+    rng: np.random.Generator,
+    bound: float = 30.0,
+    risk_and_grad: Callable[[NDArray, NDArray], tuple[float, NDArray]] | None = None,
+):
+    """The callable-loss search; ``risk_and_grad`` (the risk and its gradient in h, where known in closed form)
+    replaces the finite-difference gradients of the inner searches."""
     from scipy.optimize import minimize
 
     labels = np.arange(n)
     box = [(-bound, bound)] * n
+    argmax_jac = np.c_[np.ones(n - 1), -np.eye(n - 1)]  # of h_0 - h_j >= 0, j >= 1
 
-    def risk(h: NDArray, p: NDArray) -> float:
-        return float(np.sum(p * loss(np.broadcast_to(h, (n, n)), labels)))
+    if risk_and_grad is None:
+
+        def risk(h: NDArray, p: NDArray) -> float:
+            return float(np.sum(p * loss(np.broadcast_to(h, (n, n)), labels)))
+
+        objective, jac = risk, None
+    else:
+
+        def risk(h: NDArray, p: NDArray) -> float:
+            return risk_and_grad(h, p)[0]
+
+        objective, jac = risk_and_grad, True
 
     def inner(p: NDArray) -> tuple[float, NDArray]:
         # one start each, at the natural point (scores log p, with the predicted class raised to the top)
         h0 = np.clip(np.log(np.maximum(p, 1e-9)), -bound, bound)
         h0[0] = h0.max()
         r = minimize(
-            risk,
+            objective,
             h0,
             args=(p,),
+            jac=jac,
             method="SLSQP",
-            constraints=[{"type": "ineq", "fun": lambda h: h[0] - h[1:]}],
+            constraints=[{"type": "ineq", "fun": lambda h: h[0] - h[1:], "jac": lambda h: argmax_jac}],
             bounds=box,
             options={"maxiter": 300, "ftol": 1e-14},
         )
@@ -661,7 +712,9 @@ def _tight_callable(loss: Callable, n: int, t: float, n_starts: int, rng: np.ran
         h[0] = h.max()
         corner = np.where(np.arange(n) == np.argmax(p), bound, -bound)  # the box optimum for a sure label
         bayes = min(
-            minimize(risk, x0, args=(p,), method="L-BFGS-B", bounds=box, options={"ftol": 1e-15, "gtol": 1e-10}).fun
+            minimize(
+                objective, x0, args=(p,), jac=jac, method="L-BFGS-B", bounds=box, options={"ftol": 1e-15, "gtol": 1e-10}
+            ).fun
             for x0 in (np.clip(np.log(np.maximum(p, 1e-12)), -bound, bound), corner)
         )
         return risk(h, p) - min(bayes, risk(h, p)), h

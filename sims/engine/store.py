@@ -235,18 +235,35 @@ def _rel(p: Path, root: Path) -> str:
     return p.relative_to(root).as_posix() if p.is_relative_to(root) else p.as_posix()
 
 
+@cache
+def _code_of(path: Path, mtime_ns: int) -> bytes:
+    """What of a Python file can change a result: its syntax tree without docstrings (``ast.dump``, which has no
+    comments, layout or line numbers). Documenting a function, or reformatting it, leaves its cells current;
+    any change to what runs does not. Cached per file version."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False).encode()
+
+
 def _hash_files(files: list[str], root: Path) -> str:
     h = hashlib.sha256()
     for rel in files:
+        path = root / rel  # an absolute ``rel`` (a file outside the project) stays absolute
         h.update(rel.encode() + b"\0")
-        h.update((root / rel).read_bytes())  # an absolute ``rel`` (a file outside the project) stays absolute
+        h.update(_code_of(path, path.stat().st_mtime_ns))
         h.update(b"\0")
     return h.hexdigest()[:16]
 
 
 @cache
 def code_fingerprint(module_name: str) -> str:
-    """SHA-256 (16 hex digits) over the relative paths and contents of ``fingerprint_files(module_name)``.
+    """SHA-256 (16 hex digits) over the relative paths and code (syntax trees without docstrings) of
+    ``fingerprint_files(module_name)``.
 
     A cell whose sidecar holds another fingerprint was computed by code that has since changed: it is recomputed,
     never loaded. Editing an unrelated area leaves it valid.
