@@ -104,7 +104,7 @@ def curves_figure(title: str, rows: dict, bounds: dict, dashed: str = "guarantee
         if name in bounds:
             ax.plot(cps, bounds[name](cps), "--", color=f"C{i}", lw=1)
     ax.set(xscale="log", yscale="log", xlabel="round t", ylabel="pseudo-regret (mean ± 2 SE)", title=title)
-    ax.legend(fontsize=7, ncols=2, title=f"dashed: {dashed}")
+    ax.legend(fontsize=8, ncols=2, title=f"dashed: {dashed}")
     return fig
 
 

@@ -214,7 +214,7 @@ def _streaming_figures(config: StreamingConfig, results: Results) -> dict:
         ylabel="E[R_T] / (K^1/3 T^2/3)",
         title=f"Regret vs gap at T={int(Ts[len(Ts) // 2]):.0e}",
     )
-    axes[0].legend(fontsize=6)
+    axes[0].legend(fontsize=8)
     return {"streaming_worst_case": fig}
 
 

@@ -20,7 +20,7 @@ STYLE: dict[str, Any] = {
     "axes.spines.right": False,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
-    "legend.fontsize": 9,
+    "legend.fontsize": 9,  # the report shows figures at ~700 px: smaller legends are unreadable
     "legend.frameon": False,
     "lines.linewidth": 1.6,
     "font.family": "DejaVu Sans",

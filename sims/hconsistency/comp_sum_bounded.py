@@ -148,7 +148,7 @@ def _bounded_figures(config: BoundedConfig, results: Results) -> dict:
         ylabel="T*_Λ(t)",
         title="Λ-dependent tightest transformations (dashed: complete class, n=2)",
     )
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=8)
     ax2.set(
         xlabel="surrogate excess (relative to the box infimum)",
         ylabel="0-1 excess",

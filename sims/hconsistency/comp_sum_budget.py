@@ -68,17 +68,25 @@ def _budget_check(config: BudgetConfig, results: Results) -> list[Claim]:
 
 def _budget_figures(config: BudgetConfig, results: Results) -> dict:
     r = results[cell_key({})]
-    fig, axes = figure(1, len(config.ns), figsize=(3.3 * len(config.ns), 3.4), squeeze=False)
+    fig, axes = figure(1, len(config.ns), figsize=(3.6 * len(config.ns), 3.8), squeeze=False)
+    styles = ("-", "--", ":", "-.")
     for ax, i in zip(axes[0], range(len(config.ns)), strict=True):
+        curves = [np.maximum(r["guarantee"][i, k], 1e-6) for k in range(len(config.taus))]
         for k, tau in enumerate(config.taus):
-            ax.loglog(r["eps"], np.maximum(r["guarantee"][i, k], 1e-6), color=f"C{k}", label=f"τ={tau:g}")
+            # curves within 5% of each other overlap at this scale: name them together, and draw them with
+            # different dashes and widths so that each stays visible
+            near = [f"{t:g}" for j, t in enumerate(config.taus) if j != k and np.allclose(curves[j], curves[k], 0.05)]
+            label = rf"$\tau = {tau:g}$" + (rf" ($\approx$ {', '.join(near)})" if near else "")
+            ax.loglog(r["eps"], curves[k], color=f"C{k}", ls=styles[k % len(styles)], lw=2.4 - 0.4 * k, label=label)
         ax.set(
-            title=f"n = {config.ns[i]}",
-            xlabel="surrogate excess + gap ε",
-            ylabel="guaranteed 0-1 excess Γ(ε)",
+            title=f"$n = {config.ns[i]}$",
+            xlabel=r"surrogate excess + gap $\varepsilon$",
+            ylabel=r"guaranteed 0-1 excess $\Gamma(\varepsilon)$",
         )
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle("0-1 excess guaranteed by the restated comp-sum transformations")
+        ax.legend(fontsize=8)
+    fig.suptitle(
+        "0-1 excess guaranteed by the restated comp-sum transformations ($\\approx$: within 5%, drawn over each other)"
+    )
     return {"budget": fig}
 
 

@@ -219,7 +219,7 @@ def _tightness_figures(config: CompSumTightnessConfig, results: Results) -> dict
         ax.set(title=f"τ = {tau:g}", xlabel="conditional 0-1 regret t", ylabel="surrogate regret")
     for ax in axes.ravel()[len(config.taus) :]:
         ax.set_visible(False)
-    axes.ravel()[0].legend(title="dashed: as restated; solid: tightest", fontsize=7)
+    axes.ravel()[0].legend(title="dashed: as restated; solid: tightest", fontsize=8)
     fig.suptitle("Comp-sum H-consistency transformations: as restated vs numerical tightest (MMZ 2023)")
 
     fig2, ax2 = figure()
@@ -230,7 +230,7 @@ def _tightness_figures(config: CompSumTightnessConfig, results: Results) -> dict
         pub = comp_sum_transform(tc, tau, n)
         order = np.argsort(tc)
         ok = pub[order] > 1e-14
-        ax2.plot(tc[order][ok], (v[order] / pub[order])[ok], ".-", color=f"C{i}", label=f"τ={tau:g}")
+        ax2.plot(tc[order][ok], (v[order] / pub[order])[ok], ".-", color=f"C{i}", label=rf"$\tau = {tau:g}$")
     ax2.axhline(1.0, color="k", lw=1)
     ax2.set(
         xlabel="conditional 0-1 regret t",

@@ -158,17 +158,19 @@ def _figures(config: CalibrationConfig, results: Results) -> dict:
     fig, ax = figure()
     for k, cell in enumerate(_cells(config)):
         r = results[cell_key(cell)]
-        ax.plot(r["t"], r["T"], "-", color=f"C{k}", label=f"LDR-KL, lambda = {cell['lam']:g}, c = {cell['margin']:g}")
+        ax.plot(
+            r["t"], r["T"], "-", color=f"C{k}", label=rf"LDR-KL, $\lambda = {cell['lam']:g}$, $c = {cell['margin']:g}$"
+        )
         ax.plot(r["t_brute"], r["brute"], "x", color=f"C{k}", ms=5)
     t = np.linspace(0.01, 0.99, 100)
     for tau, style in ((1.0, "k--"), (2.0, "k:")):
-        ax.plot(t, comp_sum_transform(t, tau, 3), style, lw=1, label=f"comp-sum tau = {tau:g} (as restated)")
+        ax.plot(t, comp_sum_transform(t, tau, 3), style, lw=1, label=rf"comp-sum $\tau = {tau:g}$ (as restated)")
     ax.set(
         xlabel="conditional 0-1 regret t",
         ylabel="calibration function T(t)",
         title="Top-1 calibration of LDR-KL, K = 3 (x: brute force over two free scores)",
     )
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=8)
     return {"ldr_calibration": fig}
 
 

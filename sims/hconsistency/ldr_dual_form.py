@@ -159,8 +159,13 @@ def _figures(config: DualConfig, results: Results) -> dict:
         ax.plot(lams, vals, style, color="C0", label=f"LDR-KL, c = {c:g}")
         ax.axhline(a.max(), color="C1", ls=style, lw=0.8, label=f"max_k a_k (c = {c:g})")
         ax.axhline(a.mean(), color="C2", ls=style, lw=0.8, label=f"mean_k a_k (c = {c:g})")
-    ax.set(xscale="log", xlabel="lambda", ylabel="loss", title="LDR-KL between the hinge (lambda -> 0) and the mean")
-    ax.legend(fontsize=6)
+    ax.set(
+        xscale="log",
+        xlabel=r"$\lambda$",
+        ylabel="loss",
+        title=r"LDR-KL between the hinge ($\lambda \to 0$) and the mean",
+    )
+    ax.legend(fontsize=8)
     return {"ldr_limits": fig}
 
 

@@ -128,7 +128,7 @@ def _figures(config: LabelNoiseConfig, results: Results) -> dict:
         ylabel="clean test accuracy (bars: 2 SE)",
         title="Linear model on digits with noisy training labels",
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     return {"ldr_label_noise": fig}
 
 

@@ -141,7 +141,7 @@ def _figures(config: TopKConfig, results: Results) -> dict:
         xticklabels=[f"{x:g}" for x in config.lams],
         yticks=range(len(config.margins)),
         yticklabels=[f"{x:g}" for x in config.margins],
-        xlabel="lambda",
+        xlabel=r"$\lambda$",
         ylabel="margin c",
         title="fraction of q with every top-k preserved",
     )

@@ -122,16 +122,16 @@ def _gap_figures(config: GapConfig, results: Results) -> dict:
         r = results[cell_key({"tau": tau})]
         g, a = r["gap"], r["approx"]
         ax.fill_between(config.Bs, g.min(0), g.max(0), color=f"C{i}", alpha=0.2)
-        ax.plot(config.Bs, g.mean(0), "-o", ms=3, color=f"C{i}", label=f"M, τ={tau:g}")
-        ax.plot(config.Bs, a.mean(0), "--", color=f"C{i}", label=f"approximation error, τ={tau:g}")
-        ax2.plot(a.ravel(), g.ravel(), "o", ms=3, color=f"C{i}", label=f"τ={tau:g}")
+        ax.plot(config.Bs, g.mean(0), "-o", ms=3, color=f"C{i}", label=rf"$M$, $\tau = {tau:g}$")
+        ax.plot(config.Bs, a.mean(0), "--", color=f"C{i}", label=rf"approximation error, $\tau = {tau:g}$")
+        ax2.plot(a.ravel(), g.ravel(), "o", ms=3, color=f"C{i}", label=rf"$\tau = {tau:g}$")
     ax.set(
         xscale="log",
         xlabel="norm bound B of the linear class",
         ylabel="nats",
         title="Minimizability gap (band: range over distributions)",
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     lim = [0, max(ax2.get_xlim()[1], ax2.get_ylim()[1])]
     ax2.plot(lim, lim, "k--", lw=1, label="M = A")
     ax2.set(
@@ -139,7 +139,7 @@ def _gap_figures(config: GapConfig, results: Results) -> dict:
         ylabel="minimizability gap M_l(H)",
         title="M ≤ A: every point below the diagonal",
     )
-    ax2.legend(fontsize=7)
+    ax2.legend(fontsize=8)
     return {"gaps": fig}
 
 

@@ -253,14 +253,14 @@ def _figures(config: LSAGlobalConfig, results: Results) -> dict:
         title="LSA vs one-step GD vs Bayes ridge",
     )
     axes[0].tick_params(axis="x", labelsize=6)
-    axes[0].legend(fontsize=6)
+    axes[0].legend(fontsize=8)
     axes[1].set(
         yscale="log",
         xlabel="monomial (cubic C x_q | GD block x_q g' | s x_q)",
         ylabel="|weight|",
         title="Least squares over the LSA span: weight only on the GD block",
     )
-    axes[1].legend(fontsize=6)
+    axes[1].legend(fontsize=8)
     return {"lsa_global": fig}
 
 

@@ -117,7 +117,7 @@ def _figures(config: NonlinearConfig, results: Results) -> dict:
         ylabel="G / (tr G / d)",
         title="Least-squares preconditioner: plain GD (I) unless the covariates are anisotropic",
     )
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=8)
     return {"nonlinear": fig}
 
 

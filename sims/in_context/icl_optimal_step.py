@@ -122,8 +122,12 @@ def _figures(config: OptimalStepConfig, results: Results) -> dict:
                 se = np.sqrt(np.diag(r["cov_of_mean"]))
                 ax.errorbar(r["etas"], r["mean"] / d, yerr=2 * se / d, fmt="o", color=f"C{k}", ms=3)
                 k += 1
-        ax.set(xlabel="step eta", ylabel="risk / d", title=f"One-step GD risk, s2 = {s2:g} (lines: R(eta); dots: MC)")
-        ax.legend(fontsize=6)
+        ax.set(
+            xlabel=r"step $\eta$",
+            ylabel=r"risk / $d$",
+            title=rf"One-step GD risk, $\sigma^2 = {s2:g}$ (lines: $R(\eta)$; dots: MC)",
+        )
+        ax.legend(fontsize=8)
     return {"risk_curve": fig}
 
 

@@ -134,7 +134,7 @@ def _figures(config: PreconditionedConfig, results: Results) -> dict:
         ylabel="least-squares G (bars: 2 SE)",
         title="Optimal preconditioner of one-step GD vs least squares",
     )
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=8)
     return {"preconditioner": fig}
 
 

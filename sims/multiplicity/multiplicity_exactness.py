@@ -127,7 +127,7 @@ def _exact_figures(config: ExactnessConfig, results: Results) -> dict:
         ylabel="absolute difference (floored at 1e-16)",
         title="Viable logit ranges: fast method vs references",
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     return {"exactness": fig}
 
 

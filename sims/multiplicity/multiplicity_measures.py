@@ -124,7 +124,7 @@ def _measures_figures(config: MeasuresConfig, results: Results) -> dict:
         ylabel="fraction of points",
         title="Ambiguity (solid) and certified discrepancy (band: [lower, upper])",
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     r = rows[len(rows) // 2]
     order = np.argsort(r["baseline"])
     x = np.arange(len(order))

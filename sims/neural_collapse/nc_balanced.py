@@ -205,27 +205,43 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
 
 
 def _balanced_figures(config: BalancedConfig, results: Results) -> dict:
-    fig, ax = figure()
+    fig, ax = figure(figsize=(8.0, 4.6))
     show = ("nc1", "nc2_etf_uncentred", "nc2_orthogonal", "nc3", "nc4")
+    labels = (
+        "NC1\nwithin-class\nvariability",
+        "NC2\nsimplex ETF\n(uncentred)",
+        "NC2\northogonal\nframe",
+        "NC3\nself-duality",
+        "NC4\nnearest\nclass mean",
+    )
     idx = {k: i for i, k in enumerate(METRICS)}
     width = 0.8 / (len(VARIANTS) * len(config.depths))
     x = np.arange(len(show))
+    colours = {"mse": "tab:blue", "mse_bias": "tab:orange", "ce": "tab:green"}
     j = 0
     for variant in VARIANTS:
-        for L in config.depths:
+        for k, L in enumerate(config.depths):
             r = results[cell_key({"variant": variant, "L": L})]
-            vals = np.maximum([r["metrics"][idx[k]] for k in show], 1e-18)
-            ax.bar(x + j * width, vals, width, label=f"{variant}, L={L}")
+            vals = np.maximum([r["metrics"][idx[m]] for m in show], 1e-18)
+            # one colour per loss, lighter for deeper models: 9 bars read as 3 groups
+            ax.bar(
+                x + j * width,
+                vals,
+                width,
+                color=colours.get(variant),
+                alpha=1.0 - 0.28 * k,
+                label=f"{variant}, L = {L}",
+            )
             j += 1
     ax.set(
         yscale="log",
         xticks=x + 0.4 - width / 2,
-        xticklabels=show,
-        ylabel="metric (floored at 1e-18)",
-        title="Balanced UFM at the trained minimiser: NC metrics",
+        ylabel="metric (floored at $10^{-18}$)",
+        title="Balanced UFM at the trained minimiser: NC metrics (small = collapse)",
     )
-    ax.set_xticklabels(show)
-    ax.legend(ncols=3, fontsize=6)
+    ax.set_xticklabels(labels, fontsize=9)
+    ax.set_ylim(1e-19, 1e3)
+    ax.legend(ncols=3, loc="upper left", bbox_to_anchor=(0.0, -0.28), fontsize=9)
     return {"balanced": fig}
 
 

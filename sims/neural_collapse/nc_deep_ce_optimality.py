@@ -198,7 +198,7 @@ def _figures(config: DeepCEConfig, results: Results) -> dict:
         ylabel="singular values of the class means / largest",
         title="Deep linear CE UFM: the global minimiser is low-rank, not DNC (Garrod and Keating 2024, Thm 1)",
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     return {"deep_ce_optimality": fig}
 
 

@@ -257,7 +257,7 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
         ylabel="trained (train_ufm)",
         title="Imbalanced bias-free MSE: norms (collapsed at 1e-12)",
     )
-    ax.legend(fontsize=6, ncols=2)
+    ax.legend(fontsize=8, ncols=2)
     # phase diagram for the deepest L: minority collapse, predicted boundary
     ratios, lams = np.array(config.ratios), np.array(config.lambdas)
     for i, L in enumerate(config.depths):
@@ -287,7 +287,7 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
         ylabel="λ_W = λ_H",
         title="Minority collapse: x collapsed, o not (trained)",
     )
-    ax2.legend(fontsize=7)
+    ax2.legend(fontsize=8)
     return {"imbalanced": fig}  # left: norms vs closed form; right: the phase diagram
 
 

@@ -168,7 +168,7 @@ def _figures(config: WindowConfig, results: Results) -> dict:
         ylabel="objective(code's stationary point) - global minimum",
         title="Released code vs global minimum (dotted: a root exists; dashed: it is global)",
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     return {"stationary_windows": fig}
 
 

@@ -180,16 +180,31 @@ def _sea_figures(config: SEAConfig, results: Results) -> dict:
                 m, se = mean_se(r["regret"])
                 y.append(m)
                 e.append(2 * se)
-            x = np.maximum(np.array(x), 0.5)  # the sigma = a = 0 corner, drawn at the left edge
-            ax.errorbar(x, y, yerr=e, fmt="o" if alg == "optimistic" else "s", color=f"C{i}", label=alg, ms=4)
+            x = np.array(x)
+            corner = x < 0.5  # sigma = a = 0: x = 0 has no place on a log axis; drawn at 0.5, hollow, and noted
+            fmt = "o" if alg == "optimistic" else "s"
+            ax.errorbar(
+                x[~corner], np.array(y)[~corner], yerr=np.array(e)[~corner], fmt=fmt, color=f"C{i}", label=alg, ms=4
+            )
+            if corner.any():
+                ax.errorbar(
+                    np.full(corner.sum(), 0.5),
+                    np.array(y)[corner],
+                    yerr=np.array(e)[corner],
+                    fmt=fmt,
+                    color=f"C{i}",
+                    mfc="none",
+                    ms=6,
+                    label=rf"{alg}, $\sigma = a = 0$ (x = 0, drawn at 0.5)",
+                )
         ax.set(
             xscale="log",
             yscale="log",
-            xlabel="sqrt(sigma^2_1:T) + sqrt(Sigma^2_1:T)",
-            ylabel="E[regret] (± 2 SE)",
-            title=f"SEA grid on the {dom}, T={config.horizon}",
+            xlabel=r"$\sqrt{\sigma^2_{1:T}} + \sqrt{\Sigma^2_{1:T}}$",
+            ylabel=r"$E[\mathrm{regret}]$ ($\pm$ 2 SE)",
+            title=f"SEA grid on the {dom}, $T = {config.horizon}$",
         )
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     return {"sea_grid": fig}
 
 
