@@ -95,3 +95,38 @@ def test_cell_key_is_stable_and_safe():
     assert cell_key({"n": 3, "loss": "squared_hinge"}) == "loss=squared_hinge,n=3"
     assert cell_key({"tau": 0.5}) == "tau=0.5"
     assert "/" not in cell_key({"p": "a/b"})
+
+
+def test_committed_report_opens_with_the_summary_and_reaches_every_figure():
+    """REPORT.md: summary first (per area: counts, findings filled from the rows, one figure), then the contents;
+    no finding refers to a claim the report lacks; every committed figure is embedded; each sim's figures once."""
+    import re
+
+    from sims.engine.store import PROJECT_ROOT
+    from sims.findings import SUMMARIES
+
+    figures = PROJECT_ROOT / "figures"
+    md = (figures / "REPORT.md").read_text()
+    assert md.index("## Summary") < md.index("## Contents: every sim")
+    assert "(not computed:" not in md
+    summary = md[md.index("## Summary") : md.index("## Contents: every sim")]
+    for s in SUMMARIES:
+        assert f"**{s.area}.**" in summary and f"]({s.figure})" in summary
+    embedded = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", md)
+    pngs = sorted(p.relative_to(figures).as_posix() for p in figures.glob("*/*.png"))
+    assert sorted(set(embedded)) == pngs
+    body = md[md.index("## Contents: every sim") :]
+    body_embeds = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", body)
+    assert len(body_embeds) == len(set(body_embeds))  # once per sim section (the summary may repeat one)
+
+
+def test_findings_fill_from_claims_and_flag_missing_ones():
+    from sims.findings import fill, placeholders
+
+    c = _claim(id="a.b", measured=0.123456, predicted=2.0)
+    text = r"$\mathcal{T}_\tau$ is {a.b}, bound {a.b:predicted}, slack {a.b:slack}; {x.y} is missing; $\sqrt{\sigma^2_{1:T}}$"
+    out = fill(text, {"a.b": c})
+    assert "is 0.123, bound 2, slack 1.88" in out
+    assert "(not computed: x.y)" in out
+    assert r"$\mathcal{T}_\tau$" in out and r"\sqrt{\sigma^2_{1:T}}" in out  # LaTeX groups are not placeholders
+    assert placeholders(text) == ["a.b", "a.b", "a.b", "x.y"]

@@ -17,7 +17,6 @@ So running a subset (``run NAME``, a notebook) updates that subset's rows and ke
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import math
@@ -262,6 +261,45 @@ def _source_detail(c: Claim) -> str:
     return f"{_ref_links(c)}, {c.place}. *{c.source_status}*: {c.source_basis}."
 
 
+def area_counts(entries: Sequence[SimEntry], area: str) -> str:
+    """'N PASS, N FAIL, N observations over N claims of N sims' for the counted sims of ``area``."""
+    es = [e for e in entries if e.area == area and e.counted]
+    cs = [c for e in es for c in e.claims]
+    v = [c.verdict for c in cs]
+    return (
+        f"**{v.count('PASS')} PASS, {v.count('FAIL')} FAIL, {v.count('INFO')} observations** over {len(cs)} claims "
+        f"of {len(es)} sims"
+    )
+
+
+def counted_claims(entries: Sequence[SimEntry]) -> dict[str, Claim]:
+    """Claims of the counted (current or kept) sims by id: what the summary's placeholders are filled from."""
+    return {c.id: c for e in entries if e.counted for c in e.claims}
+
+
+def _summary_lines(entries: Sequence[SimEntry]) -> list[str]:
+    """The report's opening: per area, its counts, the findings that matter (numbers from the rows below) and one
+    figure (``sims.findings``)."""
+    from sims.findings import SUMMARIES, fill
+
+    claims = counted_claims(entries)
+    areas = {e.area for e in entries}
+    out = ["## Summary", ""]
+    for summary in SUMMARIES:
+        if summary.area not in areas:
+            continue
+        sims_of = [e.name for e in entries if e.area == summary.area]
+        out += [
+            f"**{summary.area}.** {area_counts(entries, summary.area)}: "
+            + ", ".join(f"[`{n}`](#{n})" for n in sims_of)
+            + ".",
+            "",
+        ]
+        out += [f"- {fill(f, claims)}" for f in summary.findings]
+        out += ["", f"![{summary.area}: {summary.figure}]({summary.figure})", ""]
+    return out
+
+
 def _references_section(claims: Sequence[Claim]) -> list[str]:
     used: dict[str, int] = {}
     for c in claims:
@@ -319,6 +357,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
             + ", ".join(f"`{e.name}` (`{_run_command(e.name, quick)}`)" for e in by_status["not run"]),
             "",
         ]
+    lines += _summary_lines(entries)
     lines += [
         "How to read a row: *predicted* is the stated value or bound, *measured* the independent computation "
         "(Monte Carlo, brute force, numerical optimisation), compared by *relation* within *tolerance* (its "
@@ -332,7 +371,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         "a secondary source gives; the primary text not re-read) or *derived* (in this project; the details say "
         "where).",
         "",
-        "## Sims",
+        "## Contents: every sim",
         "",
         "| sim | area | status | PASS | FAIL | obs | cells | compute (s) | computed at (commit, date) |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -391,6 +430,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         lines += ["</details>", ""]
     lines += _references_section([c for e in entries for c in e.claims])
     md = "\n".join(lines)
+    intro = "\n".join(lines[: lines.index("## Contents: every sim")])
     rows = [
         {
             "area": e.area,
@@ -409,53 +449,11 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         for c in e.claims
     ]
     atomic_write_bytes(figures_dir / "REPORT.md", md.encode())
-    atomic_write_bytes(figures_dir / "REPORT.html", _html(entries, quick).encode())
+    from sims.engine.report_html import render_html
+
+    atomic_write_bytes(figures_dir / "REPORT.html", render_html(entries, figures_dir, quick, intro).encode())
     atomic_write_bytes(figures_dir / "claims.json", (json.dumps(rows, indent=1, default=str) + "\n").encode())
     return figures_dir / "REPORT.md"
-
-
-def _html(entries: list[SimEntry], quick: bool) -> str:
-    colour = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INFO": "#6e7781"}
-    body = []
-    area = None
-    for e in entries:
-        if e.area != area:
-            area = e.area
-            body.append(f"<h2>{html.escape(area)}</h2>")
-        body.append(f'<h3 id="{e.name}">{e.name} <small>({html.escape(STATUS_TEXT[e.status])})</small></h3>')
-        if e.status == "not run":
-            body.append(f"<p><code>{html.escape(_run_command(e.name, quick))}</code> computes it.</p>")
-            continue
-        body.append(f"<p>computed at {html.escape(_stamp(e))}</p>")
-        body.extend(f'<img src="{html.escape(p)}" alt="{html.escape(p)}" style="max-width:100%">' for p in e.figures)
-        body.append(
-            "<table><tr><th>verdict</th><th>claim</th><th>statement</th><th>predicted</th><th>measured</th>"
-            "<th>tolerance</th><th>slack</th></tr>"
-        )
-        for c in e.claims:
-            body.append(
-                f'<tr><td style="color:{colour[c.verdict]};font-weight:bold">{c.verdict}</td>'
-                f"<td><code>{html.escape(c.id)}</code></td><td>{html.escape(c.statement)}<br><small>"
-                f"{html.escape(c.source or 'no source recorded')} ({html.escape(c.source_status or '-')}); tol: "
-                f"{html.escape(c.tolerance_reason)}</small></td>"
-                f"<td>{_num(c.predicted)}</td><td>{_num(c.measured)}</td><td>{_num(c.tolerance)}</td>"
-                f"<td>{_num(c.slack)}</td></tr>"
-            )
-        body.append("</table>")
-    used = sorted({k for e in entries for c in e.claims for k in c.refs}, key=lambda k: short_citation(k).lower())
-    if used:
-        body.append('<h2 id="references">References</h2><ul>')
-        body.extend(
-            f'<li id="ref-{k}"><b>{html.escape(short_citation(k))}</b> ({k}). {html.escape(full_citation(k))}</li>'
-            for k in used
-        )
-        body.append("</ul>")
-    return (
-        "<!doctype html><meta charset='utf-8'><title>theory-sims verification report</title>"
-        "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:"
-        "collapse}td,th{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}</style>"
-        f"<h1>Verification report</h1>{''.join(body)}"
-    )
 
 
 def progress_line(i: int, n: int, outcome: Any, seconds: float) -> None:
