@@ -124,9 +124,10 @@ def test_findings_fill_from_claims_and_flag_missing_ones():
     from sims.findings import fill, placeholders
 
     c = _claim(id="a.b", measured=0.123456, predicted=2.0)
-    text = r"$\mathcal{T}_\tau$ is {a.b}, bound {a.b:predicted}, slack {a.b:slack}; {x.y} is missing; $\sqrt{\sigma^2_{1:T}}$"
+    text = r"$\mathcal{T}_\tau$ is {a.b}, bound {a.b:predicted}, slack {a.b:slack}; {x.y} is missing; "
+    text += r"$\sqrt{\sigma^2_{1:T}}$"
     out = fill(text, {"a.b": c})
-    assert "is 0.123, bound 2, slack 1.88" in out
+    assert "is 0.123, bound 2, slack 1.98" in out  # slack = 2 + 0.1 - 0.123
     assert "(not computed: x.y)" in out
     assert r"$\mathcal{T}_\tau$" in out and r"\sqrt{\sigma^2_{1:T}}" in out  # LaTeX groups are not placeholders
     assert placeholders(text) == ["a.b", "a.b", "a.b", "x.y"]
