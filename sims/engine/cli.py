@@ -1,4 +1,4 @@
-"""``python -m sims``: list, run, all, report.
+"""``python -m sims``: list, run, all, report, notebooks.
 
 Exit status: 0 when every claim passes, 1 when a claim fails, a cell raises or ``report`` finds nothing saved,
 2 for bad usage (checked before anything is computed), 130 on Ctrl-C (finished cells are kept).
@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(run, compute=True)
     common(sub.add_parser("all", help="run every registered sim"), compute=True)
     common(sub.add_parser("report", help="rebuild figures and report from saved results"), False)
+    nb = sub.add_parser(
+        "notebooks",
+        help="execute the notebooks on the saved results and save them with their outputs (after `all`)",
+    )
+    nb.add_argument("names", nargs="*", metavar="NOTEBOOK", help="notebook names (default: every notebook)")
+    nb.add_argument("--timeout", type=_int_at_least(1), default=600, help="seconds per cell (default 600)")
+    common(nb, False)
     return p
 
 
@@ -151,6 +158,11 @@ def _main(args: argparse.Namespace) -> int:
 
     layout = default_layout(args.quick, args.out)
     t0 = time.perf_counter()
+    if args.command == "notebooks":
+        from sims.engine.notebook import execute_notebooks
+
+        _check_out(layout, write=False)
+        return execute_notebooks(args.names, layout, args.seed, args.timeout)
     if args.command == "report":
         _check_out(layout, write=False)
         outcomes = report_only(layout, args.seed)

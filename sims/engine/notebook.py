@@ -4,14 +4,18 @@ A notebook never writes the committed ``figures/`` or the report: results go to 
 its figures are drawn into ``results/<mode>/notebook-figures/``. Only ``python -m sims run/all/report`` write
 ``figures/``.
 
-Environment variables read here (set by the test suite to run notebooks headless and small):
-``THEORY_SIMS_QUICK=1`` selects the quick presets; ``THEORY_SIMS_OUT=DIR`` puts results under DIR instead of the
+Which presets a notebook shows: ``THEORY_SIMS_QUICK=1`` the quick ones, ``THEORY_SIMS_QUICK=0`` the full ones
+(computing what is missing: up to hours). Unset (a reader who just opens the notebook), the full results when every
+sim the notebook needs has them saved (after ``python -m sims all``), else the quick presets, computed in about a
+minute with a progress bar, and a note saying so. ``THEORY_SIMS_OUT=DIR`` puts results under DIR instead of the
 project root.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,10 +24,25 @@ from sims.engine.report import current_figures, save_figures
 from sims.engine.runner import Layout, SimOutcome, default_layout, load_results, report_only, run_sim
 
 
-def notebook_layout() -> Layout:
-    """The layout chosen by the environment (quick mode and output folder); figures go under the results."""
-    quick = os.environ.get("THEORY_SIMS_QUICK", "0").strip().lower() in ("1", "true", "yes")
-    base = default_layout(quick, os.environ.get("THEORY_SIMS_OUT") or None)
+def notebook_layout(names: Sequence[str] | None = None, seed: int = 0) -> Layout:
+    """The layout chosen by the environment (mode and output folder, see the module docstring) for the sims
+    ``names`` (default: all); figures go under the results."""
+    env = os.environ.get("THEORY_SIMS_QUICK", "").strip().lower()
+    out = os.environ.get("THEORY_SIMS_OUT") or None
+    if env in ("1", "true", "yes"):
+        quick = True
+    elif env in ("0", "false", "no"):
+        quick = False
+    else:  # unset: full results if all are saved, else the quick presets (never an hour of compute unasked)
+        full = default_layout(False, out)
+        missing = [n for n in (names or sorted(registry())) if load_results(get(n), full, seed)[1]]
+        quick = bool(missing)
+        if missing:
+            print(
+                f"Showing the quick presets: full results of {', '.join(missing)} are not saved here "
+                "(`python -m sims all` computes them; or set THEORY_SIMS_QUICK=0 to compute them now)."
+            )
+    base = default_layout(quick, out)
     return Layout(base.out, base.quick, figures_override=base.results_dir / "notebook-figures", formats=("png",))
 
 
@@ -34,8 +53,8 @@ def ensure_results(
 
     Returns the outcomes (claims and figure paths) and the layout. No report is written.
     """
-    layout = layout or notebook_layout()
     names = list(names or sorted(registry()))
+    layout = layout or notebook_layout(names, seed)
     run_figures = Layout(layout.out, layout.quick).figures_dir  # what `python -m sims` drew (read, never written)
     outcomes = []
     for name in names:
@@ -80,3 +99,89 @@ def claims_markdown(outcomes: Sequence[SimOutcome]) -> str:
 def figure_paths(outcomes: Sequence[SimOutcome]) -> list[Path]:
     """PNG figures of the given outcomes, in order."""
     return [p for o in outcomes for p in o.figures if p.suffix == ".png"]
+
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def execute_notebooks(names: Sequence[str], layout: Layout, seed: int = 0, timeout: int = 600) -> int:
+    """``python -m sims notebooks``: run each notebook top to bottom on the saved results of ``layout``'s mode and
+    save it with its outputs, so that the repository shows every notebook executed.
+
+    Full mode with the default folder writes ``notebooks/*.ipynb`` in place (atomically); any other mode or folder
+    writes ``<results>/executed-notebooks/``. Refuses (exit 1, nothing written) unless every sim has complete saved
+    results, so that a committed notebook never shows quick presets or waits on hours of compute. Returns the exit
+    status: 0, or 1 when a result is missing or a cell raises.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    from sims.engine.store import PROJECT_ROOT, atomic_write_bytes, git_commit
+
+    paths = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    if names:
+        known = {p.stem: p for p in paths}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            print(f"unknown notebook {', '.join(unknown)}; choose from: {', '.join(known)}", file=sys.stderr)
+            return 2
+        paths = [known[n] for n in names]
+    missing = [n for n, sim in sorted(registry().items()) if load_results(sim, layout, seed)[1]]
+    if missing:
+        flag = " --quick" if layout.quick else ""
+        print(
+            f"no complete saved results for {', '.join(missing)} in {layout.results_dir}; nothing was written. "
+            f"Run `python -m sims all{flag}` first.",
+            file=sys.stderr,
+        )
+        return 1
+    in_place = not layout.quick and layout.out.resolve() == PROJECT_ROOT.resolve()
+    target = NOTEBOOKS_DIR if in_place else layout.results_dir / "executed-notebooks"
+    target.mkdir(parents=True, exist_ok=True)
+    env = {"THEORY_SIMS_QUICK": "1" if layout.quick else "0", "THEORY_SIMS_OUT": str(layout.out), "MPLBACKEND": "Agg"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the kernel inherits them
+    try:
+        for path in paths:
+            t0 = time.perf_counter()
+            nb = nbformat.read(path, as_version=4)
+            client = NotebookClient(
+                nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            )
+            try:
+                client.execute()
+            except CellExecutionError as e:
+                print(f"{path.name}: a cell raised; nothing was written for it\n{e}", file=sys.stderr)
+                return 1
+            nb.metadata["theory_sims"] = {"mode": layout.mode, "seed": seed, "commit": git_commit()}
+            out = target / path.name
+            atomic_write_bytes(out, (nbformat.writes(nb) + "\n").encode())
+            n_code = sum(c.cell_type == "code" for c in nb.cells)
+            print(f"{path.name}: {len(nb.cells)} cells ({n_code} code), {time.perf_counter() - t0:.1f} s -> {out}")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return 0
+
+
+def figure_path(outcomes: Sequence[SimOutcome], sim: str, name: str) -> Path:
+    """The PNG of figure ``name`` of ``sim`` among ``outcomes`` (as loaded by ``ensure_results``)."""
+    for o in outcomes:
+        if o.name == sim:
+            for p in o.figures:
+                if p.suffix == ".png" and p.stem == name:
+                    return p
+            have = sorted(p.stem for p in o.figures if p.suffix == ".png")
+            raise ValueError(f"name must be a figure of {sim}: one of {have}; got {name!r}")
+    raise ValueError(f"sim must be one of the loaded sims {[o.name for o in outcomes]}; got {sim!r}")
+
+
+def show_figure(outcomes: Sequence[SimOutcome], sim: str, name: str):
+    """The figure as an IPython image (embedded in the notebook, so a saved notebook shows it)."""
+    from IPython.display import Image
+
+    return Image(filename=str(figure_path(outcomes, sim, name)))

@@ -258,6 +258,20 @@ def _stamp(layout: Layout, sim: str, keys: Sequence[str], outcome: SimOutcome) -
     outcome.results_digest = h.hexdigest()
 
 
+def _progress_bar() -> type:
+    """tqdm's notebook widget inside a Jupyter kernel with ipywidgets, else its text bar (which a notebook shows
+    as text; ``tqdm.auto`` would warn there when ipywidgets is missing)."""
+    if "ipykernel" in sys.modules:
+        try:
+            import ipywidgets  # noqa: F401
+            from tqdm.notebook import tqdm as widget
+
+            return widget
+        except ImportError:
+            pass
+    return tqdm
+
+
 def load_results(sim: Sim, layout: Layout, seed: int) -> tuple[Results, list[str]]:
     """Saved results of every cell of ``sim`` (no computation); returns (results, missing keys)."""
     config = sim.config(layout.quick)
@@ -303,12 +317,14 @@ def run_sim(
             results[rec.cell_key] = arrays
             outcome.skipped.append(rec.cell_key)
 
-    bar = tqdm(
+    bar = _progress_bar()(
         total=len(cells),
         initial=len(outcome.skipped),
         desc=sim.name,
         unit="cell",
-        disable=None if progress else True,
+        # on: in a Jupyter kernel (its stderr is no terminal, yet a reader is watching); off: when not asked for;
+        # else only on a terminal (not in CI logs, where the per-sim progress lines say enough)
+        disable=True if not progress else (False if "ipykernel" in sys.modules else None),
         file=sys.stderr,
         leave=False,
     )
