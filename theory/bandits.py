@@ -455,7 +455,7 @@ def kl_ucb_index(mean: ArrayLike, budget: ArrayLike, iterations: int = 10) -> ND
     >>> from theory.bandits import kl_ucb_index
     >>> q = kl_ucb_index([0.0, 0.5, 1.0], 0.1)
     >>> [round(float(v), 6) for v in q]
-    [0.095163, 0.714597, 1.0]
+    [0.095163, 0.712879, 1.0]
     """
     mean = in_interval(mean, "mean", 0.0, 1.0)
     budget = in_interval(budget, "budget", 0.0)

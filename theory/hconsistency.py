@@ -244,7 +244,27 @@ def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
 
 
 def as_finite_scores(scores: ArrayLike) -> NDArray:
+    """``scores`` as a float array of finite scores with n >= 2 classes on the last axis.
 
+    Parameters
+    ----------
+    scores
+        Scores h(x, .), shape (..., n).
+
+    Returns
+    -------
+    h : ndarray of float, the same shape.
+
+    Raises
+    ------
+    ValueError
+        If a score is NaN or infinite, or the last axis has fewer than 2 classes.
+
+    Examples
+    --------
+    >>> as_finite_scores([[1.0, 2.0, 3.0]]).shape
+    (1, 3)
+    """
     h = as_finite_array(scores, "scores")
     if h.ndim == 0 or h.shape[-1] < 2:
         raise ValueError(f"scores must have n >= 2 classes on the last axis; got shape {h.shape}")

@@ -80,8 +80,8 @@ def ldr_kl_loss(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float
 
     Examples
     --------
-    >>> float(ldr_kl_loss([[2.0, 0.0, 0.0]], [0], lam=1.0, margin=0.0))  # = CE - log K
-    -0.8695...
+    >>> float(ldr_kl_loss([[2.0, 0.0, 0.0]], [0], lam=1.0, margin=0.0)[0])  # CE - log K = log(1 + 2/e^2) - log 3
+    -0.8590...
     """
     f, yy = _scores_labels(scores, y)
     lam, c = _lam_margin(lam, margin)
