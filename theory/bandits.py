@@ -138,7 +138,28 @@ def _check_table(T: int, K: int) -> tuple[int, int]:
 
 
 def bernoulli_bandit(means: ArrayLike) -> BernoulliBandit:
-    """Stochastic bandit with Bernoulli rewards of the given means (each in [0, 1], K >= 2)."""
+    """Stochastic bandit with Bernoulli rewards of the given means (each in [0, 1], K >= 2).
+
+    Parameters
+    ----------
+    means
+        Arm means in [0, 1], shape (K,), K >= 2.
+
+    Returns
+    -------
+    env : BernoulliBandit
+        The instance (frozen).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> bernoulli_bandit([0.2, 0.8]).gaps
+    array([0.6, 0. ])
+    """
     return BernoulliBandit(means)
 
 
@@ -309,7 +330,18 @@ class _UCB1(Policy):
 
 
 def ucb1() -> Policy:
-    """UCB1 (Auer, Cesa-Bianchi, Fischer 2002): index mean_i + sqrt(2 ln t / n_i), each arm once first."""
+    """UCB1 (Auer, Cesa-Bianchi, Fischer 2002): index mean_i + sqrt(2 ln t / n_i), each arm once first.
+
+    Returns
+    -------
+    policy : Policy
+        UCB1, for ``simulate``.
+
+    Examples
+    --------
+    >>> ucb1().name
+    'UCB1'
+    """
     return _UCB1("UCB1", {})
 
 
@@ -513,6 +545,31 @@ def kl_ucb(c: float = 0.0, lazy: bool = True) -> Policy:
     computed index and the convexity of kl, see ``_lazy_kl_ucb_argmax``) reaches the best index of its row; the
     choices are those of ``lazy=False``, which computes every index every round (the tests check that on the same
     random stream).
+
+    Parameters
+    ----------
+    c
+        Exploration constant c >= 0 of the ln ln t term (c = 0 is the common choice).
+    lazy
+        Compute exact indices only where a bound says the arm can win (same choices as ``lazy=False``).
+
+    Returns
+    -------
+    policy : Policy
+        KL-UCB, for ``simulate``.
+
+    Raises
+    ------
+    TypeError
+        If ``lazy`` is not a bool.
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> r = simulate(kl_ucb(), bernoulli_bandit([0.3, 0.5, 0.7]), horizon=2000, n_reps=100, seed=0)
+    >>> round(r.mean, 2)
+    18.12
     """
     if not isinstance(lazy, bool | np.bool_):
         raise TypeError(f"lazy must be a bool; got {type(lazy).__name__}")
@@ -532,7 +589,30 @@ class _Thompson(Policy):
 
 
 def thompson(prior: str = "beta", sigma: float = 1.0) -> Policy:
-    """Thompson sampling: Beta(1, 1) prior for Bernoulli rewards (``prior='beta'``), or Gaussian with known sigma."""
+    """Thompson sampling: Beta(1, 1) prior for Bernoulli rewards (``prior='beta'``), or Gaussian with known sigma.
+
+    Parameters
+    ----------
+    prior
+        "beta" (Bernoulli rewards, Beta(1, 1) prior) or "gaussian" (known sigma, flat prior).
+    sigma
+        Noise standard deviation for the Gaussian prior (> 0).
+
+    Returns
+    -------
+    policy : Policy
+        Thompson sampling, for ``simulate``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> thompson().params
+    {'prior': 'beta', 'sigma': 1.0}
+    """
     option(prior, "prior", ("beta", "gaussian"))
     return _Thompson("Thompson", {"prior": prior, "sigma": scalar(sigma, "sigma", 0.0, lo_open=True)})
 
@@ -574,7 +654,30 @@ class _Exp3(Policy):
 def exp3(eta: float | None = None) -> Policy:
     """Exp3 with loss-based importance weighting (Lattimore and Szepesvari 2020, Alg. 9 / Thm 11.2):
     p_t proportional to exp(-eta L_hat_{t-1}), L_hat += l_t(A_t) 1[i = A_t]/p_t(A_t); ``eta=None`` is the tuned
-    eta = sqrt(2 ln K / (T K)), for which R_T <= sqrt(2 T K ln K). Weights in the log domain."""
+    eta = sqrt(2 ln K / (T K)), for which R_T <= sqrt(2 T K ln K). Weights in the log domain.
+
+    Parameters
+    ----------
+    eta
+        Learning rate > 0, or None for the tuned eta = sqrt(2 ln K / (T K)).
+
+    Returns
+    -------
+    policy : Policy
+        Exp3, for ``simulate``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> table = switching_loss_table(2000, 5, rng=0)
+    >>> r = simulate(exp3(), adversarial_bandit(table), 2000, 50, seed=0)
+    >>> bool(r.mean <= exp3_regret_bound(2000, 5))
+    True
+    """
     return _Exp3(
         "Exp3",
         {"eta": None if eta is None else scalar(eta, "eta", 0.0, lo_open=True)},
@@ -654,7 +757,28 @@ class _TsallisINF(Policy):
 def tsallis_inf(estimator: str = "iw") -> Policy:
     """Tsallis-INF with alpha = 1/2 (Zimmert and Seldin 2021): FTRL with Psi_t(w) = -(4/eta_t) sum (sqrt(w_i) - w_i/2),
     eta_t = 2/sqrt(t) with the importance-weighted estimator (``"iw"``), eta_t = 4/sqrt(t) with the reduced-variance
-    estimator (``"rv"``)."""
+    estimator (``"rv"``).
+
+    Parameters
+    ----------
+    estimator
+        "iw" (importance-weighted) or "rv" (reduced-variance) loss estimator.
+
+    Returns
+    -------
+    policy : Policy
+        Tsallis-INF, for ``simulate``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> tsallis_inf("rv").name
+    'Tsallis-INF (rv)'
+    """
     option(estimator, "estimator", ("iw", "rv"))
     return _TsallisINF(
         f"Tsallis-INF ({estimator})",
@@ -678,7 +802,30 @@ class _Hedge(Policy):
 
 def hedge(eta: float | None = None) -> Policy:
     """Hedge / exponential weights with full information: p_t proportional to exp(-eta L_{t-1}); ``eta=None`` is
-    eta = sqrt(8 ln K / T), for which R_T <= sqrt((T/2) ln K) (Cesa-Bianchi and Lugosi 2006, Thm 2.2)."""
+    eta = sqrt(8 ln K / T), for which R_T <= sqrt((T/2) ln K) (Cesa-Bianchi and Lugosi 2006, Thm 2.2).
+
+    Parameters
+    ----------
+    eta
+        Learning rate > 0, or None for the tuned eta = sqrt(8 ln K / T).
+
+    Returns
+    -------
+    policy : Policy
+        Hedge (full information), for ``simulate``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> table = switching_loss_table(2000, 5, rng=0)
+    >>> r = simulate(hedge(), adversarial_bandit(table), 2000, 1, seed=0)
+    >>> bool(r.regret[0] <= hedge_regret_bound(2000, 5))
+    True
+    """
     return _Hedge(
         "Hedge",
         {"eta": None if eta is None else scalar(eta, "eta", 0.0, lo_open=True)},
@@ -727,7 +874,30 @@ class BanditResult:
 
 
 def log_checkpoints(T: int, n: int = 40) -> NDArray:
-    """About n log-spaced rounds in [1, T], always including T."""
+    """About n log-spaced rounds in [1, T], always including T.
+
+    Parameters
+    ----------
+    T
+        Horizon, an integer >= 1.
+    n
+        About how many checkpoints (>= 1).
+
+    Returns
+    -------
+    t : ndarray of int
+        Increasing rounds in [1, T], the last one T.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> log_checkpoints(1000, 5)
+    array([   1,    6,   32,  178, 1000])
+    """
     T = integer_in(T, "T", 1, MAX_STREAM_HORIZON)
     n = integer_in(n, "n", 1, 1_000_000)
     return np.unique(np.r_[np.round(np.logspace(0, math.log10(T), n)).astype(int), T])
@@ -739,6 +909,41 @@ def simulate(
     """Run ``policy`` on ``env`` for ``horizon`` rounds in ``n_reps`` replicates at once; memory O(R x checkpoints).
 
     The replicates share one generator (their streams are disjoint draws), so a seed fixes every number.
+
+    Parameters
+    ----------
+    policy
+        A ``Policy`` (``ucb1()``, ``kl_ucb()``, ``thompson()``, ``exp3()``, ``tsallis_inf()``, ``hedge()``, ...).
+    env
+        A ``BernoulliBandit``, ``GaussianBandit`` or ``AdversarialBandit``.
+    horizon
+        Rounds T (1 <= T <= MAX_HORIZON; at most the loss table's length for an adversarial bandit).
+    n_reps
+        Replicates R, run at once (vectorised).
+    seed
+        An int or a SeedSequence; the same seed gives the same numbers.
+    n_checkpoints
+        About how many log-spaced rounds the regret curve is recorded at.
+
+    Returns
+    -------
+    result : BanditResult
+        Pseudo-regret per replicate at T (``regret``), its mean and standard error, and the curve at the checkpoints.
+
+    Raises
+    ------
+    TypeError
+        If ``policy`` or ``env`` is not of the expected class.
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> r = simulate(ucb1(), bernoulli_bandit([0.3, 0.5, 0.7]), horizon=2000, n_reps=100, seed=0)
+    >>> r.regret.shape
+    (100,)
+    >>> round(r.mean, 2), round(r.stderr, 2)
+    (59.57, 1.09)
     """
     instance_of(policy, "policy", Policy)
     instance_of(env, "env", (BernoulliBandit, GaussianBandit, AdversarialBandit))
@@ -793,13 +998,59 @@ def _TK(T: ArrayLike, K: ArrayLike) -> tuple[NDArray, NDArray]:
 
 
 def hedge_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
-    """sqrt((T/2) ln K): Hedge with eta = sqrt(8 ln K / T), losses in [0, 1] (Cesa-Bianchi and Lugosi 2006, Thm 2.2)."""
+    """sqrt((T/2) ln K): Hedge with eta = sqrt(8 ln K / T), losses in [0, 1] (Cesa-Bianchi and Lugosi 2006, Thm 2.2).
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1 (array-like; the result broadcasts over it).
+    K
+        Numbers of arms K >= 2 (array-like, broadcast with T).
+
+    Returns
+    -------
+    bound : ndarray
+        sqrt((T/2) ln K), broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> round(float(hedge_regret_bound(10_000, 10)), 3)
+    107.298
+    """
     T, K = _TK(T, K)
     return np.sqrt(T / 2 * np.log(K))
 
 
 def exp3_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
-    """sqrt(2 T K ln K): Exp3 with eta = sqrt(2 ln K / (T K)) (Lattimore and Szepesvari 2020, Thm 11.2)."""
+    """sqrt(2 T K ln K): Exp3 with eta = sqrt(2 ln K / (T K)) (Lattimore and Szepesvari 2020, Thm 11.2).
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1 (array-like; the result broadcasts over it).
+    K
+        Numbers of arms K >= 2 (array-like, broadcast with T).
+
+    Returns
+    -------
+    bound : ndarray
+        sqrt(2 T K ln K), broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> float(exp3_regret_bound(10_000, 10))
+    678.6140424415112
+    """
     T, K = _TK(T, K)
     return np.sqrt(2 * T * K * np.log(K))
 
@@ -807,7 +1058,32 @@ def exp3_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
 def tsallis_inf_regret_bound(T: ArrayLike, K: ArrayLike, estimator: str = "iw") -> NDArray:
     """Adversarial Tsallis-INF bounds (Zimmert and Seldin 2021): 4 sqrt(K T) + 1 with importance weighting
     (eta_t = 2/sqrt(t)); 2 sqrt(K T) + 14 K ln T + 16 with the reduced-variance estimator (eta_t = 4/sqrt(t)).
-    The constants are as restated by secondary sources; they were not re-read against the theorem text here."""
+    The constants are as restated by secondary sources; they were not re-read against the theorem text here.
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1 (array-like; the result broadcasts over it).
+    K
+        Numbers of arms K >= 2 (array-like, broadcast with T).
+    estimator
+        "iw" (importance weighting) or "rv" (reduced variance).
+
+    Returns
+    -------
+    bound : ndarray
+        The bound, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> [round(float(tsallis_inf_regret_bound(10_000, 10, e)), 1) for e in ("iw", "rv")]
+    [1265.9, 1937.9]
+    """
     T, K = _TK(T, K)
     if estimator == "iw":
         return 4 * np.sqrt(K * T) + 1
@@ -825,7 +1101,30 @@ def _gaps(means: ArrayLike) -> NDArray:
 
 def ucb1_regret_bound(T: ArrayLike, means: ArrayLike) -> NDArray:
     """sum_{i: Delta_i > 0} 8 ln T / Delta_i + (1 + pi^2/3) sum_i Delta_i (Auer, Cesa-Bianchi, Fischer 2002, Thm 1),
-    vectorised over T."""
+    vectorised over T.
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1 (array-like; the result broadcasts over it).
+    means
+        Arm means, shape (K,), K >= 2.
+
+    Returns
+    -------
+    bound : ndarray
+        The bound, shape of T.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> float(ucb1_regret_bound(10_000, [0.3, 0.5, 0.7]))
+    555.194343198789
+    """
     T = in_interval(T, "T", 1.0)
     d = _gaps(means)
     d = d[d > 0]
@@ -835,7 +1134,34 @@ def ucb1_regret_bound(T: ArrayLike, means: ArrayLike) -> NDArray:
 def lai_robbins_constant(means: ArrayLike, family: str = "bernoulli", sigma: float = 1.0) -> float:
     """sum_{i: Delta_i > 0} Delta_i / kl(mu_i, mu*): liminf R_T / ln T >= this for any consistent policy
     (Lai and Robbins 1985). ``family="bernoulli"``: Bernoulli kl (infinite when the best mean is 1 and another arm
-    is below it); ``family="gaussian"``: kl = Delta_i^2 / (2 sigma^2), so the constant is sum_i 2 sigma^2 / Delta_i."""
+    is below it); ``family="gaussian"``: kl = Delta_i^2 / (2 sigma^2), so the constant is sum_i 2 sigma^2 / Delta_i.
+
+    Parameters
+    ----------
+    means
+        Arm means, shape (K,), K >= 2 (in [0, 1] for Bernoulli).
+    family
+        "bernoulli" or "gaussian".
+    sigma
+        Noise standard deviation of the Gaussian family (> 0).
+
+    Returns
+    -------
+    C : float
+        The constant; R_T / ln T >= C asymptotically for every consistent policy.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> round(lai_robbins_constant([0.3, 0.5, 0.7]), 4)
+    3.4744
+    >>> round(lai_robbins_constant([0.0, 1.0], family="gaussian"), 4)
+    2.0
+    """
     if family == "bernoulli":
         m = in_interval(means, "means", 0.0, 1.0)
     elif family == "gaussian":
@@ -859,7 +1185,30 @@ def lai_robbins_constant(means: ArrayLike, family: str = "bernoulli", sigma: flo
 def streaming_explore_pulls(T: int, K: int) -> int:
     """Pulls per arm of streaming uniform exploration: n = floor((T/K)^{2/3} ln(T)^{1/3}), at least 1 and at most
     floor(T/K), the choice that balances n K exploration against T sqrt(ln T / n) commitment error (Wang 2023, Sec. 1:
-    regret O(K^{1/3} T^{2/3} log^{1/3} T))."""
+    regret O(K^{1/3} T^{2/3} log^{1/3} T)).
+
+    Parameters
+    ----------
+    T
+        Horizon, an integer >= K.
+    K
+        Number of arms, an integer >= 2.
+
+    Returns
+    -------
+    n : int
+        Pulls per arm.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> streaming_explore_pulls(10**6, 10)
+    5169
+    """
     T, K = integer_at_least(T, "T", 2), _check_K(K)
     if T < K:
         raise ValueError(f"T must be >= K = {K} (every arm of the stream is pulled at least once); got {T}")
@@ -975,6 +1324,30 @@ def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int 
     (Hoeffding for the mean of n differences in [-1, 1]), and its gap is at most max_i Delta_i.
     ``pulls=None`` uses ``streaming_explore_pulls(T, K)``.
     Vectorised over T.
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1 (array-like; the result broadcasts over it).
+    means
+        Arm means in [0, 1], shape (K,).
+    pulls
+        Pulls per arm n (1 <= n <= T/K), or None for ``streaming_explore_pulls(T, K)``.
+
+    Returns
+    -------
+    bound : ndarray
+        The bound, shape of T.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> round(float(uniform_exploration_regret_bound(10**6, [0.5, 0.6, 0.4])), 1)
+    3460.5
     """
     d = _gaps(in_interval(means, "means", 0.0, 1.0))
     Ts = np.atleast_1d(in_interval(T, "T", 2.0, float(MAX_STREAM_HORIZON))).astype(np.int64)
@@ -990,6 +1363,23 @@ def streaming_lower_bound_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
     memory (Wang 2023, arXiv:2306.02208: Omega(K^{1/3} T^{2/3}); the constant is not specified). Wang also shows it is
     attained, O(K^{1/3} T^{2/3}), with O(log* K) arms of memory.
 
+    Parameters
+    ----------
+    T
+        Horizons T >= 1 (array-like; the result broadcasts over it).
+    K
+        Numbers of arms K >= 2 (array-like, broadcast with T).
+
+    Returns
+    -------
+    rate : ndarray
+        K^{1/3} T^{2/3}, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
     Examples
     --------
     >>> round(float(streaming_lower_bound_rate(1e6, 8)))
@@ -1000,13 +1390,53 @@ def streaming_lower_bound_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
 
 
 def streaming_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
-    """K^{1/3} T^{2/3}, the scale the streaming figures divide by; the same as ``streaming_lower_bound_rate``."""
+    """K^{1/3} T^{2/3}, the scale the streaming figures divide by; the same as ``streaming_lower_bound_rate``.
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1 (array-like; the result broadcasts over it).
+    K
+        Numbers of arms K >= 2 (array-like, broadcast with T).
+
+    Returns
+    -------
+    rate : ndarray
+        K^{1/3} T^{2/3}, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> float(streaming_rate(1e6, 8))
+    19999.99999999999
+    """
     return streaming_lower_bound_rate(T, K)
 
 
 def streaming_single_arm_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
     """K^{1/3} T^{2/3} log K: the order of the expected regret Wang (2023, arXiv:2306.02208) proves for a single-pass
     algorithm that stores a single arm (constant not specified); uniform exploration gets K^{1/3} T^{2/3} log^{1/3} T.
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1 (array-like; the result broadcasts over it).
+    K
+        Numbers of arms K >= 2 (array-like, broadcast with T).
+
+    Returns
+    -------
+    rate : ndarray
+        K^{1/3} T^{2/3} log K, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
 
     Examples
     --------

@@ -67,6 +67,32 @@ def ftrl_weights(L: ArrayLike, eta: float, regularizer: Regularizer = "negentrop
 
     negentropy: w proportional to exp(-eta L) (log domain); tsallis (psi = -2 sum sqrt w): w_i = (eta (L_i - x))^-2;
     log_barrier (psi = -sum ln w): w_i = 1 / (eta (L_i - x)); the normaliser x by Newton's method to 1e-12.
+
+    Parameters
+    ----------
+    L
+        Cumulative loss vectors, shape (..., K), K >= 2.
+    eta
+        Learning rate > 0.
+    regularizer
+        "negentropy", "tsallis" (psi = -2 sum sqrt w) or "log_barrier" (psi = -sum ln w).
+
+    Returns
+    -------
+    w : ndarray
+        Weights on the simplex, the shape of L.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> np.round(ftrl_weights([[0.0, 1.0, 2.0]], 1.0), 4)
+    array([[0.6652, 0.2447, 0.09  ]])
+    >>> np.round(ftrl_weights([[0.0, 1.0, 2.0]], 1.0, "tsallis"), 4)
+    array([[0.6955, 0.2068, 0.0977]])
     """
     _check_regularizer(regularizer)
     L2 = np.atleast_2d(as_finite_array(L, "L", ndim=(1, 2)))
@@ -96,6 +122,32 @@ def omd_step(w: ArrayLike, loss: ArrayLike, eta: float, regularizer: Regularizer
     where L_w is a loss vector whose FTRL weights are w (``_grad_psi_inverse_shift``), so the same Newton solver
     serves. For negentropy this is the multiplicative update v proportional to w exp(-eta loss). ``w``: rows in the
     simplex, strictly positive for the Tsallis and log-barrier regularisers (their iterates stay interior).
+
+    Parameters
+    ----------
+    w
+        Current weights, rows on the simplex (strictly positive for tsallis and log_barrier).
+    loss
+        Loss vectors, the shape of w.
+    eta
+        Learning rate > 0.
+    regularizer
+        "negentropy", "tsallis" (psi = -2 sum sqrt w) or "log_barrier" (psi = -sum ln w).
+
+    Returns
+    -------
+    v : ndarray
+        The next weights, the shape of w.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> np.round(omd_step([[0.5, 0.5]], [[1.0, 0.0]], 1.0), 4)
+    array([[0.2689, 0.7311]])
     """
     _check_regularizer(regularizer)
     eta = scalar(eta, "eta", 0.0, lo_open=True)
@@ -115,6 +167,30 @@ def regularizer_range(K: ArrayLike, regularizer: Regularizer = "negentropy", T: 
     negentropy ln K; tsallis 2 (sqrt K - 1). The log barrier is unbounded, so the comparator u is replaced by
     u_eps = (1 - eps) u + eps/K with eps = 1/T: range -ln(1 - eps + eps/K) + (K - 1) ln(K/eps) - K ln K, and the
     replacement costs at most eps T = 1 in loss (added by ``ftrl_regret_bound``).
+
+    Parameters
+    ----------
+    K
+        Numbers of actions K >= 2 (array-like).
+    regularizer
+        "negentropy", "tsallis" (psi = -2 sum sqrt w) or "log_barrier" (psi = -sum ln w).
+    T
+        Horizon (used by the log barrier's smoothing eps = 1/T).
+
+    Returns
+    -------
+    range : ndarray
+        sup psi - min psi over the simplex (smoothed for the log barrier), broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> [round(float(regularizer_range(10, r, T=1000)), 3) for r in ("negentropy", "tsallis", "log_barrier")]
+    [2.303, 4.325, 59.868]
     """
     _check_regularizer(regularizer)
     K = in_interval(K, "K", 2.0)
@@ -137,7 +213,32 @@ def _stability(regularizer: str) -> float:
 
 
 def ftrl_tuned_eta(T: ArrayLike, K: ArrayLike, regularizer: Regularizer = "negentropy") -> NDArray:
-    """The eta minimising ``ftrl_regret_bound``: sqrt(range / (c T)) with c = 1/8 (1/4 for tsallis)."""
+    """The eta minimising ``ftrl_regret_bound``: sqrt(range / (c T)) with c = 1/8 (1/4 for tsallis).
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1.
+    K
+        Numbers of actions K >= 2.
+    regularizer
+        "negentropy", "tsallis" (psi = -2 sum sqrt w) or "log_barrier" (psi = -sum ln w).
+
+    Returns
+    -------
+    eta : ndarray
+        The learning rate minimising the bound, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> round(float(ftrl_tuned_eta(10_000, 10)), 5)
+    0.04292
+    """
     T = in_interval(T, "T", 1.0)
     return np.sqrt(regularizer_range(K, regularizer, T) / (_stability(regularizer) * T))
 
@@ -153,6 +254,32 @@ def ftrl_regret_bound(
     (lambda = 1/2). Orabona (2019), Cor. 7.9 (FTRL) and Thm 6.10 (OMD), with the strong-convexity moduli derived
     in the module docstring. With the tuned eta (``eta=None``): 2 sqrt(c T range); for negentropy this is
     sqrt((T/2) ln K), the Hedge bound.
+
+    Parameters
+    ----------
+    T
+        Horizons T >= 1.
+    K
+        Numbers of actions K >= 2.
+    regularizer
+        "negentropy", "tsallis" (psi = -2 sum sqrt w) or "log_barrier" (psi = -sum ln w).
+    eta
+        Learning rate(s) > 0, or None for the tuned one.
+
+    Returns
+    -------
+    bound : ndarray
+        The regret bound, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> round(float(ftrl_regret_bound(10_000, 10)), 3)
+    107.298
     """
     _check_regularizer(regularizer)
     T = in_interval(T, "T", 1.0)
@@ -183,6 +310,31 @@ def ftrl(regularizer: Regularizer = "negentropy", eta: float | None = None) -> P
     """Follow-the-regularised-leader on the simplex with full information: w_t = argmin <w, L_{t-1}> + psi(w)/eta.
 
     ``eta=None`` is the eta that minimises ``ftrl_regret_bound`` for the horizon. With negentropy this is Hedge.
+
+    Parameters
+    ----------
+    regularizer
+        "negentropy", "tsallis" (psi = -2 sum sqrt w) or "log_barrier" (psi = -sum ln w).
+    eta
+        Learning rate > 0, or None for the bound-minimising one.
+
+    Returns
+    -------
+    policy : Policy
+        FTRL, for ``theory.bandits.simulate`` with an adversarial (full-information) environment.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> from theory.bandits import adversarial_bandit, simulate, switching_loss_table
+    >>> env = adversarial_bandit(switching_loss_table(2000, 5, rng=0))
+    >>> r = simulate(ftrl("tsallis"), env, 2000, 1, seed=0)
+    >>> bool(r.regret[0] <= ftrl_regret_bound(2000, 5, "tsallis"))
+    True
     """
     return _simplex_policy(_FTRL, "FTRL", regularizer, eta)
 
@@ -217,7 +369,33 @@ def omd(regularizer: Regularizer = "negentropy", eta: float | None = None) -> Po
     it coincides with FTRL for all three regularisers: each is Legendre (its gradient blows up at the boundary), so
     the Bregman projection only adds a multiple of 1 to grad psi, and grad psi(w_{t+1}) = grad psi(w_1) - eta L_t
     + lambda 1 telescopes to FTRL's optimality condition (grad psi(w_1) is constant at the uniform start). The
-    tests check the identity; the two differ once eta varies with t."""
+    tests check the identity; the two differ once eta varies with t.
+
+    Parameters
+    ----------
+    regularizer
+        "negentropy", "tsallis" (psi = -2 sum sqrt w) or "log_barrier" (psi = -sum ln w).
+    eta
+        Learning rate > 0, or None for the bound-minimising one.
+
+    Returns
+    -------
+    policy : Policy
+        OMD, for ``theory.bandits.simulate``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> from theory.bandits import adversarial_bandit, simulate, switching_loss_table
+    >>> env = adversarial_bandit(switching_loss_table(2000, 5, rng=0))
+    >>> a, b = simulate(ftrl(), env, 2000, 1, seed=0), simulate(omd(), env, 2000, 1, seed=0)
+    >>> bool(abs(a.regret[0] - b.regret[0]) < 1e-6)  # they coincide
+    True
+    """
     return _simplex_policy(_OMD, "OMD", regularizer, eta)
 
 
@@ -294,6 +472,39 @@ def sea_environment(
     u and v are orthonormal (ball: e_1 and e_2; simplex: the centred directions (e_1 - e_2)/sqrt 2 and
     (e_3 - mean)/norm, which do not move the minimiser off the simplex' vertices). ``drift`` keeps the gradients
     away from 0 so that plain OGD pays ~ sqrt(T) even without noise or variation.
+
+    Parameters
+    ----------
+    T
+        Horizon T >= 2.
+    d
+        Dimension d >= 2 (>= 3 on the simplex).
+    sigma
+        Stochastic noise level >= 0.
+    adversarial
+        Adversarial level a >= 0.
+    drift
+        Size of the fixed part of the mean losses (>= 0).
+    domain
+        "ball" (unit Euclidean ball, projected OGD) or "simplex" (entropic OMD).
+    rng
+        Seed or generator of the oblivious signs.
+
+    Returns
+    -------
+    env : SEAEnvironment
+        The instance: mean losses m_t, the noise level and the exact sums sigma^2_{1:T}, Sigma^2_{1:T}.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> env = sea_environment(1000, 5, sigma=0.1, adversarial=0.1, rng=0)
+    >>> round(env.sigma2_total, 3), round(env.Sigma2_total, 3)
+    (10.0, 19.68)
     """
     T = integer_in(T, "T", 2, MAX_T)
     d = integer_in(d, "d", 3, MAX_D)
@@ -361,6 +572,34 @@ def optimistic_omd_regret_bound(
     matches Sachs et al. (2022, arXiv:2202.07554v2, Thm 5: optimistic FTRL with an adaptive step, convex smooth
     losses; Thm 6 is the Omega(D (sigma_bar + Sigma_bar) sqrt(T)) lower bound) and Chen et al. (2023, Thm 1) in order
     only, not in constants or algorithm.
+
+    Parameters
+    ----------
+    eta
+        Learning rate(s) > 0.
+    hint_error
+        Sum over t of ||g_t - M_t||_*^2 (>= 0).
+    domain
+        "ball" or "simplex".
+    d
+        Dimension (for the simplex's ln d).
+    radius
+        Radius of the ball (> 0).
+
+    Returns
+    -------
+    bound : ndarray
+        The path-wise regret bound, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> round(float(optimistic_omd_regret_bound(0.1, 50.0)), 3)
+    7.5
     """
     eta = positive(eta, "eta")
     V = in_interval(hint_error, "hint_error", 0.0)
@@ -377,7 +616,33 @@ def sea_regret_bound(env: SEAEnvironment, optimistic: bool = True) -> float:
     E[regret] <= sqrt(2 D2 V) = radius sqrt(V), V = ``env.expected_hint_error(optimistic)``.
 
     Derived in this project from ``optimistic_omd_regret_bound`` (take expectations of the path-wise bound); it is
-    not the statement of Sachs et al. (2022), Thm 5, which is for optimistic FTRL with an adaptive step."""
+    not the statement of Sachs et al. (2022), Thm 5, which is for optimistic FTRL with an adaptive step.
+
+    Parameters
+    ----------
+    env
+        A ``SEAEnvironment`` on the ball.
+    optimistic
+        True for optimistic OMD (hint M_t = g_{t-1}), False for plain OGD.
+
+    Returns
+    -------
+    bound : float
+        radius * sqrt(V).
+
+    Raises
+    ------
+    TypeError
+        If ``env`` is not a SEAEnvironment.
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> env = sea_environment(1000, 5, sigma=0.1, adversarial=0.1, rng=0)
+    >>> round(sea_regret_bound(env), 2), round(sea_regret_bound(env, optimistic=False), 2)
+    (6.38, 31.94)
+    """
     instance_of(env, "env", SEAEnvironment)
     if env.domain != "ball":
         raise ValueError("sea_regret_bound has a closed-form V on the ball only; use optimistic_omd_regret_bound")
@@ -409,7 +674,30 @@ def optimistic_omd(optimistic: bool = True, eta: float | None = None) -> Optimis
         x_t = argmin_x <M_t, x> + B(x, x_hat_t)/eta,   x_hat_{t+1} = argmin_x <g_t, x> + B(x, x_hat_t)/eta,
 
     Euclidean B on a ball (projected optimistic OGD) and negentropy on the simplex, M_t = g_{t-1}.
-    ``optimistic=False`` gives plain OGD/OMD (M_t = 0)."""
+    ``optimistic=False`` gives plain OGD/OMD (M_t = 0).
+
+    Parameters
+    ----------
+    optimistic
+        True: hint M_t = g_{t-1}; False: plain OGD/OMD (M_t = 0).
+    eta
+        Constant learning rate > 0, or None for the tuned one.
+
+    Returns
+    -------
+    alg : OptimisticOMD
+        The algorithm, for ``simulate_oco``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> optimistic_omd().optimistic
+    True
+    """
     return OptimisticOMD(optimistic, eta)
 
 
@@ -420,7 +708,40 @@ def simulate_oco(
     seed: int | np.random.SeedSequence = 0,
     n_checkpoints: int = 30,
 ) -> OCOResult:
-    """Run ``alg`` on ``env`` in ``n_reps`` replicates (vectorised; noise fresh per replicate, means shared)."""
+    """Run ``alg`` on ``env`` in ``n_reps`` replicates (vectorised; noise fresh per replicate, means shared).
+
+    Parameters
+    ----------
+    alg
+        An ``OptimisticOMD``.
+    env
+        A ``SEAEnvironment``.
+    n_reps
+        Replicates (vectorised).
+    seed
+        Seed of the noise.
+    n_checkpoints
+        About how many rounds the regret curve is recorded at.
+
+    Returns
+    -------
+    result : OCOResult
+        Regret per replicate against the hindsight minimiser, and the curve.
+
+    Raises
+    ------
+    TypeError
+        If ``alg`` or ``env`` is of the wrong class.
+    ValueError
+        If an argument is outside its range, not finite, or the arrays do not broadcast.
+
+    Examples
+    --------
+    >>> env = sea_environment(1000, 5, sigma=0.1, adversarial=0.1, rng=0)
+    >>> r = simulate_oco(optimistic_omd(), env, 20, seed=0)
+    >>> bool(r.regret.mean() <= sea_regret_bound(env))
+    True
+    """
     instance_of(alg, "alg", OptimisticOMD)
     instance_of(env, "env", SEAEnvironment)
     R = integer_in(n_reps, "n_reps", 1, 10_000_000)
