@@ -54,10 +54,25 @@ def margin_loss(loss: str, a: ArrayLike, *, k: float = 1.0, rho: float = 1.0) ->
     k, rho
         Slope of the sigmoid loss and margin of the rho-margin loss (both > 0).
 
+    Returns
+    -------
+    phi : ndarray
+        phi(a), the shape of ``a``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
     Notes
     -----
     The logistic loss is computed as ``logaddexp(0, -a)``, exact for |a| of 1e4. The exponential loss
     overflows to inf for a < -709.78 because e^{-a} is not representable there.
+
+    Examples
+    --------
+    >>> np.round(margin_loss("logistic", [-1.0, 0.0, 2.0]), 4)
+    array([1.3133, 0.6931, 0.1269])
     """
     _check_loss(loss)
     a = in_interval(a, "a")
@@ -132,6 +147,18 @@ def margin_calibration(loss: str, t: ArrayLike) -> NDArray:
     numpy.ndarray
         psi(t), same shape as ``t``; finite on all of [0, 1] and accurate to a few ulp relative to
         psi for t down to 1e-300 (the logistic form avoids the cancellation of the textbook formula).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(margin_calibration("logistic", [0.1, 0.5]), 5)
+    array([0.00501, 0.13081])
+    >>> margin_calibration("hinge", 0.3)
+    array(0.3)
     """
     _check_loss(loss)
     t = in_interval(t, "t", 0.0, 1.0)
@@ -146,7 +173,34 @@ def margin_calibration(loss: str, t: ArrayLike) -> NDArray:
 
 
 def conditional_margin_risk(loss: str, eta: ArrayLike, a: ArrayLike, **params: float) -> NDArray:
-    """C_eta(a) = eta phi(a) + (1 - eta) phi(-a), broadcast over ``eta`` and ``a``."""
+    """C_eta(a) = eta phi(a) + (1 - eta) phi(-a), broadcast over ``eta`` and ``a``.
+
+    Parameters
+    ----------
+    loss
+        One of ``MARGIN_LOSSES``.
+    eta
+        Conditional probabilities P(y = 1 | x) in [0, 1].
+    a
+        Scores h(x) (finite), broadcast with ``eta``.
+    **params
+        Loss parameters (``k`` of sigmoid, ``rho`` of rho_margin).
+
+    Returns
+    -------
+    C : ndarray
+        The conditional risk, the broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> float(conditional_margin_risk("hinge", 0.8, 1.0))
+    0.3999999999999999
+    """
     eta = in_interval(eta, "eta", 0.0, 1.0)
     a = np.asarray(a, dtype=float)
     return eta * margin_loss(loss, a, **params) + (1.0 - eta) * margin_loss(loss, -a, **params)
@@ -188,12 +242,29 @@ def comp_sum_loss(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     tau
         tau >= 0.
 
+    Returns
+    -------
+    loss : ndarray
+        l_tau(h, y), shape ``broadcast(scores.shape[:-1], y.shape)``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
     Notes
     -----
     Computed from log s_y = h_y - logsumexp(h) as expm1((tau - 1) log s_y)/(1 - tau), so scores of 1e4 give
     accurate values (no 1 - s_y cancellation). For tau < 1 the loss grows like exp((1 - tau) margin): when it
     exceeds the float range (a wrong-class margin beyond about 709/(1 - tau)) it is returned as inf, which is
     the correctly rounded value, without an overflow warning.
+
+    Examples
+    --------
+    >>> round(float(comp_sum_loss([2.0, 0.0, 0.0], 0, 1.0)), 6)  # cross-entropy
+    0.239545
+    >>> float(comp_sum_loss([1e4, 0.0], 1, 0.5))  # huge margins stay finite where they can
+    inf
     """
     from scipy.special import log_softmax
 
@@ -218,6 +289,30 @@ def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     """Gradient of ``comp_sum_loss`` with respect to the scores: s_y^(tau - 1) (s - e_y), s = softmax(h).
 
     From l_tau = f_tau(s_y), f_tau'(s) = -s^(tau - 2) and d s_y / d h_j = s_y (1[j = y] - s_j). Shape (..., n).
+
+    Parameters
+    ----------
+    scores
+        Scores, shape (..., n), n >= 2.
+    y
+        Integer labels in [0, n), broadcast with ``scores.shape[:-1]``.
+    tau
+        tau >= 0.
+
+    Returns
+    -------
+    grad : ndarray
+        The gradient with respect to the scores, shape (..., n); each row sums to 0.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(comp_sum_grad([0.0, 0.0], 0, 1.0), 3)
+    array([-0.5,  0.5])
     """
     from scipy.special import log_softmax
 
@@ -272,7 +367,30 @@ def as_finite_scores(scores: ArrayLike) -> NDArray:
 
 
 def comp_sum_pointwise_f(s: ArrayLike, tau: float) -> NDArray:
-    """f_tau(s) = (s^(tau-1) - 1)/(1 - tau) (-log s at tau = 1): the comp-sum loss as a function of s_y."""
+    """f_tau(s) = (s^(tau-1) - 1)/(1 - tau) (-log s at tau = 1): the comp-sum loss as a function of s_y.
+
+    Parameters
+    ----------
+    s
+        Softmax values in (0, 1].
+    tau
+        tau in [0, 2].
+
+    Returns
+    -------
+    f : ndarray
+        f_tau(s), the shape of ``s``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(comp_sum_pointwise_f([0.5, 1.0], 1.0), 6)
+    array([ 0.693147, -0.      ])
+    """
     return _pointwise_f(in_interval(s, "s", 0.0, 1.0, lo_open=True), _check_tau(tau, 2.0))
 
 
@@ -300,6 +418,23 @@ def comp_sum_bayes_risk(p: ArrayLike, tau: float) -> NDArray:
         Label distributions, shape (..., n), rows summing to 1.
     tau
         tau in [0, 2].
+
+    Returns
+    -------
+    C : ndarray
+        C*(p), shape ``p.shape[:-1]``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> round(float(comp_sum_bayes_risk([0.5, 0.5], 1.0)), 6)  # entropy ln 2
+    0.693147
+    >>> float(comp_sum_bayes_risk([0.7, 0.3], 2.0))
+    0.30000000000000004
     """
     from scipy.special import entr
 
@@ -341,6 +476,21 @@ def comp_sum_transform(t: ArrayLike, tau: float, n_classes: int) -> NDArray:
         tau in [0, 2].
     n_classes
         n >= 2.
+
+    Returns
+    -------
+    T : ndarray
+        T_tau(t), the shape of ``t``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(comp_sum_transform([0.1, 0.5], 1.0, 10), 6)
+    array([0.005008, 0.130812])
     """
     tau = _check_tau(tau, 2.0)
     n = _check_n(n_classes)
@@ -387,6 +537,16 @@ def comp_sum_bound(eps: ArrayLike, tau: float, n_classes: int) -> NDArray:
     -------
     numpy.ndarray
         Values in [0, 1], monotone non-decreasing in eps.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(comp_sum_bound([0.01, 0.1], 1.0, 10), 4)
+    array([0.1412, 0.4396])
     """
     from scipy.optimize.elementwise import find_root
 
@@ -477,6 +637,27 @@ def tight_transform(
         Random starts per support size (>= 0).
     seed
         Seed of the random starts.
+    score_bound
+        Lambda > 0: the score box H_Lambda; None (the default): all scores.
+
+    Returns
+    -------
+    result : TightTransform
+        ``value`` T*(t) per t, recomputed from the certificates ``p`` (label distributions) and ``scores``,
+        and ``t_certificate`` (each certificate's own 0-1 regret).
+
+    Raises
+    ------
+    TypeError
+        If ``loss`` is neither a number nor a callable.
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> r = tight_transform(1.0, 3, [0.5], n_starts=0)
+    >>> round(float(r.value[0]), 6), round(float(comp_sum_transform(0.5, 1.0, 3)), 6)
+    (0.130812, 0.130812)
     """
     n = _check_n(n_classes, MAX_CLASSES_SEARCH)
     t = np.atleast_1d(in_interval(t, "t", 0.0, 1.0))
@@ -810,6 +991,21 @@ def comp_sum_transform_tight(t: ArrayLike, tau: float, n_classes: int) -> NDArra
         tau in [0, 2].
     n_classes
         n >= 2.
+
+    Returns
+    -------
+    T : ndarray
+        The tightest transformation, the shape of ``t``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(comp_sum_transform_tight([0.5], 1.5, 4) / comp_sum_transform([0.5], 1.5, 4), 4)  # (n/2)^(tau-1)
+    array([1.4142])
     """
     from scipy.optimize import minimize_scalar
 
@@ -955,6 +1151,26 @@ def minimizability_gap(
         ``ScoreBox`` or ``LinearScores``.
     seed
         Seed of the random starts and directions.
+
+    Returns
+    -------
+    gap : MinimizabilityGap
+        The gap with its parts (best-in-class risk, the pointwise infimum).
+
+    Raises
+    ------
+    TypeError
+        If ``dist`` or ``hypothesis`` is of the wrong class.
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> x, px, p_y = np.eye(2), np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.2, 0.8]])
+    >>> d = FiniteDistribution(x, px, p_y)
+    >>> g = minimizability_gap(1.0, d, ScoreBox(1.0))
+    >>> bool(g.gap >= 0)
+    True
     """
     loss = _check_gap_loss(loss)
     if not isinstance(dist, FiniteDistribution):

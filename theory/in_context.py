@@ -91,6 +91,26 @@ def _covariance(cov: ArrayLike | None, d: int | None = None) -> NDArray:
 def optimal_gd_step(n: int, d: int, noise_var: float = 0.0) -> float:
     """eta* = n/(n + d + 1 + s2): the risk-minimising step of one-step GD from zero, isotropic covariates.
 
+    Parameters
+    ----------
+    n
+        Examples per prompt, an integer >= 1.
+    d
+        Dimension, an integer >= 1.
+    noise_var
+        Noise variance s2 >= 0.
+
+    Returns
+    -------
+    eta : float
+        The optimal step.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
     Examples
     --------
     >>> optimal_gd_step(20, 5)
@@ -102,6 +122,28 @@ def optimal_gd_step(n: int, d: int, noise_var: float = 0.0) -> float:
 
 def one_step_gd_risk(eta: ArrayLike, n: int, d: int, noise_var: float = 0.0) -> NDArray:
     """R(eta) = d [eta^2 (n+d+1)/n - 2 eta + 1] + eta^2 s2 d/n + s2, isotropic covariates; vectorised in eta.
+
+    Parameters
+    ----------
+    eta
+        Steps (array-like, finite).
+    n
+        Examples per prompt, an integer >= 1.
+    d
+        Dimension, an integer >= 1.
+    noise_var
+        Noise variance s2 >= 0.
+
+    Returns
+    -------
+    R : ndarray
+        The risk, the shape of ``eta``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
 
     Examples
     --------
@@ -119,6 +161,26 @@ def one_step_gd_risk(eta: ArrayLike, n: int, d: int, noise_var: float = 0.0) -> 
 def optimal_preconditioner(cov: ArrayLike, n: int, noise_var: float = 0.0) -> NDArray:
     """G* = n ((n + 1) S + (tr S + s2) I)^(-1), (d, d): the risk-minimising preconditioner of one-step GD.
 
+    Parameters
+    ----------
+    cov
+        Covariance S of the covariates, (d, d), symmetric positive definite (condition number <= 1e12).
+    n
+        Examples per prompt, an integer >= 1.
+    noise_var
+        Noise variance s2 >= 0.
+
+    Returns
+    -------
+    G : ndarray
+        G*, (d, d), symmetric positive definite.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
     Examples
     --------
     >>> G = optimal_preconditioner(np.eye(5), 20)
@@ -135,6 +197,26 @@ def optimal_preconditioner(cov: ArrayLike, n: int, noise_var: float = 0.0) -> ND
 def best_scalar_step(cov: ArrayLike, n: int, noise_var: float = 0.0) -> float:
     """argmin over eta of R(eta I): tr(S^2)/tr(S M), M = E[g g'] (module docstring); eta* when S = I.
 
+    Parameters
+    ----------
+    cov
+        Covariance S of the covariates, (d, d), symmetric positive definite (condition number <= 1e12).
+    n
+        Examples per prompt, an integer >= 1.
+    noise_var
+        Noise variance s2 >= 0.
+
+    Returns
+    -------
+    eta : float
+        The best scalar step for covariance S.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
     Examples
     --------
     >>> bool(np.isclose(best_scalar_step(np.eye(5), 20), optimal_gd_step(20, 5)))
@@ -150,6 +232,28 @@ def best_scalar_step(cov: ArrayLike, n: int, noise_var: float = 0.0) -> float:
 def preconditioned_gd_risk(G: ArrayLike, cov: ArrayLike, n: int, noise_var: float = 0.0) -> NDArray:
     """R(G) = tr(S G M G') - 2 tr(S G S) + tr S + s2, M = ((n+1)/n) S^2 + ((tr S + s2)/n) S; G of shape
     (..., d, d) (vectorised over leading axes).
+
+    Parameters
+    ----------
+    G
+        Preconditioners, (..., d, d).
+    cov
+        Covariance S of the covariates, (d, d), symmetric positive definite (condition number <= 1e12).
+    n
+        Examples per prompt, an integer >= 1.
+    noise_var
+        Noise variance s2 >= 0.
+
+    Returns
+    -------
+    R : ndarray
+        The risk, shape ``G.shape[:-2]``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
 
     Examples
     --------
@@ -190,6 +294,40 @@ def sample_prompts(
 
     ``target``: a vectorised callable applied to the linear response w.x before the noise is added (e.g.
     ``lambda u: np.maximum(u, 0)``); None for the linear model.
+
+    Parameters
+    ----------
+    m
+        Number of prompts, an integer >= 1.
+    n
+        Examples per prompt, an integer >= 1.
+    d
+        Dimension, an integer >= 1.
+    rng
+        Seed or generator.
+    cov
+        Covariance of the covariates, (d, d) SPD, or None for I.
+    noise_var
+        Noise variance s2 >= 0.
+    target
+        Nonlinearity applied to w.x, or None.
+
+    Returns
+    -------
+    X, y, x_query, y_query : ndarray
+        Shapes (m, n, d), (m, n), (m, d), (m,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(1000, 10, 3, rng=0)
+    >>> X.shape, y.shape, xq.shape, yq.shape
+    ((1000, 10, 3), (1000, 10), (1000, 3), (1000,))
     """
     m = integer_in(m, "m", 1, None)
     n, d = _n_d(n, d)
@@ -234,7 +372,32 @@ def _prompts(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike 
 
 
 def gd_statistic(X: ArrayLike, y: ArrayLike) -> NDArray:
-    """g = (1/n) sum_i y_i x_i per prompt, (m, d): the negative gradient of the in-context loss at zero."""
+    """g = (1/n) sum_i y_i x_i per prompt, (m, d): the negative gradient of the in-context loss at zero.
+
+    Parameters
+    ----------
+    X
+        Prompts' inputs, (m, n, d).
+    y
+        Prompts' responses, (m, n).
+
+    Returns
+    -------
+    g : ndarray
+        (m, d).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(4, 10, 3, rng=0)
+    >>> gd_statistic(X, y).shape
+    (4, 3)
+    """
     X = as_finite_array(X, "X", ndim=3, min_size=1)
     y = as_finite_array(y, "y", ndim=2)
     if y.shape != X.shape[:2]:
@@ -243,7 +406,38 @@ def gd_statistic(X: ArrayLike, y: ArrayLike) -> NDArray:
 
 
 def one_step_gd_predict(G: ArrayLike, X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
-    """x_q' G g per prompt, (m,); G a (d, d) matrix or a scalar step."""
+    """x_q' G g per prompt, (m,); G a (d, d) matrix or a scalar step.
+
+    Parameters
+    ----------
+    G
+        A (d, d) preconditioner or a scalar step.
+    X
+        Prompts' inputs, (m, n, d).
+    y
+        Prompts' responses, (m, n).
+    x_query
+        Query inputs, (m, d).
+
+    Returns
+    -------
+    y_hat : ndarray
+        Predictions, (m,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(200_000, 10, 3, rng=0)
+    >>> eta = optimal_gd_step(10, 3)
+    >>> mc = float(np.mean((one_step_gd_predict(eta, X, y, xq) - yq) ** 2))
+    >>> bool(abs(mc - float(one_step_gd_risk(eta, 10, 3))) < 0.05)  # Monte Carlo against the formula
+    True
+    """
     X, y, xq, _ = _prompts(X, y, x_query)
     d = X.shape[2]
     G = as_finite_array(G, "G")
@@ -257,7 +451,41 @@ def one_step_gd_predict(G: ArrayLike, X: ArrayLike, y: ArrayLike, x_query: Array
 
 
 def lsa_forward(W_kq: ArrayLike, W_pv: ArrayLike, X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
-    """The one-layer LSA prediction for a batch of prompts, (m,): last coordinate of W_pv Zbar W_kq z_q."""
+    """The one-layer LSA prediction for a batch of prompts, (m,): last coordinate of W_pv Zbar W_kq z_q.
+
+    Parameters
+    ----------
+    W_kq
+        Key-query matrix, (d + 1, d + 1).
+    W_pv
+        Projection-value matrix, (d + 1, d + 1) (only its last row is read).
+    X
+        Prompts' inputs, (m, n, d).
+    y
+        Prompts' responses, (m, n).
+    x_query
+        Query inputs, (m, d).
+
+    Returns
+    -------
+    y_hat : ndarray
+        Predictions, (m,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(5, 10, 2, rng=0)
+    >>> W_kq = np.zeros((3, 3)); W_kq[:2, :2] = np.eye(2)
+    >>> W_pv = np.zeros((3, 3)); W_pv[2, 2] = 0.5
+    >>> # an LSA that is one GD step with eta = 0.5
+    >>> bool(np.allclose(lsa_forward(W_kq, W_pv, X, y, xq), one_step_gd_predict(0.5, X, y, xq)))
+    True
+    """
     X, y, xq, _ = _prompts(X, y, x_query)
     D = X.shape[2] + 1
     W_kq = as_finite_array(W_kq, "W_kq", ndim=2)
@@ -309,7 +537,45 @@ def fit_lsa(
     gd_tol: float = 0.05,
 ) -> LSAFit:
     """Train every parameter of the LSA (W_kq and the last row of W_pv, the only one the prediction reads) by
-    L-BFGS with analytic gradients from ``n_starts`` random starts on the empirical squared error; keep the best."""
+    L-BFGS with analytic gradients from ``n_starts`` random starts on the empirical squared error; keep the best.
+
+    Parameters
+    ----------
+    X
+        Prompts' inputs, (m, n, d).
+    y
+        Prompts' responses, (m, n).
+    x_query
+        Query inputs, (m, d).
+    y_query
+        Query responses, (m,).
+    n_starts
+        Random starts of L-BFGS (>= 1).
+    rng
+        Seed or generator of the starts.
+    max_iter
+        L-BFGS iterations per start.
+    gd_tol
+        Largest weight outside the GD block, relative to it, for the fit to report a preconditioner.
+
+    Returns
+    -------
+    fit : LSAFit
+        The best start's matrices, its training risk, and the preconditioner it implements (or None).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(5000, 8, 2, rng=1)
+    >>> fit = fit_lsa(X, y, xq, yq, n_starts=2, rng=0)
+    >>> fit.risk < float(one_step_gd_risk(0.0, 8, 2))
+    True
+    """
     from scipy.optimize import minimize
 
     X, y, xq, yq = _prompts(X, y, x_query, y_query)
@@ -355,7 +621,37 @@ def _lstsq(F: NDArray, yq: NDArray) -> tuple[NDArray, float]:
 
 
 def fit_preconditioner(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike) -> tuple[NDArray, float]:
-    """The least-squares preconditioner: regress y_q on vec(x_q g') (a convex problem); returns (G (d, d), risk)."""
+    """The least-squares preconditioner: regress y_q on vec(x_q g') (a convex problem); returns (G (d, d), risk).
+
+    Parameters
+    ----------
+    X
+        Prompts' inputs, (m, n, d).
+    y
+        Prompts' responses, (m, n).
+    x_query
+        Query inputs, (m, d).
+    y_query
+        Query responses, (m,).
+
+    Returns
+    -------
+    G, risk : ndarray, float
+        The least-squares preconditioner (d, d) and its in-sample risk.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(100_000, 10, 2, rng=0)
+    >>> G, risk = fit_preconditioner(X, y, xq, yq)
+    >>> bool(np.allclose(G, optimal_preconditioner(np.eye(2), 10), atol=0.05))
+    True
+    """
     X, y, xq, yq = _prompts(X, y, x_query, y_query)
     d = X.shape[2]
     F = np.einsum("mi,mj->mij", xq, gd_statistic(X, y)).reshape(len(yq), d * d)
@@ -382,7 +678,34 @@ def _upper(d: int) -> tuple[NDArray, NDArray]:
 def lsa_span_features(X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
     """The monomials spanning every LSA prediction, (m, p) with p = d^2 (d+1)/2 + d^2 + d: C_jk x_ql for j <= k
     (C = X'X/n is symmetric, so C_kj adds nothing), then x_ql g_j (row-major in (l, j): the entries of G in
-    x_q' G g), then s x_ql, s = y'y/n."""
+    x_q' G g), then s x_ql, s = y'y/n.
+
+    Parameters
+    ----------
+    X
+        Prompts' inputs, (m, n, d).
+    y
+        Prompts' responses, (m, n).
+    x_query
+        Query inputs, (m, d).
+
+    Returns
+    -------
+    F : ndarray
+        (m, p), p = d^2 (d+1)/2 + d^2 + d.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(4, 10, 2, rng=0)
+    >>> lsa_span_features(X, y, xq).shape  # p = 6 + 4 + 2
+    (4, 12)
+    """
     X, y, xq, _ = _prompts(X, y, x_query)
     m, n, d = X.shape
     C = np.einsum("mni,mnj->mij", X, X) / n
@@ -400,7 +723,31 @@ def lsa_span_features(X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray
 
 def span_weights(coef: ArrayLike, d: int) -> tuple[NDArray, NDArray, NDArray]:
     """Split a coefficient vector over ``lsa_span_features`` into its blocks: cubic (d, d, d), GD block (d, d), scale
-    (d,), as in :class:`SpanFit`."""
+    (d,), as in :class:`SpanFit`.
+
+    Parameters
+    ----------
+    coef
+        Coefficients over ``lsa_span_features``, (p,).
+    d
+        Dimension, an integer >= 1.
+
+    Returns
+    -------
+    cubic, gd, scale : ndarray
+        Shapes (d, d, d), (d, d), (d,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> [a.shape for a in span_weights(np.zeros(12), 2)]
+    [(2, 2, 2), (2, 2), (2,)]
+    """
     d = integer_in(d, "d", 1, MAX_DIM)
     coef = as_finite_array(coef, "coef", ndim=1)
     n_c = d * d * (d + 1) // 2
@@ -418,14 +765,70 @@ def span_weights(coef: ArrayLike, d: int) -> tuple[NDArray, NDArray, NDArray]:
 
 def lsa_span_fit(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike) -> SpanFit:
     """Least squares over ``lsa_span_features`` (convex): its in-sample risk bounds from below the risk, on the same
-    prompts, of every LSA (each LSA prediction is one element of that span, module docstring)."""
+    prompts, of every LSA (each LSA prediction is one element of that span, module docstring).
+
+    Parameters
+    ----------
+    X
+        Prompts' inputs, (m, n, d).
+    y
+        Prompts' responses, (m, n).
+    x_query
+        Query inputs, (m, d).
+    y_query
+        Query responses, (m,).
+
+    Returns
+    -------
+    fit : SpanFit
+        The least-squares coefficients, their blocks and the in-sample risk.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(20_000, 8, 2, rng=0)
+    >>> lsa_span_fit(X, y, xq, yq).risk <= fit_preconditioner(X, y, xq, yq)[1] + 1e-12
+    True
+    """
     X, y, xq, yq = _prompts(X, y, x_query, y_query)
     coef, risk = _lstsq(lsa_span_features(X, y, xq), yq)
     return SpanFit(*span_weights(coef, X.shape[2]), risk)
 
 
 def lsa_span_coefficients(W_kq: ArrayLike, W_pv: ArrayLike) -> NDArray:
-    """The coefficients of an LSA over ``lsa_span_features``: its prediction is features @ coefficients."""
+    """The coefficients of an LSA over ``lsa_span_features``: its prediction is features @ coefficients.
+
+    Parameters
+    ----------
+    W_kq
+        Key-query matrix, (d + 1, d + 1).
+    W_pv
+        Projection-value matrix, (d + 1, d + 1).
+
+    Returns
+    -------
+    coef : ndarray
+        (p,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(5, 10, 2, rng=0)
+    >>> W_kq, W_pv = np.eye(3), np.eye(3)
+    >>> span = lsa_span_features(X, y, xq) @ lsa_span_coefficients(W_kq, W_pv)
+    >>> bool(np.allclose(span, lsa_forward(W_kq, W_pv, X, y, xq)))
+    True
+    """
     W_kq = as_finite_array(W_kq, "W_kq", ndim=2)
     W_pv = as_finite_array(W_pv, "W_pv", ndim=2)
     D = W_kq.shape[0]
@@ -442,7 +845,37 @@ def lsa_span_coefficients(W_kq: ArrayLike, W_pv: ArrayLike) -> NDArray:
 
 
 def bayes_ridge_predict(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, noise_var: float) -> NDArray:
-    """The Bayes-optimal prediction E[y_q | prompt] for w ~ N(0, I), noise s2 > 0: x_q' (X'X + s2 I)^(-1) X'y."""
+    """The Bayes-optimal prediction E[y_q | prompt] for w ~ N(0, I), noise s2 > 0: x_q' (X'X + s2 I)^(-1) X'y.
+
+    Parameters
+    ----------
+    X
+        Prompts' inputs, (m, n, d).
+    y
+        Prompts' responses, (m, n).
+    x_query
+        Query inputs, (m, d).
+    noise_var
+        Noise variance s2 > 0.
+
+    Returns
+    -------
+    y_hat : ndarray
+        Predictions, (m,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), not finite, or of
+        the wrong shape.
+
+    Examples
+    --------
+    >>> X, y, xq, yq = sample_prompts(50_000, 5, 3, rng=0, noise_var=1.0)
+    >>> ridge = np.mean((bayes_ridge_predict(X, y, xq, 1.0) - yq) ** 2)
+    >>> bool(ridge < one_step_gd_risk(optimal_gd_step(5, 3, 1.0), 5, 3, 1.0))  # Bayes beats one GD step
+    True
+    """
     X, y, xq, _ = _prompts(X, y, x_query)
     s2 = scalar(noise_var, "noise_var", 0.0, MAX_NOISE, lo_open=True)
     d = X.shape[2]

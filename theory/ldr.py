@@ -78,6 +78,16 @@ def ldr_kl_loss(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float
     lam : temperature lambda in [1e-3, 1e3].
     margin : margin c >= 0.
 
+    Returns
+    -------
+    loss : ndarray
+        (m,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
     Examples
     --------
     >>> float(ldr_kl_loss([[2.0, 0.0, 0.0]], [0], lam=1.0, margin=0.0)[0])  # CE - log K = log(1 + 2/e^2) - log 3
@@ -90,7 +100,34 @@ def ldr_kl_loss(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float
 
 
 def ldr_kl_grad(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float = 1.0) -> NDArray:
-    """Gradient of ``ldr_kl_loss`` with respect to the scores: softmax(a/lambda) - e_y, shape (m, K)."""
+    """Gradient of ``ldr_kl_loss`` with respect to the scores: softmax(a/lambda) - e_y, shape (m, K).
+
+    Parameters
+    ----------
+    scores
+        Scores f, (m, K) or (K,).
+    y
+        Integer labels in [0, K), (m,).
+    lam
+        Temperature lambda in [1e-3, 1e3].
+    margin
+        Margin c >= 0.
+
+    Returns
+    -------
+    grad : ndarray
+        (m, K); each row sums to 0.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(ldr_kl_grad([[0.0, 0.0]], [0], lam=1.0, margin=0.0), 3)
+    array([[-0.5,  0.5]])
+    """
     f, yy = _scores_labels(scores, y)
     lam, c = _lam_margin(lam, margin)
     p = softmax(_a(f, yy, c) / lam, axis=1)
@@ -101,7 +138,40 @@ def ldr_kl_grad(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float
 def ldr_kl_dual_objective(
     p: ArrayLike, scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float = 1.0
 ) -> NDArray:
-    """sum_k p_k a_k - lambda KL(p || uniform) for label distributions p (m, K): the loss is its max over p."""
+    """sum_k p_k a_k - lambda KL(p || uniform) for label distributions p (m, K): the loss is its max over p.
+
+    Parameters
+    ----------
+    p
+        Label distributions, (m, K).
+    scores
+        Scores f, (m, K) or (K,).
+    y
+        Integer labels in [0, K), (m,).
+    lam
+        Temperature lambda in [1e-3, 1e3].
+    margin
+        Margin c >= 0.
+
+    Returns
+    -------
+    value : ndarray
+        (m,); its maximum over p is ``ldr_kl_loss``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> f, y = np.array([[1.0, 0.0, -1.0]]), [0]
+    >>> a = f - f[0, 0] + 1.0 * (np.arange(3) != 0)
+    >>> p_star = np.exp(a) / np.exp(a).sum()
+    >>> # the maximiser is p* = softmax(a / lambda)
+    >>> bool(np.isclose(ldr_kl_dual_objective(p_star, f, y)[0], ldr_kl_loss(f, y)[0]))
+    True
+    """
     f, yy = _scores_labels(scores, y)
     lam, c = _lam_margin(lam, margin)
     P = probability_vectors(np.atleast_2d(p), "p")
@@ -156,6 +226,33 @@ def conditional_minimizer(
     Newton with a backtracking line search on the objective, vectorised over the batch, from f = lambda log q
     (exact for c = 0); rows that have not reached ``tol`` in the gradient norm after ``MAX_NEWTON`` steps are
     flagged in ``converged``.
+
+    Parameters
+    ----------
+    q
+        Label distributions, (m, K), every entry > 0.
+    lam
+        Temperature lambda in [1e-3, 1e3].
+    margin
+        Margin c >= 0.
+    tol
+        Newton stopping tolerance on the gradient norm (> 0).
+
+    Returns
+    -------
+    result : ConditionalMinimizer
+        The minimisers ``scores`` (m, K, with sum 0), the risks and a convergence status per row.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> res = conditional_minimizer([[0.5, 0.3, 0.2]], lam=1.0, margin=1.0)
+    >>> bool(np.all(np.diff(res.scores[0]) < 0))  # ordered as q
+    True
     """
     Q = probability_vectors(np.atleast_2d(q), "q")
     if Q.ndim != 2:
@@ -217,7 +314,34 @@ def _line_search(F, risk, grad, H, Q, idx, d, lam, c) -> NDArray:
 
 
 def topk_preserving(f: ArrayLike, q: ArrayLike, k: int) -> NDArray:
-    """Whether f preserves the top k of q (module docstring), for batches f, q of shape (m, K); returns (m,) bools."""
+    """Whether f preserves the top k of q (module docstring), for batches f, q of shape (m, K); returns (m,) bools.
+
+    Parameters
+    ----------
+    f
+        Scores, (m, K).
+    q
+        Label distributions, (m, K).
+    k
+        1 <= k < K.
+
+    Returns
+    -------
+    ok : ndarray of bool
+        (m,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> topk_preserving([[3.0, 2.0, 1.0]], [[0.5, 0.3, 0.2]], 2)
+    array([ True])
+    >>> topk_preserving([[1.0, 2.0, 3.0]], [[0.5, 0.3, 0.2]], 1)
+    array([False])
+    """
     F = np.atleast_2d(as_finite_array(f, "f", ndim=(1, 2)))
     Q = np.atleast_2d(as_finite_array(q, "q", ndim=(1, 2)))
     if F.shape != Q.shape:
@@ -234,13 +358,63 @@ def topk_preserving(f: ArrayLike, q: ArrayLike, k: int) -> NDArray:
 
 
 def mae_loss(scores: ArrayLike, y: ArrayLike) -> NDArray:
-    """1 - softmax(f)_y: the mean absolute error (comp-sum tau = 2), a symmetric loss (sum_y l(f, y) = K - 1)."""
+    """1 - softmax(f)_y: the mean absolute error (comp-sum tau = 2), a symmetric loss (sum_y l(f, y) = K - 1).
+
+    Parameters
+    ----------
+    scores
+        Scores f, (m, K) or (K,).
+    y
+        Integer labels in [0, K), (m,).
+
+    Returns
+    -------
+    loss : ndarray
+        (m,), in [0, 1).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(mae_loss([[0.0, 0.0]], [0]), 3)
+    array([0.5])
+    """
     f, yy = _scores_labels(scores, y)
     return 1.0 - softmax(f, axis=1)[np.arange(len(yy)), yy]
 
 
 def conditional_risk(loss: Callable[[NDArray, NDArray], NDArray], f: ArrayLike, q: ArrayLike) -> NDArray:
-    """sum_y q_y loss(f, y) for batches f, q of shape (m, K) and a loss(scores (m, K), y (m,)) -> (m,)."""
+    """sum_y q_y loss(f, y) for batches f, q of shape (m, K) and a loss(scores (m, K), y (m,)) -> (m,).
+
+    Parameters
+    ----------
+    loss
+        A loss(scores (m, K), y (m,)) -> (m,).
+    f
+        Scores, (m, K).
+    q
+        Label distributions, (m, K).
+
+    Returns
+    -------
+    risk : ndarray
+        (m,).
+
+    Raises
+    ------
+    TypeError
+        If ``loss`` is not callable.
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(conditional_risk(mae_loss, [[0.0, 0.0]], [[0.7, 0.3]]), 3)
+    array([0.5])
+    """
     if not callable(loss):
         raise TypeError(f"loss must be a callable loss(scores, y); got {type(loss).__name__}")
     F = np.atleast_2d(as_finite_array(f, "f", ndim=(1, 2)))
@@ -269,6 +443,34 @@ def ldr_top1_calibration(
     constrained infimum over f is reached with f_1 = f_0 (the conditional risk is convex and its free minimiser has
     f_0 > f_1), so by shift invariance f = (0, 0, v) with v <= 0, a one-dimensional convex problem solved by golden
     section on [-V, 0]; the unconstrained minimum comes from ``conditional_minimizer``.
+
+    Parameters
+    ----------
+    t
+        Conditional 0-1 regrets in (0, 1).
+    lam
+        Temperature lambda in [1e-3, 1e3].
+    margin
+        Margin c >= 0.
+    n_grid
+        Grid size of the outer search (>= 10).
+
+    Returns
+    -------
+    T, q : ndarray
+        T(t), the shape of ``t``, and the minimising label distributions (len(t), 3).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> T, q = ldr_top1_calibration([0.5], lam=1.0, margin=0.0)
+    >>> from theory.hconsistency import comp_sum_transform
+    >>> bool(np.isclose(T[0], comp_sum_transform(0.5, 1.0, 3), rtol=1e-3))  # c = 0: LDR-KL is CE - log K
+    True
     """
     tt = np.atleast_1d(as_finite_array(t, "t", ndim=(0, 1)))
     if np.any((tt <= 0) | (tt >= 1)):
