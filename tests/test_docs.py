@@ -50,3 +50,19 @@ def test_every_public_theory_callable_has_a_docstring():
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and not inspect.getdoc(obj):
                 missing.append(f"{m.name}.{name}")
     assert missing == []
+
+
+def test_every_public_theory_function_documents_parameters_returns_and_examples():
+    """numpy-style sections (Parameters when it takes arguments, Returns, Examples that run as doctests)."""
+    missing = []
+    for m in pkgutil.iter_modules(theory.__path__):
+        if m.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"theory.{m.name}")
+        for name, obj in vars(mod).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__ or not inspect.isfunction(obj):
+                continue
+            doc = inspect.getdoc(obj) or ""
+            need = ["Returns", "Examples"] + (["Parameters"] if inspect.signature(obj).parameters else [])
+            missing += [f"{m.name}.{name}: {s}" for s in need if f"\n{s}\n{'-' * len(s)}" not in doc]
+    assert missing == []

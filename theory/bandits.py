@@ -164,17 +164,88 @@ def bernoulli_bandit(means: ArrayLike) -> BernoulliBandit:
 
 
 def gaussian_bandit(means: ArrayLike, sigma: float = 1.0) -> GaussianBandit:
-    """Stochastic bandit with Gaussian rewards N(mean_i, sigma^2)."""
+    """Stochastic bandit with Gaussian rewards N(mean_i, sigma^2).
+
+    Parameters
+    ----------
+    means
+        Arm means (finite), (K,), K >= 2.
+    sigma
+        Noise standard deviation > 0.
+
+    Returns
+    -------
+    env : GaussianBandit
+        The instance.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> gaussian_bandit([0.0, 1.0], sigma=0.5).gaps
+    array([1., 0.])
+    """
     return GaussianBandit(means, sigma)
 
 
 def adversarial_bandit(loss_table: ArrayLike) -> AdversarialBandit:
-    """Oblivious adversarial bandit from a loss table of shape (T, K) with entries in [0, 1]."""
+    """Oblivious adversarial bandit from a loss table of shape (T, K) with entries in [0, 1].
+
+    Parameters
+    ----------
+    loss_table
+        Losses in [0, 1], (T, K), K >= 2.
+
+    Returns
+    -------
+    env : AdversarialBandit
+        The instance.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> adversarial_bandit(ftl_killer_table(10)).T
+    10
+    """
     return AdversarialBandit(loss_table)
 
 
 def switching_loss_table(T: int, K: int, gap: float = 0.2, rng: np.random.Generator | int | None = 0) -> NDArray:
-    """Bernoulli losses drawn once: arm 0 is best (mean 0.5 - gap) for t < T/2, arm 1 afterwards; others 0.5."""
+    """Bernoulli losses drawn once: arm 0 is best (mean 0.5 - gap) for t < T/2, arm 1 afterwards; others 0.5.
+
+    Parameters
+    ----------
+    T
+        Horizon, an integer >= 1.
+    K
+        Number of arms >= 2.
+    gap
+        Advantage of the best arm in (0, 0.5].
+    rng
+        Seed or generator of the draws (fixed once: the table is oblivious).
+
+    Returns
+    -------
+    table : ndarray
+        (T, K) losses in {0, 1}.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> switching_loss_table(1000, 3, rng=0).mean(axis=0).round(2)
+    array([0.42, 0.35, 0.5 ])
+    """
     T, K = _check_table(T, _check_K(K))
     gap = scalar(gap, "gap", 0.0, 1.0 / 3.0)  # 0.5 - 1.5 gap must stay a probability
     rng = rng_from(rng, "rng")
@@ -187,7 +258,32 @@ def switching_loss_table(T: int, K: int, gap: float = 0.2, rng: np.random.Genera
 def stochastically_constrained_table(T: int, gaps: ArrayLike, rng: np.random.Generator | int | None = 0) -> NDArray:
     """Losses with drifting means m_t + Delta_i (Zimmert and Seldin's stochastically constrained adversary):
     the gaps between arms are constant while the common level m_t switches between 0.2 and 0.6 in blocks of
-    growing length; Bernoulli draws, fixed once."""
+    growing length; Bernoulli draws, fixed once.
+
+    Parameters
+    ----------
+    T
+        Horizon, an integer >= 1.
+    gaps
+        Gaps Delta_i >= 0 of the arms to the best (the best has 0), (K,).
+    rng
+        Seed or generator of the draws (fixed once: the table is oblivious).
+
+    Returns
+    -------
+    table : ndarray
+        (T, K) losses in {0, 1}.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> stochastically_constrained_table(1000, [0.0, 0.1, 0.2], rng=0).shape
+    (1000, 3)
+    """
     g = in_interval(gaps, "gaps", 0.0, 0.4)
     if g.ndim != 1 or not 2 <= len(g) <= MAX_ARMS:
         raise ValueError(f"gaps must be a 1-d array of K in [2, {MAX_ARMS}] per-arm gaps; got shape {g.shape}")
@@ -201,7 +297,31 @@ def stochastically_constrained_table(T: int, gaps: ArrayLike, rng: np.random.Gen
 
 
 def ftl_killer_table(T: int) -> NDArray:
-    """Two arms, losses (1/2, 0), then alternating (0, 1), (1, 0), ...: follow-the-leader suffers ~T regret."""
+    """Two arms, losses (1/2, 0), then alternating (0, 1), (1, 0), ...: follow-the-leader suffers ~T regret.
+
+    Parameters
+    ----------
+    T
+        Horizon, an integer >= 1.
+
+    Returns
+    -------
+    table : ndarray
+        (T, 2).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> ftl_killer_table(4)
+    array([[0.5, 0. ],
+           [0. , 1. ],
+           [1. , 0. ],
+           [0. , 1. ]])
+    """
     T, _ = _check_table(T, 2)
     tab = np.zeros((T, 2))
     tab[0] = (0.5, 0.0)
@@ -346,7 +466,32 @@ def ucb1() -> Policy:
 
 
 def bernoulli_kl(p: ArrayLike, q: ArrayLike) -> NDArray:
-    """kl(p, q) = p log(p/q) + (1-p) log((1-p)/(1-q)) with the conventions 0 log 0 = 0 (xlogy), vectorised."""
+    """kl(p, q) = p log(p/q) + (1-p) log((1-p)/(1-q)) with the conventions 0 log 0 = 0 (xlogy), vectorised.
+
+    Parameters
+    ----------
+    p
+        Probabilities in [0, 1].
+    q
+        Probabilities in [0, 1], broadcast with p.
+
+    Returns
+    -------
+    kl : ndarray
+        kl(p, q) >= 0 (inf where q is 0 or 1 and p differs).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> round(float(bernoulli_kl(0.5, 0.25)), 6)
+    0.143841
+    >>> float(bernoulli_kl(0.5, 1.0))
+    inf
+    """
     from scipy.special import xlogy
 
     p, q = in_interval(p, "p", 0.0, 1.0), in_interval(q, "q", 0.0, 1.0)
@@ -723,6 +868,28 @@ def tsallis_weights(L_hat: NDArray, eta: float) -> NDArray:
 
     The linear part of Psi is constant on the simplex, so the solution is w_i = 4 / (eta (L_hat_i - x))^2 =
     (eta/2 (L_hat_i - x))^{-2}, the normaliser x found by Newton's method to 1e-12 (``_power_normaliser``).
+
+    Parameters
+    ----------
+    L_hat
+        Cumulative loss estimates, (R, K).
+    eta
+        Learning rate > 0.
+
+    Returns
+    -------
+    w : ndarray
+        (R, K) weights on the simplex.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(tsallis_weights(np.array([[0.0, 1.0, 5.0]]), 1.0), 4)
+    array([[0.6132, 0.3167, 0.0701]])
     """
     L = as_finite_array(L_hat, "L_hat", ndim=2)
     if L.shape[1] < 2:
@@ -845,7 +1012,19 @@ class _FTL(Policy):
 
 
 def follow_the_leader() -> Policy:
-    """Follow-the-leader with full information (a negative control: linear regret on adversarial sequences)."""
+    """Follow-the-leader with full information (a negative control: linear regret on adversarial sequences).
+
+    Returns
+    -------
+    policy : Policy
+        Follow-the-leader, for ``simulate``.
+
+    Examples
+    --------
+    >>> r = simulate(follow_the_leader(), adversarial_bandit(ftl_killer_table(1000)), 1000, 1, seed=0)
+    >>> float(r.regret[0])  # linear in T
+    500.0
+    """
     return _FTL("FTL", {}, full_information=True, bounded_rewards=True)
 
 
@@ -1233,7 +1412,28 @@ class StreamingAlgorithm:
 
 def streaming_uniform_exploration(pulls: int | None = None) -> StreamingAlgorithm:
     """Streaming uniform exploration (Wang 2023's benchmark): each arriving arm is pulled ``pulls`` times; it replaces
-    the stored king if its empirical mean is strictly larger; after the stream, commit to the king."""
+    the stored king if its empirical mean is strictly larger; after the stream, commit to the king.
+
+    Parameters
+    ----------
+    pulls
+        Pulls per arm (>= 1), or None for ``streaming_explore_pulls(T, K)`` at run time.
+
+    Returns
+    -------
+    alg : StreamingAlgorithm
+        For ``simulate_streaming``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> streaming_uniform_exploration().name
+    'uniform exploration'
+    """
     return StreamingAlgorithm(
         "uniform exploration", "uniform", None if pulls is None else integer_at_least(pulls, "pulls", 1)
     )
@@ -1244,7 +1444,28 @@ def streaming_challenge(pulls: int | None = None) -> StreamingAlgorithm:
     ``pulls`` and discarded as soon as its upper confidence bound falls below the king's stored mean
     (radius sqrt(ln T / 2n) for the challenger plus sqrt(ln T / 2N) for the king); a challenger that survives all
     ``pulls`` replaces the king if its mean is larger. Our simplification of the challenge-based algorithms Wang (2023)
-    builds on (Jin et al. 2021): early elimination saves pulls on bad arms; no published constant is claimed."""
+    builds on (Jin et al. 2021): early elimination saves pulls on bad arms; no published constant is claimed.
+
+    Parameters
+    ----------
+    pulls
+        Pulls per arm (>= 1), or None for ``streaming_explore_pulls(T, K)`` at run time.
+
+    Returns
+    -------
+    alg : StreamingAlgorithm
+        For ``simulate_streaming``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> streaming_challenge().name
+    'challenge'
+    """
     return StreamingAlgorithm("challenge", "challenge", None if pulls is None else integer_at_least(pulls, "pulls", 1))
 
 
@@ -1270,6 +1491,40 @@ def simulate_streaming(
     the sum of each block's rewards (one binomial/normal draw per block, the same distribution as drawing the rewards
     one by one). Cost O(R K stages) instead of O(R T): horizons of 1e8 run in milliseconds. Pseudo-regret as in
     ``simulate`` (sum over rounds of the pulled arm's gap), exact at every checkpoint.
+
+    Parameters
+    ----------
+    alg
+        A ``StreamingAlgorithm``.
+    env
+        A ``BernoulliBandit`` or ``GaussianBandit`` (arms arrive in its order).
+    horizon
+        Rounds T (up to 1e8 and beyond: the cost does not grow with T).
+    n_reps
+        Replicates.
+    seed
+        Seed.
+    n_checkpoints
+        About how many rounds the regret curve is recorded at.
+
+    Returns
+    -------
+    result : BanditResult
+        As ``simulate`` returns.
+
+    Raises
+    ------
+    TypeError
+        If ``alg`` or ``env`` is of the wrong class.
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> env = bernoulli_bandit(np.r_[0.6, np.full(9, 0.5)])
+    >>> r = simulate_streaming(streaming_uniform_exploration(), env, 10**8, 100, seed=0)
+    >>> bool(r.mean <= uniform_exploration_regret_bound(10**8, env.means))
+    True
     """
     if not isinstance(alg, StreamingAlgorithm):
         raise ValueError(f"alg must be a StreamingAlgorithm (e.g. streaming_uniform_exploration()); got {alg!r}")

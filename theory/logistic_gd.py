@@ -35,7 +35,31 @@ class NotSeparableError(ValueError):
 
 
 def check_data(A: ArrayLike, y: ArrayLike) -> tuple[NDArray, NDArray]:
-    """Validate a data set: A (n, d) finite, y (n,) in {-1, +1}, n >= 1."""
+    """Validate a data set: A (n, d) finite, y (n,) in {-1, +1}, n >= 1.
+
+    Parameters
+    ----------
+    A
+        Features, (n, d), finite.
+    y
+        Labels in {-1, +1}, (n,).
+
+    Returns
+    -------
+    A, y : ndarray
+        The validated arrays (float).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> A, y = check_data([[1.0, 0.0]], [1])
+    >>> A.dtype, y
+    (dtype('float64'), array([1.]))
+    """
     A = as_finite_array(A, "A")
     y_arr = as_finite_array(y, "y")
     if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
@@ -52,6 +76,33 @@ def logistic_loss(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
 
     Computed as mean(logaddexp(0, -margins)): exact and finite for entries of theta of 1e12 and features of 1e4
     (margins of 1e16 give losses of 1e16, or exactly 0 when positive).
+
+    Parameters
+    ----------
+    theta
+        One parameter vector (d,) or a batch (k, d).
+    A
+        Features, (n, d), finite.
+    y
+        Labels in {-1, +1}, (n,).
+
+    Returns
+    -------
+    f : ndarray
+        The loss, () or (k,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> A, y = step_size_paradox_dataset()
+    >>> round(float(logistic_loss(np.zeros(2), A, y)), 6)  # log 2
+    0.693147
+    >>> float(logistic_loss(np.array([1e12, 1e12]), A, y))  # no overflow
+    0.34657359027997264
     """
     A, y = check_data(A, y)
     th = as_finite_array(theta, "theta", ndim=(1, 2))
@@ -62,7 +113,33 @@ def logistic_loss(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
 
 
 def logistic_grad(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
-    """grad f(theta) = -(1/n) sum_i y_i a_i sigma(-y_i a_i^T theta), for one theta (d,) or a batch (k, d)."""
+    """grad f(theta) = -(1/n) sum_i y_i a_i sigma(-y_i a_i^T theta), for one theta (d,) or a batch (k, d).
+
+    Parameters
+    ----------
+    theta
+        One parameter vector (d,) or a batch (k, d).
+    A
+        Features, (n, d), finite.
+    y
+        Labels in {-1, +1}, (n,).
+
+    Returns
+    -------
+    g : ndarray
+        The gradient, the shape of theta.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> A, y = step_size_paradox_dataset()
+    >>> logistic_grad(np.zeros(2), A, y)
+    array([-0.5 , -0.75])
+    """
     A, y = check_data(A, y)
     th = as_finite_array(theta, "theta", ndim=(1, 2))
     if th.shape[-1] != A.shape[1]:
@@ -122,6 +199,23 @@ def lr_gd(
         Start (default 0).
     normalized
         Normalized LR+GD.
+
+    Returns
+    -------
+    path : Path
+        The iterates (n_iters + 1, d), losses, and the first iteration that separates the data (or None).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> A, y = step_size_paradox_dataset()
+    >>> p = lr_gd(A, y, step=1e12, n_iters=3)
+    >>> p.first_separated
+    2
     """
     A, y = check_data(A, y)
     gamma = scalar(step, "step", 0.0, lo_open=True)
@@ -186,6 +280,35 @@ def batch_perceptron(
     whose first step from theta_0 = 0 (all margins 0, weights sigma(0)/sum sigma(0) = 1/n) is (1/n) sum_i y_i a_i.
 
     Returns n_iters + 1 iterates (constant after separation, ``stopped`` True if that happened).
+
+    Parameters
+    ----------
+    A
+        Features, (n, d), finite.
+    y
+        Labels in {-1, +1}, (n,).
+    n_iters
+        Iterations (>= 1).
+    normalized
+        The normalized variant (Alg. 2).
+    theta0
+        Start, (d,), or None for 0.
+
+    Returns
+    -------
+    path : Path
+        The iterates and the first separating iteration.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> A, y = step_size_paradox_dataset()
+    >>> np.round(batch_perceptron(A, y, 2).iterates[-1], 4)  # the limit of theta_2 / gamma
+    array([1.  , 0.25])
     """
     A, y = check_data(A, y)
     T = integer_in(n_iters, "n_iters", 0, MAX_ITERS)
@@ -223,6 +346,31 @@ def margin(A: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     mu = 1/||w*|| with w* = argmin ||w||^2 s.t. y_i a_i^T w >= 1 (hard-margin SVM through the origin), solved
     with cvxpy (Clarabel, then SCS; status checked). Raises ``NotSeparableError`` when that program is
     infeasible (no separating direction with positive margin).
+
+    Parameters
+    ----------
+    A
+        Features, (n, d), finite.
+    y
+        Labels in {-1, +1}, (n,).
+
+    Returns
+    -------
+    mu, R : float
+        The max-margin through the origin and the largest feature norm.
+
+    Raises
+    ------
+    NotSeparableError
+        If the data are not linearly separable through the origin.
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> mu, R = margin(*perceptron_worst_case_dataset(5))
+    >>> round(mu, 6), round(R, 6)
+    (0.5, 1.118034)
     """
     import cvxpy as cp
 
@@ -255,7 +403,32 @@ def margin(A: ArrayLike, y: ArrayLike) -> tuple[float, float]:
 
 
 def batch_perceptron_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike) -> NDArray:
-    """n R^2 / mu^2: iterations of the batch perceptron until separation (Tyurin 2024, Thm 3.3)."""
+    """n R^2 / mu^2: iterations of the batch perceptron until separation (Tyurin 2024, Thm 3.3).
+
+    Parameters
+    ----------
+    n
+        Numbers of points.
+    R
+        Largest feature norms (> 0).
+    mu
+        Margins (> 0).
+
+    Returns
+    -------
+    bound : ndarray
+        n R^2 / mu^2, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> float(batch_perceptron_iteration_bound(10, 1.0, 0.5))
+    40.0
+    """
     n = positive(n, "n")
     with np.errstate(over="ignore"):
         return finite_result(n * _ratio(R, mu), "the bound n R^2/mu^2", "n, R and mu")
@@ -265,12 +438,61 @@ def normalized_perceptron_iteration_bound(R: ArrayLike, mu: ArrayLike) -> NDArra
     """R^2 / mu^2: iterations of the normalized batch perceptron until separation (Tyurin 2024, Thm 5.3).
 
     The same number bounds the classical one-sample perceptron (Novikoff 1962).
+
+    Parameters
+    ----------
+    R
+        Largest feature norms (> 0).
+    mu
+        Margins (> 0).
+
+    Returns
+    -------
+    bound : ndarray
+        R^2 / mu^2, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> float(normalized_perceptron_iteration_bound(1.0, 0.5))
+    4.0
     """
     return _ratio(R, mu)
 
 
 def normalized_lr_gd_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike, step: ArrayLike) -> NDArray:
-    """R^2/mu^2 + 2 log(2n - 1)/(gamma mu^2): iterations of Normalized LR+GD until separation (Thm 6.1)."""
+    """R^2/mu^2 + 2 log(2n - 1)/(gamma mu^2): iterations of Normalized LR+GD until separation (Thm 6.1).
+
+    Parameters
+    ----------
+    n
+        Numbers of points.
+    R
+        Largest feature norms (> 0).
+    mu
+        Margins (> 0).
+    step
+        Steps gamma (> 0).
+
+    Returns
+    -------
+    bound : ndarray
+        The bound, broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> round(float(normalized_lr_gd_iteration_bound(10, 1.0, 0.5, 1.0)), 4)
+    27.5555
+    """
     n = in_interval(n, "n", 1.0)
     gamma = positive(step, "step")
     mu = positive(mu, "mu")
@@ -293,6 +515,17 @@ def step_size_paradox_dataset() -> tuple[NDArray, NDArray]:
 
     With theta_0 = 0 and gamma -> infinity: f(theta_1) -> infinity (f(theta_1)/gamma -> 1/8), but f(theta_2) -> 0 and
     theta_2/gamma -> (1, 1/4), while small steps need many iterations.
+
+    Returns
+    -------
+    A, y : ndarray
+        (2, 2) features and (2,) labels.
+
+    Examples
+    --------
+    >>> step_size_paradox_dataset()
+    (array([[ 1., -1.],
+           [-1., -4.]]), array([ 1., -1.]))
     """
     return np.array([[1.0, -1.0], [-1.0, -4.0]]), np.array([1.0, -1.0])
 
@@ -302,6 +535,28 @@ def perceptron_worst_case_dataset(n: int) -> tuple[NDArray, NDArray]:
 
     The batch perceptron (and LR+GD with gamma -> infinity) needs Omega(n) iterations; the normalized variants
     need O(1). See ``perceptron_worst_case_iterations`` for the exact count derived here.
+
+    Parameters
+    ----------
+    n
+        Number of points, an integer >= 2.
+
+    Returns
+    -------
+    A, y : ndarray
+        (n, 2) features and (n,) labels.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> A, y = perceptron_worst_case_dataset(4)
+    >>> A[:2], y
+    (array([[ 0.5, -1. ],
+           [-0.5, -1. ]]), array([ 1., -1., -1., -1.]))
     """
     n = integer_at_least(n, "n", 2)
     A = np.vstack([[0.5, -1.0], np.tile([-0.5, -1.0], (n - 1, 1))])
@@ -317,6 +572,30 @@ def perceptron_worst_case_iterations(n: int, normalized: bool = False) -> int:
     its margin is -3/8 + (5k/4 + 1)/n while the others keep margin 5/8 - 1/n - 3k/(4n) > 0. Point 1 turns
     positive at the smallest integer k > (3n/8 - 1)/(5/4), giving t = 1 + k (for n >= 3). Normalized: theta_1 =
     (u + (n-1)v)/n, one step of u makes every margin positive for n >= 6, so t = 2.
+
+    Parameters
+    ----------
+    n
+        Number of points, an integer >= 2.
+    normalized
+        The normalized batch perceptron.
+
+    Returns
+    -------
+    t : int
+        The first separating iteration.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> perceptron_worst_case_iterations(100)
+    31
+    >>> batch_perceptron(*perceptron_worst_case_dataset(100), 50).first_separated
+    31
     """
     n = integer_at_least(n, "n", 3)
     if normalized:
@@ -335,6 +614,33 @@ def planted_margin_dataset(
 
     a_i ~ N(0, I_d / d) (so ||a_i|| is about 1), theta* uniform on the sphere, y_i = sign(a_i^T theta*); each a_i
     is then pushed along theta* so that y_i a_i^T theta* >= mu. The max-margin mu of the result is >= ``mu``.
+
+    Parameters
+    ----------
+    n
+        Number of points (>= 1).
+    d
+        Dimension (>= 2).
+    mu
+        Margin in (0, 1).
+    rng
+        Seed or generator.
+
+    Returns
+    -------
+    A, y : ndarray
+        (n, d) features and (n,) labels, separable with margin >= mu.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> A, y = planted_margin_dataset(50, 3, 0.1, rng=0)
+    >>> bool(margin(A, y)[0] >= 0.1 - 1e-9)
+    True
     """
     n = integer_at_least(n, "n", 1)
     d = integer_at_least(d, "d", 1)

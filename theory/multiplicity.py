@@ -206,7 +206,37 @@ def _penalty_mask(d: int, fit_intercept: bool) -> NDArray:
 
 
 def logistic_objective(theta: ArrayLike, X: ArrayLike, y: ArrayLike, l2: float, fit_intercept: bool = True) -> NDArray:
-    """L(theta) for one theta or a batch (k, D) (D = d + 1 with intercept); logaddexp, exact at large margins."""
+    """L(theta) for one theta or a batch (k, D) (D = d + 1 with intercept); logaddexp, exact at large margins.
+
+    Parameters
+    ----------
+    theta
+        Parameters (D,) or a batch (k, D), D = d + 1 with an intercept.
+    X
+        Features, (n, d), finite (any scale).
+    y
+        Labels in {0, 1}, (n,).
+    l2
+        Ridge penalty > 0 (0 only on non-separable data).
+    fit_intercept
+        Fit an intercept.
+
+    Returns
+    -------
+    L : ndarray
+        The objective, () or (k,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> X, y = np.array([[0.0], [1.0]]), np.array([0, 1])
+    >>> round(float(logistic_objective(np.zeros(2), X, y, 0.01)), 6)  # log 2
+    0.693147
+    """
     X, yv = _check_xy(X, y)
     l2 = scalar(l2, "l2", 0.0)
     A = _design(X, fit_intercept)
@@ -245,6 +275,27 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, l2: float = 1e-2, fit_intercept: bo
         Ridge strength >= 0. With l2 = 0 and separable data no minimiser exists: ValueError.
     fit_intercept
         Unpenalised intercept.
+
+    Returns
+    -------
+    fit : LogisticFit
+        w*, b*, L*, the gradient norm at the end and the Newton steps taken.
+
+    Raises
+    ------
+    ConvergenceError
+        If Newton's method does not reach the gradient tolerance.
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
+    >>> fit = fit_logistic(X, y, l2=0.01)
+    >>> bool(fit.grad_norm < 1e-10)
+    True
     """
     P = _prepare(X, y, l2, fit_intercept)
     f = _fit(P)
@@ -256,6 +307,36 @@ def level_set_threshold(fit: LogisticFit, eps: float, relative: bool = False) ->
 
     Valid eps: tau - L* at least ``EPS_MIN_REL`` max(1, L*) (a smaller increase is below the float64 resolution
     of L, so the level set cannot be told from {theta*}) and eps at most ``EPS_MAX``.
+
+    Parameters
+    ----------
+    fit
+        A ``LogisticFit``.
+    eps
+        Loss tolerance of the level set (see ``level_set_threshold`` for the valid range).
+    relative
+        eps relative to L* instead of absolute.
+
+    Returns
+    -------
+    tau : float
+        The threshold of the level set.
+
+    Raises
+    ------
+    TypeError
+        If ``fit`` is not a LogisticFit.
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
+    >>> fit = fit_logistic(X, y)
+    >>> bool(np.isclose(level_set_threshold(fit, 0.01), fit.loss + 0.01))
+    True
     """
     instance_of(fit, "fit", LogisticFit)
     eps = scalar(eps, "eps", 0.0, EPS_MAX, lo_open=True)
@@ -360,6 +441,48 @@ def viable_logit_range(
     the statuses and the point index.
 
     With ``return_models`` the maximising and minimising parameters (n_query, D) are returned as well (fast only).
+
+    Parameters
+    ----------
+    X
+        Features, (n, d), finite (any scale).
+    y
+        Labels in {0, 1}, (n,).
+    X_query
+        Query points, (m, d).
+    eps
+        Loss tolerance of the level set (see ``level_set_threshold`` for the valid range).
+    l2
+        Ridge penalty > 0 (0 only on non-separable data).
+    relative
+        eps relative to L* instead of absolute.
+    method
+        "fast" (KKT Newton, exact) or "cvxpy" (the reference).
+    fit_intercept
+        Fit an intercept.
+    return_models
+        Also return the parameters attaining each end.
+
+    Returns
+    -------
+    lo, hi : ndarray
+        The range ends, (m,) each (and the models, with ``return_models``).
+
+    Raises
+    ------
+    ConvergenceError
+        If the KKT Newton method stalls.
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
+    >>> lo, hi = viable_logit_range(X, y, X[:2], eps=0.01)
+    >>> bool(np.all(lo < hi))
+    True
     """
     if method not in ("fast", "cvxpy"):
         raise ValueError(f"method must be 'fast' or 'cvxpy'; got {method!r}")
@@ -449,6 +572,44 @@ def viable_prediction_range(
 
     The sigmoid is monotone, so the ends are the sigmoids of ``viable_logit_range``. See that function for the
     methods and their accuracy. Returns arrays (lo, hi) of probabilities.
+
+    Parameters
+    ----------
+    X
+        Features, (n, d), finite (any scale).
+    y
+        Labels in {0, 1}, (n,).
+    X_query
+        Query points, (m, d).
+    eps
+        Loss tolerance of the level set (see ``level_set_threshold`` for the valid range).
+    l2
+        Ridge penalty > 0 (0 only on non-separable data).
+    relative
+        eps relative to L* instead of absolute.
+    method
+        "fast" or "cvxpy".
+    fit_intercept
+        Fit an intercept.
+
+    Returns
+    -------
+    lo, hi : ndarray
+        The range of predicted probabilities, (m,) each.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
+    >>> lo, hi = viable_prediction_range(X, y, X[:1], eps=1e-3)
+    >>> bool(0 < lo[0] < hi[0] < 1)
+    True
     """
     lo, hi = viable_logit_range(X, y, X_query, eps, l2, relative, method, fit_intercept)
     return expit(lo), expit(hi)
@@ -496,6 +657,43 @@ def ambiguity(
     """Probabilistic ambiguity alpha_eps(delta) = (1/n) sum_i 1[max_{g in S_eps} |g(x_i) - g0(x_i)| >= delta]
     (WPU 2023), or with ``zero_one`` the 0-1 ambiguity of Marx et al. (2020): the fraction of training points
     whose thresholded prediction (at 1/2) some model in S_eps flips. Exact, from the viable ranges.
+
+    Parameters
+    ----------
+    X
+        Features, (n, d), finite (any scale).
+    y
+        Labels in {0, 1}, (n,).
+    eps
+        Loss tolerance of the level set (see ``level_set_threshold`` for the valid range).
+    delta
+        Prediction change that counts (>= 0).
+    l2
+        Ridge penalty > 0 (0 only on non-separable data).
+    relative
+        eps relative to L* instead of absolute.
+    zero_one
+        Count thresholded-prediction flips instead.
+    fit_intercept
+        Fit an intercept.
+
+    Returns
+    -------
+    alpha : float
+        The fraction of training points whose prediction can move by delta or more.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
+    >>> ambiguity(X, y, 0.01, delta=0.05) >= ambiguity(X, y, 0.01, delta=0.2)
+    True
     """
     if not zero_one:
         delta = scalar(delta, "delta", 0.0, 1.0, lo_open=True)
@@ -530,6 +728,46 @@ def discrepancy(
     S_eps: the 2n extreme models of the viable ranges, then a greedy search that aggregates the directions of
     flipped points, c = sum_{i in F} sign_i (x_i, 1), and re-solves max c.theta over S_eps (adding the next most
     promising point each round). Every candidate is a member of S_eps, so ``lower`` is attained by ``model``.
+
+    Parameters
+    ----------
+    X
+        Features, (n, d), finite (any scale).
+    y
+        Labels in {0, 1}, (n,).
+    eps
+        Loss tolerance of the level set (see ``level_set_threshold`` for the valid range).
+    delta
+        Prediction change that counts (>= 0).
+    l2
+        Ridge penalty > 0 (0 only on non-separable data).
+    relative
+        eps relative to L* instead of absolute.
+    zero_one
+        Count thresholded-prediction flips instead.
+    fit_intercept
+        Fit an intercept.
+    greedy_rounds
+        Rounds of the greedy search for the lower end (>= 1).
+
+    Returns
+    -------
+    result : Discrepancy
+        The certified interval [lower, upper] and the model attaining the lower end.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
+    >>> r = discrepancy(X, y, 0.01, delta=0.05)
+    >>> bool(r.lower <= r.upper)
+    True
     """
     if not zero_one:
         delta = scalar(delta, "delta", 0.0, 1.0, lo_open=True)
@@ -564,7 +802,46 @@ def multiplicity_profile(
     fit_intercept: bool = True,
     greedy_rounds: int = 30,
 ) -> MultiplicityProfile:
-    """Ambiguity and certified discrepancy for every delta in ``deltas`` (and the 0-1 versions) at one eps."""
+    """Ambiguity and certified discrepancy for every delta in ``deltas`` (and the 0-1 versions) at one eps.
+
+    Parameters
+    ----------
+    X
+        Features, (n, d), finite (any scale).
+    y
+        Labels in {0, 1}, (n,).
+    eps
+        Loss tolerance of the level set (see ``level_set_threshold`` for the valid range).
+    deltas
+        Prediction changes, (k,), >= 0.
+    l2
+        Ridge penalty > 0 (0 only on non-separable data).
+    relative
+        eps relative to L* instead of absolute.
+    fit_intercept
+        Fit an intercept.
+    greedy_rounds
+        Rounds of the discrepancy search.
+
+    Returns
+    -------
+    profile : MultiplicityProfile
+        Ambiguity and discrepancy intervals per delta, and the 0-1 versions.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
+    >>> prof = multiplicity_profile(X, y, 0.01, [0.05, 0.2])
+    >>> bool(prof.ambiguity[0] >= prof.ambiguity[1])
+    True
+    """
     deltas = as_finite_array(deltas, "deltas", ndim=(0, 1))
     deltas = np.atleast_1d(in_interval(deltas, "deltas", 0.0, 1.0, lo_open=True)) if deltas.size else np.zeros(0)
     greedy_rounds = integer_in(greedy_rounds, "greedy_rounds", 0, 100_000)
@@ -627,6 +904,40 @@ def small_eps_half_width(
 
     From L(theta* + v) = L* + v^T H v / 2 + O(|v|^3): the level set is, to leading order, the ellipsoid
     v^T H v <= 2 eps, whose support function in direction c is sqrt(2 eps c^T H^{-1} c).
+
+    Parameters
+    ----------
+    X
+        Features, (n, d), finite (any scale).
+    y
+        Labels in {0, 1}, (n,).
+    X_query
+        Query points, (m, d).
+    eps
+        Loss tolerance of the level set (see ``level_set_threshold`` for the valid range).
+    l2
+        Ridge penalty > 0 (0 only on non-separable data).
+    fit_intercept
+        Fit an intercept.
+
+    Returns
+    -------
+    w : ndarray
+        sqrt(2 eps c^T H^-1 c), (m,).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
+    >>> lo, hi = viable_logit_range(X, y, X[:3], eps=1e-5)
+    >>> np.round((hi - lo) / 2 / small_eps_half_width(X, y, X[:3], 1e-5), 3)
+    array([1., 1., 1.])
     """
     eps = scalar(eps, "eps", 0.0, EPS_MAX, lo_open=True)
     P = _prepare(X, y, l2, fit_intercept)

@@ -54,6 +54,25 @@ def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | N
         Ambient dimension, d >= K - 1 (default K).
     rng
         Generator or seed for a random rotation (None: no rotation).
+
+    Returns
+    -------
+    M : ndarray
+        (d, K), unit columns with pairwise cosines -1/(K-1).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> M = simplex_etf(4)
+    >>> np.round(M.T @ M, 6)
+    array([[ 1.      , -0.333333, -0.333333, -0.333333],
+           [-0.333333,  1.      , -0.333333, -0.333333],
+           [-0.333333, -0.333333,  1.      , -0.333333],
+           [-0.333333, -0.333333, -0.333333,  1.      ]])
     """
     K = integer_in(K, "K", 2, MAX_CLASSES)
     d = K if d is None else integer_in(d, "d", 1, MAX_CLASSES)
@@ -74,7 +93,30 @@ def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | N
 
 
 def etf_gram(K: int) -> NDArray:
-    """Gram matrix of a unit simplex ETF: 1 on the diagonal, -1/(K-1) off it."""
+    """Gram matrix of a unit simplex ETF: 1 on the diagonal, -1/(K-1) off it.
+
+    Parameters
+    ----------
+    K
+        Number of classes, an integer >= 2.
+
+    Returns
+    -------
+    G : ndarray
+        (K, K).
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> np.round(etf_gram(3), 4)
+    array([[ 1. , -0.5, -0.5],
+           [-0.5,  1. , -0.5],
+           [-0.5, -0.5,  1. ]])
+    """
     K = integer_in(K, "K", 2, MAX_CLASSES)
     return (K / (K - 1)) * np.eye(K) - 1.0 / (K - 1)
 
@@ -138,10 +180,28 @@ def nc_metrics(
         K (default max(labels) + 1). Every class must have at least one sample: an empty class raises, since
         its mean (and every metric using it) is undefined.
 
+    Returns
+    -------
+    metrics : NCMetrics
+        NC1-NC4 (0 at collapse) and the quantities behind them.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
     Notes
     -----
     Degenerate inputs give None with a note instead of a misleading number: one class (Sigma_B = 0, no
     geometry between classes), a class mean or classifier row exactly zero (no direction).
+
+    Examples
+    --------
+    >>> M = simplex_etf(3)
+    >>> H = np.repeat(M, 5, axis=1); labels = np.repeat(np.arange(3), 5)
+    >>> m = nc_metrics(H, labels, W=M.T)
+    >>> bool(m.nc1 < 1e-12 and m.nc4 == 0.0)
+    True
     """
     H = as_finite_array(H, "H")
     if H.ndim != 2:
@@ -236,6 +296,32 @@ def collapse_threshold(N: int, lambda_W: float, lambda_H: float, depth: int) -> 
     (n_k/(2N)) / (u^L + 1) + b u/(2N), b = L N (N lambda_W^L lambda_H)^(1/L) (Dang et al. 2023). It beats u = 0
     iff b < n_k max_{u>0} u^(L-1)/(u^L + 1) = n_k (L-1)^((L-1)/L)/L, so class k collapses iff
     n_k <= b L / (L-1)^((L-1)/L) (for L = 1: n_k <= N^2 lambda_W lambda_H, the paper's condition).
+
+    Parameters
+    ----------
+    N
+        Total number of samples (>= 2).
+    lambda_W
+        Weight decay of the layers (> 0).
+    lambda_H
+        Weight decay of the features (> 0).
+    depth
+        Depth L >= 1.
+
+    Returns
+    -------
+    n : float
+        The largest class size that collapses.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> round(collapse_threshold(100, 1e-2, 1e-2, 1), 6)  # L = 1: N^2 lambda_W lambda_H
+    1.0
     """
     N = integer_at_least(N, "N", 1)
     lambda_W = scalar(lambda_W, "lambda_W", 0.0, lo_open=True)
@@ -262,6 +348,21 @@ def stationary_ratio_threshold(depth: int) -> float:
     ``collapse_ratio_threshold`` (between the two it is a local minimum with a larger objective than collapse).
     For L = 1 every n_k/b > 1 gives the (global) root, so the threshold is 1.
 
+    Parameters
+    ----------
+    depth
+        Depth L >= 1.
+
+    Returns
+    -------
+    ratio : float
+        The threshold on n_k / b.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
     Examples
     --------
     >>> round(stationary_ratio_threshold(2), 3)
@@ -278,6 +379,21 @@ def collapse_ratio_threshold(depth: int) -> float:
     """n_k/b above which the positive stationary point beats collapse (u = 0): L/(L-1)^((L-1)/L), 1 for L = 1.
 
     See ``collapse_threshold`` (derived here): 2.000 (L = 2), 1.890 (L = 3), 1.755 (L = 4).
+
+    Parameters
+    ----------
+    depth
+        Depth L >= 1.
+
+    Returns
+    -------
+    ratio : float
+        The threshold on n_k / b.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
 
     Examples
     --------
@@ -360,6 +476,22 @@ def ufm_mse_solution(
         ``"global"`` (default): the global minimiser. ``"positive_root"``: per class, the larger stationary point
         whenever one exists (``stationary_ratio_threshold``), as the released code of Dang et al. keeps it; between
         that threshold and ``collapse_ratio_threshold`` this is a stationary point, not the minimum.
+
+    Returns
+    -------
+    solution : UFMSolution
+        Class-mean and classifier norms, Gram matrices, collapsed classes and the objective.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> s = ufm_mse_solution([100, 100, 5], 1e-2, 1e-2, depth=2)
+    >>> s.collapsed
+    array([False, False,  True])
     """
     n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
     option(rule, "rule", RULES)
@@ -420,6 +552,39 @@ def ufm_mse_parameters(
     class k is a_k e_k. With bias (balanced): the same with the K - 1 directions of an orthonormal basis U of the
     centred subspace, h_k = a U^T e_k, and b = 1/K. Evaluating ``ufm_objective`` at these parameters must give the
     closed-form objective, with zero gradient. ``rule`` as in ``ufm_mse_solution``.
+
+    Parameters
+    ----------
+    class_sizes
+        Samples per class n_k (>= 1), (K,), K >= 2.
+    lambda_W
+        Weight decay of the layers (> 0).
+    lambda_H
+        Weight decay of the features (> 0).
+    depth
+        Depth L >= 1.
+    bias
+        With a last-layer bias.
+    d
+        Feature dimension (>= K), or None for K.
+    rule
+        "global" (the global minimiser) or "positive_root" (the released code's rule).
+
+    Returns
+    -------
+    Ws, H, b : list of ndarray, ndarray, ndarray
+        The layers, the features (d, N) and the bias.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> Ws, H, b = ufm_mse_parameters([3, 2], 1e-2, 1e-2, depth=2)
+    >>> [W.shape for W in Ws], H.shape
+    ([(2, 2), (2, 2)], (2, 5))
     """
     n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
     K = len(n)
@@ -481,7 +646,46 @@ class TrainedUFM:
 def ufm_objective(
     params: NDArray, shapes: list, labels: NDArray, K: int, lambda_W: float, lambda_H: float, loss: str, bias: bool
 ) -> tuple[float, NDArray]:
-    """UFM objective and gradient for flattened parameters (weights W_1..W_L, H, and b if ``bias``)."""
+    """UFM objective and gradient for flattened parameters (weights W_1..W_L, H, and b if ``bias``).
+
+    Parameters
+    ----------
+    params
+        Flattened parameters.
+    shapes
+        Their shapes (as ``train_ufm`` builds them).
+    labels
+        Class labels, (N,).
+    K
+        Number of classes.
+    lambda_W
+        Weight decay of the layers (> 0).
+    lambda_H
+        Weight decay of the features (> 0).
+    loss
+        "mse" or "ce".
+    bias
+        With a last-layer bias.
+
+    Returns
+    -------
+    value, grad : float, ndarray
+        The objective and its gradient.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> tr = train_ufm([3, 3], 3, 1, 1e-2, 1e-2, seed=0, restarts=1)
+    >>> x = np.concatenate([p.ravel() for p in (*tr.weights, tr.H)])
+    >>> shapes = [W.shape for W in tr.weights] + [tr.H.shape]
+    >>> value, grad = ufm_objective(x, shapes, tr.labels, 2, 1e-2, 1e-2, 'mse', False)
+    >>> bool(np.isclose(value, tr.objective)), bool(np.linalg.norm(grad) < 1e-6)
+    (True, True)
+    """
     from scipy.special import log_softmax, softmax
 
     loss = option(loss, "loss", ("mse", "ce"))
@@ -580,6 +784,48 @@ def train_ufm(
     (scales 0.5, 1, 2, 4, ...), to find the best stationary point *within* the ETF geometry, so that it can be
     compared with what random starts find. Returns the best run with its final gradient norm, so closed forms
     can be checked with tolerances tied to how stationary the numerical solution is.
+
+    Parameters
+    ----------
+    class_sizes
+        Samples per class n_k (>= 1), (K,), K >= 2.
+    d
+        Feature dimension (>= K).
+    depth
+        Depth L >= 1.
+    lambda_W
+        Weight decay of the layers (> 0).
+    lambda_H
+        Weight decay of the features (> 0).
+    loss
+        "mse" or "ce".
+    bias
+        With a last-layer bias.
+    seed
+        Seed of the initialisations.
+    restarts
+        Initialisations (>= 1); the best is kept.
+    max_iter
+        L-BFGS iterations per start.
+    init
+        "random" or "etf".
+
+    Returns
+    -------
+    trained : TrainedUFM
+        Parameters, features H, labels, objective and gradient norm of the best start.
+
+    Raises
+    ------
+    ValueError
+        If an argument is outside its range (named in the message with the value given), or not finite.
+
+    Examples
+    --------
+    >>> tr = train_ufm([5, 5, 5], 4, 1, 1e-3, 1e-3, seed=0, restarts=1)
+    >>> s = ufm_mse_solution([5, 5, 5], 1e-3, 1e-3, 1)
+    >>> bool(abs(tr.objective - s.objective) < 1e-8)
+    True
     """
     from scipy.optimize import minimize
 
