@@ -4,7 +4,9 @@ Instance: Bernoulli, K = 10, means linspace(0.1, 0.9, 10), T = 10^4. Ours: R = 1
 Reference: ``../shared/anchors/smpy_bench.py R`` (SMPyBandits 0.9.7, a per-round, per-replicate Python loop),
 run with the interpreter given by --smpy-python (a scratch venv with ``pip install smpybandits``); skipped
 when that interpreter is missing. Regret distributions are compared for the algorithms that are the same in
-both (UCB1, Thompson); SMPyBandits' Exp3 and Tsallis-INF use other learning-rate schedules.
+both (UCB1, Thompson, KL-UCB with the index ln t / N); SMPyBandits' Exp3 and Tsallis-INF use other learning-rate
+schedules. KL-UCB is also run with ``lazy=False`` (every index every round) on the same seed: the lazy evaluation
+must give the same regrets, replicate by replicate.
 
 Run: python benchmarks/bench_bandits.py [--reps 1000] [--smpy-python /path/to/python] [--smpy-reps 10]
 """
@@ -23,7 +25,8 @@ import numpy as np
 from theory.bandits import bernoulli_bandit, exp3, kl_ucb, simulate, thompson, tsallis_inf, ucb1
 
 ANCHOR = Path(__file__).resolve().parents[2] / "shared" / "anchors" / "smpy_bench.py"
-OURS = {"UCB1": ucb1, "Exp3": exp3, "TsallisInf": lambda: tsallis_inf("iw"), "Thompson": thompson, "KL-UCB": kl_ucb}
+OURS = {"UCB1": ucb1, "Exp3": exp3, "TsallisInf": lambda: tsallis_inf("iw"), "Thompson": thompson, "klUCB": kl_ucb}
+SAME_ALGORITHM = ("UCB1", "Thompson", "klUCB")  # the anchor's names
 
 
 def main() -> None:
@@ -67,8 +70,16 @@ def main() -> None:
         rs, rm = ref.get(name, (math.nan, math.nan))
         # the anchor prints only SMPy's mean; its SE is estimated from our replicates' SD (same algorithm, same
         # distribution under the null), so |diff|/SE is a z-score for UCB1 and Thompson (same algorithms in both)
-        z = abs(mean - rm) / math.sqrt(se**2 + sd**2 / args.smpy_reps) if name in ("UCB1", "Thompson") else math.nan
+        z = abs(mean - rm) / math.sqrt(se**2 + sd**2 / args.smpy_reps) if name in SAME_ALGORITHM else math.nan
         print(f"{name:11s} {sec:11.5f} {rs:11.3f} {rs / sec:8.0f}x {mean:17.1f} +- {se:5.1f} {rm:12.1f} {z:10.2f}")
+    t0 = time.perf_counter()
+    plain = simulate(kl_ucb(lazy=False), env, args.horizon, args.reps, seed=0)
+    t_plain = (time.perf_counter() - t0) / args.reps
+    lazy = simulate(kl_ucb(), env, args.horizon, args.reps, seed=0)
+    print(
+        f"KL-UCB lazy vs plain (every index every round), same seed: {t_plain / ours['klUCB'][0]:.1f}x faster, "
+        f"regrets identical in all {args.reps} replicates: {bool(np.array_equal(plain.regret, lazy.regret))}"
+    )
     rs = ref.get("Thompson", (math.nan,))[0]
     print(
         f"Exact Thompson sampling needs K Beta variates per round; drawing them alone (numpy, Beta(1..50, 1..50)) "

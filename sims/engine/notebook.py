@@ -185,3 +185,14 @@ def show_figure(outcomes: Sequence[SimOutcome], sim: str, name: str):
     from IPython.display import Image
 
     return Image(filename=str(figure_path(outcomes, sim, name)))
+
+
+def findings_markdown(outcomes: Sequence[SimOutcome], area: str) -> str:
+    """The report's summary findings of ``area`` (``sims.findings``), filled from the claims of ``outcomes``."""
+    from sims.findings import SUMMARIES, fill
+
+    claims = {c.id: c for o in outcomes for c in o.claims}
+    for s in SUMMARIES:
+        if s.area == area:
+            return "\n".join(f"- {fill(f, claims)}" for f in s.findings)
+    raise ValueError(f"area must be one of {[s.area for s in SUMMARIES]}; got {area!r}")
