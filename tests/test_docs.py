@@ -38,31 +38,27 @@ def test_api_reference_builds_without_warnings(tmp_path):
     assert pages == public
 
 
-def test_every_public_theory_callable_has_a_docstring():
-    missing = []
+def _public(kind=inspect.isfunction):
+    """(module name, name, object) of every public callable defined in a public module of ``theory``."""
     for m in pkgutil.iter_modules(theory.__path__):
         if m.name.startswith("_"):
             continue
         mod = importlib.import_module(f"theory.{m.name}")
         for name, obj in vars(mod).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__:
-                continue
-            if (inspect.isfunction(obj) or inspect.isclass(obj)) and not inspect.getdoc(obj):
-                missing.append(f"{m.name}.{name}")
-    assert missing == []
+            if not name.startswith("_") and getattr(obj, "__module__", None) == mod.__name__ and kind(obj):
+                yield m.name, name, obj
+
+
+def test_every_public_theory_callable_has_a_docstring():
+    callables = _public(lambda o: inspect.isfunction(o) or inspect.isclass(o))
+    assert [f"{m}.{n}" for m, n, obj in callables if not inspect.getdoc(obj)] == []
 
 
 def test_every_public_theory_function_documents_parameters_returns_and_examples():
     """numpy-style sections (Parameters when it takes arguments, Returns, Examples that run as doctests)."""
     missing = []
-    for m in pkgutil.iter_modules(theory.__path__):
-        if m.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"theory.{m.name}")
-        for name, obj in vars(mod).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__ or not inspect.isfunction(obj):
-                continue
-            doc = inspect.getdoc(obj) or ""
-            need = ["Returns", "Examples"] + (["Parameters"] if inspect.signature(obj).parameters else [])
-            missing += [f"{m.name}.{name}: {s}" for s in need if f"\n{s}\n{'-' * len(s)}" not in doc]
+    for m, name, obj in _public():
+        doc = inspect.getdoc(obj) or ""
+        need = ["Returns", "Examples"] + (["Parameters"] if inspect.signature(obj).parameters else [])
+        missing += [f"{m}.{name}: {s}" for s in need if f"\n{s}\n{'-' * len(s)}" not in doc]
     assert missing == []
