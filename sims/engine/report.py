@@ -267,8 +267,8 @@ def area_counts(entries: Sequence[SimEntry], area: str) -> str:
     cs = [c for e in es for c in e.claims]
     v = [c.verdict for c in cs]
     return (
-        f"**{v.count('PASS')} PASS, {v.count('FAIL')} FAIL, {v.count('INFO')} observations** over {len(cs)} claims "
-        f"of {len(es)} sims"
+        f"**{v.count('PASS')} PASS, {v.count('FAIL')} FAIL, {v.count('INFO')} "
+        f"observation{'' if v.count('INFO') == 1 else 's'}** over {len(cs)} claims of {len(es)} sims"
     )
 
 
