@@ -62,3 +62,21 @@ def test_every_public_theory_function_documents_parameters_returns_and_examples(
         need = ["Returns", "Examples"] + (["Parameters"] if inspect.signature(obj).parameters else [])
         missing += [f"{m}.{name}: {s}" for s in need if f"\n{s}\n{'-' * len(s)}" not in doc]
     assert missing == []
+
+
+def test_readme_quickstart_prints_what_it_says():
+    """Each Python snippet of the README's Quickstart, run in one namespace, prints the output block below it."""
+    import contextlib
+    import io
+    import re
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    quick = readme[readme.index("## Quickstart") : readme.index("## Glossary")]
+    pairs = re.findall(r"```python\n(.*?)```\n```\n(.*?)```", quick, re.S)
+    assert len(pairs) == 3
+    ns: dict = {}
+    for code, expected in pairs:
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            exec(compile(code, "README.md", "exec"), ns)
+        assert buf.getvalue().split() == expected.split()
