@@ -168,7 +168,7 @@ def test_figure_command_all_quick(quick_all, quick_results_dir):
     for name in ("margin_calibration", "comp_sum_tightness", "perceptron_limit", "nc_balanced"):
         assert f"### {name}\n" in text  # its section
         assert f"`{name}." in text  # and at least one of its claims
-    assert "not run" not in text.split("## Sims")[1].split("\n## ")[0]  # every sim ran
+    assert "not run" not in text.split("## Contents: every sim")[1].split("\n## ")[0]  # every sim ran
     assert len(r.stderr.strip().splitlines()) >= len(registry())  # one progress line per sim (stderr is no tty)
 
 
