@@ -203,15 +203,15 @@ def _streaming_figures(config: StreamingConfig, results: Results) -> dict:
             worst, se = _worst_case(r)
             rate = streaming_rate(Ts, K)
             axes[0].errorbar(
-                Ts, worst / rate, yerr=2 * se / rate, fmt=style, color=f"C{i}", ms=3, label=f"K={K}, {alg}"
+                Ts, worst / rate, yerr=2 * se / rate, fmt=style, color=f"C{i}", ms=3, label=f"$K = {K}$, {alg}"
             )
             j = len(Ts) // 2
-            axes[1].plot(r["gaps"], r["mean"][j] / rate[j], style, color=f"C{i}", ms=3, label=f"K={K}, {alg}")
-    axes[0].set(xscale="log", xlabel="T", ylabel="max over gaps of E[R_T] / (K^1/3 T^2/3)", title="Worst case")
+            axes[1].plot(r["gaps"], r["mean"][j] / rate[j], style, color=f"C{i}", ms=3, label=f"$K = {K}$, {alg}")
+    axes[0].set(xscale="log", xlabel="T", ylabel=r"max over gaps of $E[R_T] / (K^{1/3} T^{2/3})$", title="Worst case")
     axes[1].set(
         xscale="log",
         xlabel="gap of the best arm",
-        ylabel="E[R_T] / (K^1/3 T^2/3)",
+        ylabel=r"$E[R_T] / (K^{1/3} T^{2/3})$",
         title=f"Regret vs gap at T={int(Ts[len(Ts) // 2]):.0e}",
     )
     axes[0].legend(fontsize=8)

@@ -208,12 +208,12 @@ def _bound_figures(config: BoundConfig, results: Results) -> dict:
                     label=f"B={B:g}, {label}",
                 )
         xs = np.logspace(-4, np.log10(max(ax.get_xlim()[1], 1e-3)), 300)
-        ax.plot(xs, comp_sum_bound(xs, tau, config.n), "k-", lw=1.5, label="Γ_τ (as restated)")
+        ax.plot(xs, comp_sum_bound(xs, tau, config.n), "k-", lw=1.5, label=r"$\Gamma_\tau$ (as restated)")
         ax.set(
             xscale="log",
-            xlabel="surrogate excess + gap  R_l(h) − E_x C*_l",
-            ylabel="0-1 excess + gap  R_01(h) − E_x C*_01",
-            title=f"τ = {tau:g}: every point below the curve",
+            xlabel=r"surrogate excess + gap $R_\ell(h) - E_x C^*_\ell$",
+            ylabel=r"0-1 excess + gap $R_{0-1}(h) - E_x C^*_{0-1}$",
+            title=rf"$\tau = {tau:g}$: every point below the curve",
         )
         ax.legend(fontsize=6, ncols=2)
     return {"bound": fig}

@@ -125,17 +125,21 @@ def _rates_figures(config: RatesConfig, results: Results) -> dict:
                 lw=1,
                 color=f"C{k}",
                 alpha=0.6,
-                label=f"γ={g:g}" if c == _rates_cells(config)[0] else None,
+                label=rf"$\gamma = {g:g}$" if c == _rates_cells(config)[0] else None,
             )
         ax2.loglog(config.horizons_accel, np.maximum(r["accel"], 1e-300), "o-", ms=3, color="C0", alpha=0.6)
     t = np.array([config.horizon / 100, config.horizon])
-    ax.loglog(t, 1 / t, "k--", lw=1, label="∝ 1/t")
+    ax.loglog(t, 1 / t, "k--", lw=1, label=r"$\propto 1/t$")
     T = np.array(config.horizons_accel, dtype=float)
     ax2.loglog(
-        T, results[cell_key(_rates_cells(config)[0])]["accel"][0] * (T / T[0]) ** -2.0, "k--", lw=1, label="∝ 1/T²"
+        T,
+        results[cell_key(_rates_cells(config)[0])]["accel"][0] * (T / T[0]) ** -2.0,
+        "k--",
+        lw=1,
+        label=r"$\propto 1/T^2$",
     )
-    ax.set(xlabel="iteration t", ylabel="logistic loss f(θ_t)", title="LR+GD loss curves (Wu et al. 2024)")
-    ax2.set(xlabel="horizon T (with γ = T)", ylabel="f(θ_T)", title="γ = T: accelerated rate")
+    ax.set(xlabel=r"iteration $t$", ylabel=r"logistic loss $f(\theta_t)$", title="LR+GD loss curves (Wu et al. 2024)")
+    ax2.set(xlabel=r"horizon $T$ (with $\gamma = T$)", ylabel=r"$f(\theta_T)$", title=r"$\gamma = T$: accelerated rate")
     ax.legend()
     ax2.legend()
     return {"rates": fig}

@@ -171,14 +171,16 @@ def _limit_figures(config: LimitConfig, results: Results) -> dict:
         if e0 is not None and i == 0:
             g0 = g[np.argmax(r["err"] < 1e-3)]
             gg = g[(g >= g0) & (g <= g0 * 50)]
-            ax.loglog(gg, e0 * np.exp(-float(r["rate_pred"]) * (gg - g0)), "k--", lw=1, label="exp(−c γ), c predicted")
+            ax.loglog(
+                gg, e0 * np.exp(-float(r["rate_pred"]) * (gg - g0)), "k--", lw=1, label=r"$e^{-c\gamma}$, $c$ predicted"
+            )
     deg = results[cell_key({"data": "degenerate"})]
     ax.loglog(deg["gammas"], deg["err"], "C3-", lw=2, label="Assumption 3.1 violated")
     ax.axhline(1e3 * EPS, color="gray", ls=":", lw=1, label="~1000 ε")
     ax.set(
-        xlabel="step size γ",
-        ylabel="max_t ‖θ_t/γ − θ̂_t‖∞  (floored at 1e-18)",
-        title="LR+GD iterates / γ → batch perceptron (Tyurin 2024, Thm 3.2)",
+        xlabel=r"step size $\gamma$",
+        ylabel=r"$\max_t \|\theta_t/\gamma - \hat\theta_t\|_\infty$ (floored at $10^{-18}$)",
+        title=r"LR+GD iterates / $\gamma$ $\to$ batch perceptron (Tyurin 2025, Thm 3.2)",
         ylim=(1e-18, 10),
     )
     ax.legend()

@@ -87,8 +87,12 @@ def _small_figures(config: SmallEpsConfig, results: Results) -> dict:
     dev = np.abs(r["ratio"] - 1)
     ax.loglog(r["eps"], np.maximum(dev, 1e-16), "-", color="C0", alpha=0.3, lw=1)
     ax.loglog(r["eps"], np.maximum(dev.max(1), 1e-16), "o-", color="C0", label="max over points")
-    ax.loglog(r["eps"], r["eps"] * dev.max(1)[-1] / r["eps"][-1], "k--", lw=1, label="∝ ε")
-    ax.set(xlabel="ε", ylabel="|half-width / sqrt(2 ε cᵀH⁻¹c) − 1|", title="Small-ε law of the viable logit range")
+    ax.loglog(r["eps"], r["eps"] * dev.max(1)[-1] / r["eps"][-1], "k--", lw=1, label=r"$\propto \varepsilon$")
+    ax.set(
+        xlabel=r"$\varepsilon$",
+        ylabel=r"$|\,\mathrm{half\ width} / \sqrt{2 \varepsilon\, c^\top H^{-1} c} - 1\,|$",
+        title=r"Small-$\varepsilon$ law of the viable logit range",
+    )
     ax.legend()
     return {"small_eps": fig}
 

@@ -238,7 +238,7 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
                 ms=4,
                 mfc="none",
                 color=f"C{i}",
-                label=f"||h_k||², L={L}" if first else None,
+                label=rf"$\|h_k\|^2$, $L = {L}$" if first else None,
             )
             ax.loglog(
                 np.maximum(sol.classifier_sq_norms, 1e-12),
@@ -247,7 +247,7 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
                 ms=4,
                 mfc="none",
                 color=f"C{i}",
-                label=f"||w_k||², L={L}" if first else None,
+                label=rf"$\|w_k\|^2$, $L = {L}$" if first else None,
             )
             first = False
     lim = [1e-12, 1e3]
@@ -255,7 +255,7 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
     ax.set(
         xlabel="closed form (ufm_mse_solution)",
         ylabel="trained (train_ufm)",
-        title="Imbalanced bias-free MSE: norms (collapsed at 1e-12)",
+        title=r"Imbalanced bias-free MSE: norms (collapsed drawn at $10^{-12}$)",
     )
     ax.legend(fontsize=8, ncols=2)
     # phase diagram for the deepest L: minority collapse, predicted boundary
@@ -279,12 +279,12 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
                 if config.majority / r <= collapse_threshold(int(N(r)), lam, lam, L)
             ]
             boundary.append(min(ok) if ok else np.nan)
-        ax2.plot(boundary, grid, "-", color=f"C{i}", label=f"predicted boundary, L={L}")
+        ax2.plot(boundary, grid, "-", color=f"C{i}", label=f"predicted boundary, $L = {L}$")
     ax2.set(
         xscale="log",
         yscale="log",
-        xlabel="imbalance ratio n_major / n_minor",
-        ylabel="λ_W = λ_H",
+        xlabel=r"imbalance ratio $n_\mathrm{major} / n_\mathrm{minor}$",
+        ylabel=r"$\lambda_W = \lambda_H$",
         title="Minority collapse: x collapsed, o not (trained)",
     )
     ax2.legend(fontsize=8)

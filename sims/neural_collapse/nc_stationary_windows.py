@@ -160,11 +160,11 @@ def _figures(config: WindowConfig, results: Results) -> dict:
     for i, L in enumerate(config.depths):
         r = results[cell_key({"L": L})]
         excess = r["objective"][:, 1] - r["objective"][:, 0]
-        ax.plot(r["ratios"], excess, "o-", color=f"C{i}", ms=3, label=f"L = {L}")
+        ax.plot(r["ratios"], excess, "o-", color=f"C{i}", ms=3, label=f"$L = {L}$")
         ax.axvline(stationary_ratio_threshold(L), color=f"C{i}", ls=":", lw=1)
         ax.axvline(collapse_ratio_threshold(L), color=f"C{i}", ls="--", lw=1)
     ax.set(
-        xlabel="minority class n_k / b",
+        xlabel=r"minority class $n_k / b$",
         ylabel="objective(code's stationary point) - global minimum",
         title="Released code vs global minimum (dotted: a root exists; dashed: it is global)",
     )
