@@ -45,6 +45,7 @@ STATUS_TEXT = {
 
 
 MANIFEST = "manifest.json"
+CONTENTS = "## Contents: every sim"  # the heading after the report's opening (header, counts, summary)
 
 
 def save_figures(
@@ -300,18 +301,24 @@ def _summary_lines(entries: Sequence[SimEntry]) -> list[str]:
     return out
 
 
-def _references_section(claims: Sequence[Claim]) -> list[str]:
+def citation_counts(claims: Sequence[Claim]) -> dict[str, int]:
+    """How many of ``claims`` cite each key, in the order the References list them (by short citation)."""
     used: dict[str, int] = {}
     for c in claims:
         for k in c.refs:
             used[k] = used.get(k, 0) + 1
+    return {k: used[k] for k in sorted(used, key=lambda k: short_citation(k).lower())}
+
+
+def _references_section(claims: Sequence[Claim]) -> list[str]:
+    used = citation_counts(claims)
     out = [
         "## References",
         "",
         "Every work cited by a claim above (`references.bib`), with the number of claims citing it.",
         "",
     ]
-    for k in sorted(used, key=lambda k: short_citation(k).lower()):
+    for k in used:
         out += [f'<a id="ref-{k}"></a>**{short_citation(k)}** (`{k}`, {used[k]} claims). {full_citation(k)}', ""]
     return out
 
@@ -371,7 +378,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         "a secondary source gives; the primary text not re-read) or *derived* (in this project; the details say "
         "where).",
         "",
-        "## Contents: every sim",
+        CONTENTS,
         "",
         "| sim | area | status | PASS | FAIL | obs | cells | compute (s) | computed at (commit, date) |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -430,7 +437,7 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
         lines += ["</details>", ""]
     lines += _references_section([c for e in entries for c in e.claims])
     md = "\n".join(lines)
-    intro = "\n".join(lines[: lines.index("## Contents: every sim")])
+    intro = "\n".join(lines[: lines.index(CONTENTS)])
     rows = [
         {
             "area": e.area,

@@ -137,7 +137,7 @@ def _claim_row(c: Claim, counted: bool) -> str:
 def render_html(entries: Sequence[SimEntry], figures_dir: Path, quick: bool, intro_md: str) -> str:
     """The whole page (see the module docstring); ``intro_md`` is the report's opening in markdown (header, counts,
     summary), whose images are embedded and whose links to sims point at the sections below."""
-    from sims.engine.report import STATUS_TEXT, _run_command, _stamp
+    from sims.engine.report import STATUS_TEXT, _run_command, _stamp, citation_counts
 
     sims = registry()
     areas: dict[str, list[SimEntry]] = {}
@@ -190,16 +190,12 @@ def render_html(entries: Sequence[SimEntry], figures_dir: Path, quick: bool, int
             body += [_claim_row(c, e.counted) for c in e.claims]
             body.append("</tbody></table>")
 
-    used: dict[str, int] = {}
-    for e in entries:
-        for c in e.claims:
-            for k in c.refs:
-                used[k] = used.get(k, 0) + 1
+    used = citation_counts([c for e in entries for c in e.claims])
     body.append('<h2 id="references">References</h2><ul>')
     body += [
         f'<li id="ref-{html.escape(k)}"><b>{html.escape(short_citation(k))}</b> (<code>{html.escape(k)}</code>, '
         f"{used[k]} claims). {html.escape(full_citation(k))}</li>"
-        for k in sorted(used, key=lambda k: short_citation(k).lower())
+        for k in used
     ]
     body.append("</ul>")
     return (
