@@ -437,8 +437,10 @@ def viable_logit_range(
     L(theta) = tau, batched over query points (see ``_kkt_extremes``); converged to |L - tau| <= 1e-14 tau and
     stationarity 1e-11, so the ends are exact to ~1e-10 in logit. ``method="cvxpy"``: one parametrised cvxpy
     problem (direction as a Parameter) re-solved per point with Clarabel; a failed or inaccurate solve is
-    retried with SCS at tight tolerances, and if that is not ``optimal`` either, ``SolverError`` is raised with
-    the statuses and the point index.
+    retried with Clarabel on the same program with the constraint multiplied by n (sum of losses <= n tau: the
+    interior-point steps scale differently and most of Clarabel's "insufficient progress" stops go away), then
+    with SCS at tight tolerances, and if that is not ``optimal`` either, ``SolverError`` is raised with the
+    statuses and the point index.
 
     With ``return_models`` the maximising and minimising parameters (n_query, D) are returned as well (fast only).
 
@@ -527,23 +529,30 @@ def _cvxpy_ranges(A, z, l2, mask, C, tau):
     n, D = A.shape
     theta = cp.Variable(D)
     c = cp.Parameter(D)
-    loss = cp.sum(cp.logistic(-cp.multiply(z, A @ theta))) / n + 0.5 * l2 * cp.sum_squares(
+    # one program, two scalings of its constraint; each is parametrised (compiled once, re-solved per point)
+    total = cp.sum(cp.logistic(-cp.multiply(z, A @ theta))) + 0.5 * n * l2 * cp.sum_squares(
         cp.multiply(np.sqrt(mask), theta)
     )
-    prob = cp.Problem(cp.Maximize(c @ theta), [loss <= tau])
+    mean_form = cp.Problem(cp.Maximize(c @ theta), [total / n <= tau])
+    sum_form = cp.Problem(cp.Maximize(c @ theta), [total <= n * tau])
+    attempts = (
+        ("CLARABEL", mean_form, {}),
+        ("CLARABEL (sum form)", sum_form, {}),
+        ("SCS", mean_form, {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 500_000}),
+    )
     out = np.zeros((2, len(C)))
     for i, ci in enumerate(C):
         for k, sign in enumerate((-1.0, 1.0)):
             c.value = sign * ci
             statuses = {}
-            for solver, opts in (("CLARABEL", {}), ("SCS", {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 500_000})):
+            for name, prob, opts in attempts:
                 try:
                     with warnings.catch_warnings():  # "may be inaccurate": the status is checked below
                         warnings.simplefilter("ignore", UserWarning)
-                        prob.solve(solver=solver, **opts)
-                    statuses[solver] = prob.status
+                        prob.solve(solver=name.split()[0], **opts)
+                    statuses[name] = prob.status
                 except cp.error.SolverError as e:
-                    statuses[solver] = f"failed ({e})"
+                    statuses[name] = f"failed ({e})"
                     continue
                 if prob.status == cp.OPTIMAL:
                     break
