@@ -1215,10 +1215,13 @@ def _box_inf(tau: float, p: NDArray, lam: float, rng: np.random.Generator) -> fl
     starts = [np.zeros(n), np.where(np.arange(n) == np.argmax(p), lam, -lam), lam * (2 * p - 1)]
     starts += [rng.uniform(-lam, lam, n) for _ in range(3)]
     best = np.inf
+    risk_and_grad = _comp_sum_risk_and_grad(tau)  # closed-form gradient: finite differences cost ~80% here
     for h0 in starts:
         r = minimize(
-            lambda h: float(_conditional_risk(tau, h, p)),
+            risk_and_grad,
             h0,
+            args=(p,),
+            jac=True,
             method="L-BFGS-B",
             bounds=[(-lam, lam)] * n,
             options={"ftol": 1e-15, "gtol": 1e-12},
@@ -1271,16 +1274,25 @@ def _minimise_on_ball(fun_grad, starts: list[NDArray], radius: float) -> tuple[f
     f and its gradient are evaluated at the radial projection onto the ball: SLSQP's line search may probe far
     outside, where comp-sum losses overflow; inside the ball every value is finite. The reported value is f at
     the projected (feasible) end point, so it is attained in the class.
+
+    SLSQP minimises log f (same minimisers: comp-sum risks are > 0): with large radii the risk spans many orders
+    of magnitude over the ball (1 to 1e14 at B = 20), and on f itself random starts ran into the 1000-iteration
+    cap with 10^4 line-search evaluations; on log f the same instances converge in tens of iterations to the same
+    values (to 1e-16), about 60 times faster.
     """
     from scipy.optimize import minimize
 
     def projected(v: NDArray) -> NDArray:
         return v * min(1.0, radius / max(float(np.linalg.norm(v)), 1e-300))
 
+    def log_fun_grad(v: NDArray) -> tuple[float, NDArray]:
+        f, g = fun_grad(projected(v))
+        return float(np.log(f)), g / f
+
     best, best_v = np.inf, starts[0]
     for v0 in starts:
         r = minimize(
-            lambda v: fun_grad(projected(v)),
+            log_fun_grad,
             v0,
             jac=True,
             method="SLSQP",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize_scalar
 
 from sims.engine.claims import Tol
 from theory.hconsistency import (
@@ -15,9 +14,18 @@ from theory.hconsistency import (
     conditional_margin_risk,
 )
 
+GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
 
 def refined_min(loss: str, e: NDArray, a: NDArray, hi_cap: float) -> tuple[NDArray, NDArray]:
-    """Grid minimum of C_e(a) over the grid ``a`` (rows of ``e``), refined by bounded Brent."""
+    """Grid minimum of C_e(a) over the grid ``a`` (rows of ``e``), refined by golden-section search.
+
+    The refinement runs on [a_min - 2 step, a_min + 2 step] around each row's grid minimum, every row at once:
+    each of the ~50 steps is one vectorised evaluation of the loss, where a scalar Brent search per row cost a
+    Python-level optimiser call per row (16,000 rows in ``margin_calibration``: ~90% of its time). Golden section
+    shrinks the bracket by 0.618 per step, to 1e-11 (the former Brent ``xatol``); a refinement is kept only where it
+    improves on the grid value, so the result is never worse than the grid.
+    """
     step = a[1] - a[0] if len(a) > 1 else 1.0
     best_v = np.empty(len(e))
     best_a = np.empty(len(e))
@@ -27,17 +35,15 @@ def refined_min(loss: str, e: NDArray, a: NDArray, hi_cap: float) -> tuple[NDArr
         idx = np.argmin(vals, axis=1)
         best_v[start : start + 256] = vals[np.arange(len(rows)), idx]
         best_a[start : start + 256] = a[idx]
-    for i, ei in enumerate(e):
-        lo, hi = max(best_a[i] - 2 * step, a[0]), min(best_a[i] + 2 * step, hi_cap)
-        r = minimize_scalar(
-            lambda x, ei=ei: float(conditional_margin_risk(loss, ei, x)),
-            bounds=(lo, hi),
-            method="bounded",
-            options={"xatol": 1e-11},
-        )
-        if r.fun < best_v[i]:
-            best_v[i], best_a[i] = r.fun, r.x
-    return best_v, best_a
+    lo, hi = np.maximum(best_a - 2 * step, a[0]), np.minimum(best_a + 2 * step, hi_cap)
+    while np.max(hi - lo) > 1e-11:
+        c, d = hi - GOLDEN * (hi - lo), lo + GOLDEN * (hi - lo)
+        left = conditional_margin_risk(loss, e, c) <= conditional_margin_risk(loss, e, d)
+        lo, hi = np.where(left, lo, c), np.where(left, d, hi)
+    x = (lo + hi) / 2
+    v = conditional_margin_risk(loss, e, x)
+    better = v < best_v
+    return np.where(better, v, best_v), np.where(better, x, best_a)
 
 
 def numerical_conditional_infima(
