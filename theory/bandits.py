@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from theory import _kernels
 from theory._checks import (
     as_finite_array,
     in_interval,
@@ -346,9 +347,8 @@ class State:
 
 
 # Small-K reductions along axis 1 are slow in numpy (~20-40 us for 1000 x 10); a matrix product with a constant
-# vector or triangular matrix does the same arithmetic through BLAS several times faster.
+# vector does the same arithmetic through BLAS several times faster.
 _ONES: dict[int, NDArray] = {}
-_TRIU: dict[int, NDArray] = {}
 
 
 def _row_sums(a: NDArray) -> NDArray:
@@ -377,18 +377,12 @@ def _log_weights_to_probs(logw: NDArray) -> NDArray:
 def _draw(p: NDArray, rng: np.random.Generator) -> NDArray:
     """One arm per row from the (possibly unnormalised) weights in the rows of p: inverse CDF, vectorised.
 
-    The first index whose cumulative weight reaches u ~ U[0, total); for small K the cumulative sums are a product
-    with an upper-triangular matrix of ones.
+    The first index whose cumulative weight reaches u ~ U[0, total), compiled (``theory._kernels.draw``).
     """
-    K = p.shape[1]
-    if K <= 40:  # the product costs K^2 per row: faster than cumsum below K ~ 50 (measured, R = 1000)
-        if K not in _TRIU:
-            _TRIU[K] = np.triu(np.ones((K, K)))
-        c = p @ _TRIU[K]
-    else:
-        c = np.cumsum(p, axis=1)
-    u = rng.random((p.shape[0], 1)) * c[:, -1:]
-    return np.argmax(c >= u, axis=1)
+    u = rng.random((p.shape[0], 1))[:, 0]  # the stream of the numpy form rng.random((R, 1)) * totals
+    arms = np.empty(p.shape[0], dtype=np.int64)
+    _kernels.draw(np.ascontiguousarray(p, dtype=float), u, arms)
+    return arms
 
 
 @dataclass(frozen=True)
@@ -521,16 +515,19 @@ class _KLUCB(Policy):
 
     def update(self, s, t, T, arms, r, full, p):
         flat = _flat_index(arms, s.counts.shape[1])  # the base update, fused with the index state's update
-        counts, sums = s.counts.reshape(-1), s.sums.reshape(-1)
-        n = counts[flat] + 1.0
-        total = sums[flat] + r
-        counts[flat], sums[flat] = n, total
         a = s.aux
-        a.mean.reshape(-1)[flat] = total / n
-        a.inv_n.reshape(-1)[flat] = 1.0 / n
-        a.q.reshape(-1)[flat] = -np.inf  # the pulled arm's mean and count changed: its cached index is void
-        a.q_up.reshape(-1)[flat] = 2.0
-        a.slope.reshape(-1)[flat] = 0.0
+        # the pulled arm's mean and count change: its cached index is voided (compiled: one pass over the rows)
+        _kernels.kl_ucb_update(
+            s.counts.reshape(-1),
+            s.sums.reshape(-1),
+            a.mean.reshape(-1),
+            a.inv_n.reshape(-1),
+            a.q.reshape(-1),
+            a.q_up.reshape(-1),
+            a.slope.reshape(-1),
+            flat,
+            np.asarray(r, dtype=float),
+        )
         a.last = flat if t >= s.counts.shape[1] else None  # after the initial round robin, exactly these are void
 
 
@@ -562,36 +559,15 @@ def _lazy_kl_ucb_argmax(a: _KLUCBState, level: float) -> NDArray:
     round are computed first (their mean and count changed); then an arm whose upper bound is below the row's best
     lower bound cannot be the argmax, and only the others get an exact index, by the same ``_kl_ucb_index`` as the
     plain computation (elementwise, so the same values, the same argmax, ties included). As ln t moves by ~1/t per
-    round the bounds are tight: mostly the pulled arm alone is recomputed.
+    round the bounds are tight: mostly the pulled arm alone is recomputed. Compiled, one pass per row
+    (``theory._kernels.kl_ucb_lazy_argmax``); the cached indices are updated in place.
     """
-    R, K = a.mean.shape
-    budget = level * a.inv_n
-    flat_b = budget.reshape(-1)
-    index = np.full(R * K, -np.inf)
-    stale = np.flatnonzero(a.q == -np.inf) if a.last is None else a.last
-    _refresh(a, stale, flat_b[stale])
-    index[stale] = a.q.reshape(-1)[stale]
-    upper = a.q_up + (budget - a.b) * a.slope
-    cand = upper >= (a.q.max(axis=1) - _LAZY_SLACK)[:, None]
-    cand.reshape(-1)[stale] = False
-    others = np.flatnonzero(cand)
-    _refresh(a, others, flat_b[others])
-    index[others] = a.q.reshape(-1)[others]
-    return np.argmax(index.reshape(R, K), axis=1)
-
-
-def _refresh(a: _KLUCBState, flat: NDArray, b_new: NDArray) -> None:
-    """Exact indices of the arms at ``flat`` (flat indices into the (R, K) state) at budgets ``b_new``, cached with
-    the budget and the slope 1/kl'(mean, q) of their upper bound."""
-    mean = a.mean.reshape(-1)[flat]
-    q_new = _kl_ucb_index(mean, b_new)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = (q_new - mean) / (q_new * (1.0 - q_new))  # kl'(mean, q) at the new index
-    a.q.reshape(-1)[flat] = q_new
-    a.q_up.reshape(-1)[flat] = q_new
-    a.b.reshape(-1)[flat] = b_new
-    # d = 0 (q = mean, zero budget) or not finite (q = 1): no useful slope (the bound is then vacuous)
-    a.slope.reshape(-1)[flat] = np.where(np.isfinite(d) & (d > 0), 1.0 / np.where(d > 0, d, 1.0), 1e300)
+    arms = np.empty(a.mean.shape[0], dtype=np.int64)
+    last = a.last if a.last is not None else arms  # (unread without a last round)
+    _kernels.kl_ucb_lazy_argmax(
+        a.mean, a.inv_n, a.q, a.q_up, a.b, a.slope, last, a.last is not None, level, _LAZY_SLACK, 10, arms
+    )
+    return arms
 
 
 def kl_ucb_index(mean: ArrayLike, budget: ArrayLike, iterations: int = 10) -> NDArray:
@@ -644,42 +620,15 @@ def kl_ucb_index(mean: ArrayLike, budget: ArrayLike, iterations: int = 10) -> ND
 
 
 def _kl_ucb_index(mean: NDArray, budget: NDArray, iterations: int = 10) -> NDArray:
-    """``kl_ucb_index`` without the argument checks (see there for the method)."""
-    from scipy.special import xlogy
-
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        neg_h = xlogy(mean, mean) + xlogy(1.0 - mean, 1.0 - mean)  # -H(p), the q-free part of kl(p, q)
-        # kl(p, q) = int_p^q (r - p) / (r (1 - r)) dr >= (q - p)^2 / (2 M) with M >= r (1 - r) on [p, q]: M = 1/4
-        # (Pinsker) or M = q (1 - p); the smaller of the two roots bounds the index from above
-        c = budget * (1.0 - mean)
-        pinsker = np.minimum(mean + np.sqrt(0.5 * budget), mean + c + np.sqrt(c * (c + 2.0 * mean)))
-        x = np.minimum(
-            np.where(pinsker < 1.0, -np.log1p(-np.where(pinsker < 1.0, pinsker, 0.0)), np.inf),
-            (budget - neg_h) / (1.0 - mean),
-        )
-        at_one = ~np.isfinite(x)  # mean = 1: the index is 1
-        x = np.where(at_one, 1.0, x)
-        x = x.ravel()  # a copy (np.where made it): updated in place below
-        # an iterate moves only while it is right of the root (g > 0) and the step changes it: each element stops at
-        # its own fixed point, so its result does not depend on which other elements share the call; the steps run
-        # on the elements still moving only
-        active = np.arange(x.size)
-        p, p1, g0 = mean.ravel(), 1.0 - mean.ravel(), (neg_h - budget).ravel()
-        for _ in range(iterations):
-            xa, pa, p1a = x[active], p[active], p1[active]
-            e = np.exp(-xa)
-            q = -np.expm1(-xa)
-            g = g0[active] + p1a * xa - pa * np.log(np.maximum(q, 1e-300))
-            dg = p1a - pa * e / q  # g'(x) > 0 right of the root
-            move = (dg > 0) & (g > 0)
-            x_new = xa - np.where(move, g, 0.0) / np.where(move, dg, 1.0)
-            moved = x_new != xa
-            if not moved.any():
-                break
-            x[active] = x_new
-            active = active[moved]
-        x = x.reshape(mean.shape)
-    return np.where(at_one, 1.0, -np.expm1(-x))
+    """``kl_ucb_index`` without the argument checks (see there for the method), compiled elementwise
+    (``theory._kernels.kl_index``: the lazy policy computes its indices with the same code, so its choices are
+    those of the plain computation)."""
+    mean, budget = np.broadcast_arrays(np.asarray(mean, dtype=float), np.asarray(budget, dtype=float))
+    out = np.empty(mean.shape)
+    _kernels.kl_index_flat(
+        np.ascontiguousarray(mean).ravel(), np.ascontiguousarray(budget).ravel(), iterations, out.reshape(-1)
+    )
+    return out
 
 
 def kl_ucb(c: float = 0.0, lazy: bool = True) -> Policy:
@@ -842,25 +791,15 @@ def _power_normaliser(
     shape (rows, 1)) may lie left of the root; one Newton step then lands on its right (convexity), and a row whose
     step leaves the domain restarts from the safe point. The warm start cuts the iterations from ~11 to ~3.
     Works on L - min L, so cumulative losses of 1e6 lose no precision. Iterates until |sum w - 1| <= tol per row.
+    Compiled (``theory._kernels.power_normaliser``): one fused pass over a row per Newton step.
     """
-    Lmin = L.min(axis=1, keepdims=True)
-    Lc = L - Lmin
-    safe = -1.0 / eta
-    # the root is <= safe (the smallest L_i alone has w <= 1 there), so a warm start right of safe is clipped to it
-    x = np.full((L.shape[0], 1), safe) if x0 is None else np.minimum(x0 - Lmin, safe)
-    for _ in range(max_iter):
-        z = eta * (Lc - x)
-        w = 1.0 / (z * z) if p == 2 else 1.0 / z
-        sw = _row_sums(w)[:, None]
-        if np.all(np.abs(sw - 1.0) <= tol):
-            break
-        x = x - (sw - 1.0) / (p * eta * _row_sums(w / z)[:, None])
-        # a step from the left of the root (possible only from a warm start) may leave the domain x < min L:
-        # such rows restart from the safe point, from where the iterates decrease monotonically
-        x = np.where(x < 0.0, x, safe)
-    else:
+    L = np.ascontiguousarray(L, dtype=float)
+    w, x = np.empty_like(L), np.empty(L.shape[0])
+    warm = x0 is not None
+    start = np.ascontiguousarray(x0, dtype=float).reshape(-1) if warm else x
+    if not _kernels.power_normaliser(L, float(eta), int(p), start, warm, tol, max_iter, w, x):
         raise ArithmeticError("simplex normaliser: Newton's method did not converge")
-    return w / sw, x + Lmin
+    return w, x[:, None]
 
 
 def tsallis_weights(L_hat: NDArray, eta: float) -> NDArray:
