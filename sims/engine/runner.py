@@ -151,9 +151,15 @@ class _Serial:
         pass
 
 
-def _worker_init(parent: int) -> None:
-    """Pool worker start-up: die with the parent, leave Ctrl-C to it."""
+def _worker_init(parent: int, threads: int) -> None:
+    """Pool worker start-up: die with the parent, leave Ctrl-C to it, and share the cores with the other workers.
+
+    Without the limit every worker's BLAS and OpenMP pools start one thread per core, so ``--jobs 2`` on two
+    cores runs four busy threads on two cores and the large products (prompt moments, Gram matrices) slow down."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -172,7 +178,10 @@ class _Pool:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         self.ex = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+            max_workers=jobs,
+            mp_context=ctx,
+            initializer=_worker_init,
+            initargs=(os.getpid(), max(1, (os.cpu_count() or 1) // jobs)),
         )
 
     def submit(self, fn: Callable, *args: Any) -> Future:
