@@ -177,6 +177,12 @@ def ldr_kl_dual_objective(
     P = probability_vectors(np.atleast_2d(p), "p")
     if P.shape != f.shape:
         raise ValueError(f"p must have the shape of scores {f.shape}; got {P.shape}")
+    return _dual_objective(P, f, yy, lam, c)
+
+
+def _dual_objective(P: NDArray, f: NDArray, yy: NDArray, lam: float, c: float) -> NDArray:
+    """``ldr_kl_dual_objective`` on checked arrays P, f (m, K), labels yy (m,): for numerical searches, which call
+    it thousands of times per instance (the argument checks cost ~95% of a call on one row)."""
     K = f.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         plogp = np.where(P > 0, P * np.log(P * K), 0.0)
