@@ -39,6 +39,7 @@ def per_sim(results: Path) -> list[tuple[str, int, float, float, str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default=None, help="the folder given to `sims all --out` (default: the project root)")
     ap.add_argument("--run", action="store_true", help="run the main job first (from the saved cells that exist)")
     args = ap.parse_args()
     mode = "quick" if args.quick else "full"
@@ -47,7 +48,7 @@ def main() -> int:
         cmd = [sys.executable, "-m", "sims", "all", "--jobs", "2"] + (["--quick"] if args.quick else [])
         subprocess.run(cmd, cwd=ROOT, check=False)
         print(f"wall time of `{' '.join(cmd[1:])}`: {time.perf_counter() - t0:.0f} s\n")
-    results = ROOT / "results" / mode
+    results = (Path(args.out) if args.out else ROOT) / "results" / mode
     if not results.is_dir():
         print(f"no results in {results}: run `python -m sims all{' --quick' if args.quick else ''}` first")
         return 1

@@ -178,8 +178,8 @@ def test_fingerprints_are_pinned_before_anything_is_computed(toy_sim, tmp_path, 
     import sims.engine.cli as cli
 
     events = []
-    real_pin, real_run = cli.pin_fingerprints, cli.run_sim
+    real_pin, real_run = cli.pin_fingerprints, cli.run_many
     monkeypatch.setattr(cli, "pin_fingerprints", lambda s: events.append(("pin", len(list(s)))) or real_pin([]))
-    monkeypatch.setattr(cli, "run_sim", lambda *a, **k: events.append(("run", a[0].name)) or real_run(*a, **k))
+    monkeypatch.setattr(cli, "run_many", lambda *a, **k: events.append(("run", a[0][0].name)) or real_run(*a, **k))
     assert main(["run", toy_sim.name, "--quick", "--out", str(tmp_path)]) == 0
     assert events[0] == ("pin", len(registry())) and events[1] == ("run", toy_sim.name)

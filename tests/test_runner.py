@@ -313,3 +313,36 @@ def test_seed_reaches_shared_tables():
     assert not np.array_equal(loss_table("iid0", 50, 3, s0), loss_table("iid1", 50, 3, s0))
     with pytest.raises(TypeError, match="seed must be a numpy SeedSequence"):
         shared_seed(0, "x")
+
+
+def test_run_many_gives_run_sims_results_and_finishes_each_sim(toy_sim, tmp_path):
+    from sims.engine.runner import run_many
+
+    done = []
+    (out,) = run_many([toy_sim], Layout(tmp_path / "many", True), jobs=2, progress=False, on_done=done.append)
+    single = run_sim(toy_sim, Layout(tmp_path / "one", True), progress=False)
+    assert done == [out] and sorted(out.computed) == sorted(single.computed) and out.compute_s > 0
+    assert [c.measured for c in out.claims] == [c.measured for c in single.claims]
+    _arrays_equal(
+        load_results(toy_sim, Layout(tmp_path / "many", True), 0)[0],
+        load_results(toy_sim, Layout(tmp_path / "one", True), 0)[0],
+    )
+    again = run_many([toy_sim], Layout(tmp_path / "many", True), progress=False)[0]
+    assert again.computed == [] and len(again.skipped) == 6
+
+
+def test_run_many_queues_the_most_expensive_cells_first(toy_sim, tmp_path, monkeypatch):
+    """Longest-first: the costs recorded in the sidecars of an earlier run order the queue (here a fake one)."""
+    import sims.engine.runner as runner
+
+    layout = Layout(tmp_path, True)
+    (tmp_path / "results" / "quick" / "toy").mkdir(parents=True)
+    for i, cost in enumerate([1.0, 5.0, 0.5, 9.0, 2.0, 3.0]):
+        (tmp_path / "results" / "quick" / "toy" / f"i={i}.json").write_text(json.dumps({"wall_time_s": cost}))
+    order = []
+    real = runner.compute_cell
+    monkeypatch.setattr(
+        runner, "compute_cell", lambda sim, cfg, cell, seed: order.append(cell["i"]) or real(sim, cfg, cell, seed)
+    )
+    runner.run_many([toy_sim], layout, jobs=1, progress=False)
+    assert order == [3, 1, 5, 4, 0, 2]

@@ -23,7 +23,7 @@ from sims.engine.runner import (
     default_layout,
     pin_fingerprints,
     report_only,
-    run_sim,
+    run_many,
 )
 
 PROG = "python -m sims"
@@ -182,19 +182,24 @@ def _main(args: argparse.Namespace) -> int:
     _check_out(layout, write=True)
     if args.dask:
         _check_dask(args.dask)
-    outcomes: list[SimOutcome] = []
-    for i, name in enumerate(names, 1):
-        t_sim = time.perf_counter()
-        try:
-            outcome = run_sim(get(name), layout, seed=args.seed, jobs=args.jobs, dask=args.dask, force=args.force)
-        except CellError as e:
-            print(f"{PROG}: {e}\n(finished cells are saved; re-run to resume)", file=sys.stderr)
-            return 1
-        except OSError as e:  # e.g. a Dask scheduler that went away mid-run
-            print(f"{PROG}: error: {e}", file=sys.stderr)
-            return 1
-        progress_line(i, len(names), outcome, time.perf_counter() - t_sim)
-        outcomes.append(outcome)
+    # one pool for all the sims' cells, longest first; a line per sim as it completes
+    done = iter(range(1, len(names) + 1))
+    try:
+        outcomes = run_many(
+            [get(n) for n in names],
+            layout,
+            seed=args.seed,
+            jobs=args.jobs,
+            dask=args.dask,
+            force=args.force,
+            on_done=lambda o: progress_line(next(done), len(names), o, o.compute_s),
+        )
+    except CellError as e:
+        print(f"{PROG}: {e}\n(finished cells are saved; re-run to resume)", file=sys.stderr)
+        return 1
+    except OSError as e:  # e.g. a Dask scheduler that went away mid-run
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
     # every other sim keeps its rows of the previous report; only a sim missing from it is rebuilt (if saved)
     from sims.engine.report import collect_entries
 

@@ -467,7 +467,7 @@ def progress_line(i: int, n: int, outcome: Any, seconds: float) -> None:
     """One line per sim on stderr, also when it is not a terminal (CI logs, pipes)."""
     print(
         f"[{i}/{n}] {outcome.name}: {len(outcome.computed)} computed, {len(outcome.skipped)} reused, "
-        f"{len(outcome.claims)} claims, {seconds:.1f} s",
+        f"{len(outcome.claims)} claims, {seconds:.1f} s of compute",
         file=sys.stderr,
         flush=True,
     )

@@ -134,18 +134,23 @@ def compute_cell(sim: Sim, config: Any, cell: Cell, seed: int) -> tuple[Arrays, 
 
 
 class _Serial:
-    """In-process execution (``--jobs 1``): cells run one after another, in grid order."""
+    """In-process execution (``--jobs 1``): cells run one after another, in the order submitted, each when
+    ``as_completed`` reaches it, so that each is saved before the next starts (an interrupted run keeps them)."""
 
     def submit(self, fn: Callable, *args: Any) -> Future:
         fut: Future = Future()
-        try:
-            fut.set_result(fn(*args))
-        except Exception as e:  # re-raised by .result(), like a pool would; Ctrl-C propagates at once
-            fut.set_exception(e)
+        fut.call = (fn, args)  # type: ignore[attr-defined]
         return fut
 
     def as_completed(self, futures: list) -> Iterator:
-        yield from futures
+        for fut in futures:
+            if not fut.done():
+                fn, args = fut.call
+                try:
+                    fut.set_result(fn(*args))
+                except Exception as e:  # re-raised by .result(), like a pool would; Ctrl-C propagates at once
+                    fut.set_exception(e)
+            yield fut
 
     def cancel(self, futures: list) -> None:
         pass
@@ -392,6 +397,145 @@ def _compute(sim, config, seed, todo, jobs, dask, layout, results, outcome, bar,
             results[rec.cell_key] = arrays
             outcome.computed.append(rec.cell_key)
             bar.update(1)
+
+
+def run_many(
+    sims: Sequence[Sim],
+    layout: Layout,
+    *,
+    seed: int = 0,
+    jobs: int = 1,
+    dask: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+    on_done: Callable[[SimOutcome], None] | None = None,
+) -> list[SimOutcome]:
+    """``run_sim`` for several sims at once: every missing cell of every sim goes to one pool, the most expensive
+    first, and each sim is checked and drawn as soon as its last cell is saved (``on_done`` is then called).
+
+    Why one pool: run one sim after another, a sim whose cells are fewer than the workers, or of unequal cost,
+    leaves workers idle (a sim of one 200-s cell idles the other core for 200 s), and its figures are drawn while no
+    cell runs. The order is longest-first (LPT scheduling, within 4/3 of the best makespan) by the cost of each
+    cell's last computation where a sidecar records it, else the sim's mean cell cost in the committed claims table
+    (``claims.json``), so that the long cells do not end the run alone. Cells are locked exactly as in ``run_sim``;
+    a sim with a cell held by another run is finished by ``run_sim`` afterwards (which waits for that run).
+    Returns the outcomes in the order of ``sims``.
+    """
+    hints = _cost_hints(layout)
+    outcomes: dict[str, SimOutcome] = {}
+    state: dict[str, tuple[Any, Results, int]] = {}  # sim -> (config, results, cells still to compute)
+    queue: list[tuple[float, int, Sim, CellRecord, Cell]] = []
+    deferred: list[Sim] = []
+    locks: dict[tuple[str, str], CellLock] = {}
+    ready: list[Sim] = []
+    try:
+        for sim in sims:
+            config = sim.config(layout.quick)
+            cells = sim.cells(config)
+            outcome = outcomes[sim.name] = SimOutcome(sim.name)
+            results: Results = {}
+            mine, busy = [], False
+            for rec, cell in zip(_records(sim, config, cells, seed, layout.mode), cells, strict=True):
+                arrays = None if force else load_cell(layout.results_dir, rec)
+                if arrays is not None:
+                    results[rec.cell_key] = arrays
+                    outcome.skipped.append(rec.cell_key)
+                    continue
+                lock = CellLock(layout.results_dir, sim.name, rec.cell_key)
+                if not lock.acquire(blocking=False):
+                    busy = True
+                    continue
+                locks[sim.name, rec.cell_key] = lock
+                remove_stale_temporaries(layout.results_dir, sim.name, rec.cell_key)
+                done = None if force else load_cell(layout.results_dir, rec)
+                if done is not None:  # another run finished it just now
+                    results[rec.cell_key] = done
+                    outcome.skipped.append(rec.cell_key)
+                    locks.pop((sim.name, rec.cell_key)).release()
+                else:
+                    mine.append((rec, cell))
+            if busy:  # run_sim waits for the other run's cells, then computes this run's own
+                for rec, _ in mine:
+                    locks.pop((sim.name, rec.cell_key)).release()
+                deferred.append(sim)
+                continue
+            state[sim.name] = (config, results, len(mine))
+            for rec, cell in mine:
+                cost = hints.get((sim.name, rec.cell_key), hints.get((sim.name, None), 0.0))
+                queue.append((cost, len(queue), sim, rec, cell))
+            if not mine:
+                ready.append(sim)
+        queue.sort(key=lambda q: (-q[0], q[1]))
+        total = sum(len(outcomes[s.name].skipped) + state[s.name][2] for s in sims if s.name in state)
+        bar = _progress_bar()(
+            total=total,
+            initial=total - len(queue),
+            desc="cells",
+            unit="cell",
+            disable=True if not progress else (False if "ipykernel" in sys.modules else None),
+            file=sys.stderr,
+            leave=False,
+        )
+
+        def complete(sim: Sim) -> None:
+            config, results, _ = state[sim.name]
+            _stamp(layout, sim.name, list(results), outcomes[sim.name])
+            finish(sim, config, results, layout, outcomes[sim.name])
+            if on_done is not None:
+                on_done(outcomes[sim.name])
+
+        with bar, executor(jobs, dask) as ex:
+            by_future = {
+                ex.submit(compute_cell, sim, state[sim.name][0], cell, seed): (sim, rec)
+                for _, _, sim, rec, cell in queue
+            }
+            for sim in ready:  # already complete: checked and drawn while the workers compute
+                complete(sim)
+            for fut in ex.as_completed(list(by_future)):
+                sim, rec = by_future[fut]
+                try:
+                    arrays, wall = fut.result()
+                except Exception as e:
+                    ex.cancel(list(by_future))
+                    raise CellError(f"sim {sim.name!r}, cell {rec.cell_key!r} failed: {type(e).__name__}: {e}") from e
+                save_cell(layout.results_dir, rec, arrays, wall)
+                locks.pop((sim.name, rec.cell_key)).release()
+                config, results, left = state[sim.name]
+                results[rec.cell_key] = arrays
+                outcomes[sim.name].computed.append(rec.cell_key)
+                state[sim.name] = (config, results, left - 1)
+                bar.update(1)
+                if left == 1:
+                    complete(sim)
+    finally:
+        for lock in locks.values():
+            lock.release()
+    for sim in deferred:
+        outcomes[sim.name] = run_sim(sim, layout, seed=seed, jobs=jobs, dask=dask, force=force, progress=progress)
+        if on_done is not None:
+            on_done(outcomes[sim.name])
+    return [outcomes[s.name] for s in sims]
+
+
+def _cost_hints(layout: Layout) -> dict[tuple[str, str | None], float]:
+    """Expected seconds per cell: (sim, key) from the sidecars in the results folder (any code version: only the
+    order of the queue depends on it), and (sim, None), the sim's mean cell cost in the claims table."""
+    import json
+
+    hints: dict[tuple[str, str | None], float] = {}
+    try:
+        for row in json.loads((layout.figures_dir / "claims.json").read_text()):
+            if row.get("compute_s") and row.get("n_cells"):
+                hints[row["sim"], None] = float(row["compute_s"]) / int(row["n_cells"])
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    if layout.results_dir.is_dir():
+        for side in layout.results_dir.glob("*/*.json"):
+            try:
+                hints[side.parent.name, side.stem] = float(json.loads(side.read_text())["wall_time_s"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return hints
 
 
 def finish(sim: Sim, config: Any, results: Results, layout: Layout, outcome: SimOutcome) -> None:
