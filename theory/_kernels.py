@@ -317,3 +317,91 @@ def comp_sum_inequalities(x: np.ndarray, m: int) -> np.ndarray:
     for j in range(1, m):
         out[m - 3 + j] = x[m] - x[m + j]
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# UCB1 and Exp3 (``theory.bandits._UCB1``, ``theory.bandits._Exp3``)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def index_argmax(mean: np.ndarray, inv_sqrt_n: np.ndarray, c: float, arms: np.ndarray) -> None:
+    """argmax_i mean_i + c / sqrt(n_i) per row (the first of ties, as np.argmax)."""
+    R, K = mean.shape
+    for r in range(R):
+        k, best = 0, mean[r, 0] + c * inv_sqrt_n[r, 0]
+        for i in range(1, K):
+            v = mean[r, i] + c * inv_sqrt_n[r, i]
+            if v > best:
+                k, best = i, v
+        arms[r] = k
+
+
+@numba.njit(cache=True)
+def ucb1_update(
+    counts: np.ndarray, sums: np.ndarray, mean: np.ndarray, inv_sqrt_n: np.ndarray, flat: np.ndarray, r: np.ndarray
+) -> None:
+    """The pulled arms' counts, sums, means and 1/sqrt(counts) (flat indices, one arm per replicate)."""
+    for j in range(flat.size):
+        f = flat[j]
+        n = counts[f] + 1.0
+        total = sums[f] + r[j]
+        counts[f] = n
+        sums[f] = total
+        mean[f] = total / n
+        inv_sqrt_n[f] = 1.0 / np.sqrt(n)
+
+
+@numba.njit(cache=True)
+def exp3_act(
+    w: np.ndarray, shift: np.ndarray, cum: np.ndarray, eta: float, u: np.ndarray, p: np.ndarray, arms: np.ndarray
+) -> None:
+    """Exp3's probabilities p = w / sum w and one draw per row (inverse CDF at u_r times the total), where a row
+    whose total weight fell below 1e-100 is first recomputed as exp(-eta (L_hat - min L_hat)) (no underflow)."""
+    R, K = w.shape
+    for r in range(R):
+        total = 0.0
+        for i in range(K):
+            total += w[r, i]
+        if total < 1e-100:
+            m = cum[r, 0]
+            for i in range(1, K):
+                m = min(m, cum[r, i])
+            shift[r, 0] = m
+            total = 0.0
+            for i in range(K):
+                w[r, i] = np.exp(-eta * (cum[r, i] - m))
+                total += w[r, i]
+        target = u[r] * total
+        c = 0.0
+        arms[r] = K - 1
+        chosen = False
+        for i in range(K):
+            p[r, i] = w[r, i] / total
+            c += w[r, i]
+            if not chosen and c >= target:
+                arms[r] = i
+                chosen = True
+
+
+@numba.njit(cache=True)
+def exp3_update(
+    counts: np.ndarray,
+    sums: np.ndarray,
+    cum: np.ndarray,
+    w: np.ndarray,
+    shift: np.ndarray,
+    p: np.ndarray,
+    flat: np.ndarray,
+    r: np.ndarray,
+    eta: float,
+) -> None:
+    """Exp3's update of the pulled arms (flat indices into the flattened (R, K) state, one per replicate): counts
+    and sums, the importance-weighted loss estimate L_hat += (1 - r) / p, and the weight exp(-eta (L_hat - shift))
+    recomputed from L_hat (not by accumulating products)."""
+    for j in range(flat.size):
+        f = flat[j]
+        counts[f] += 1.0
+        sums[f] += r[j]
+        cum[f] += (1.0 - r[j]) / p[f]
+        w[f] = np.exp(-eta * (cum[f] - shift[j]))

@@ -431,16 +431,21 @@ class _UCB1(Policy):
         if t < K:  # pull every arm once
             return np.full(s.counts.shape[0], t), None
         mean, inv_sqrt_n = s.aux
-        return np.argmax(mean + math.sqrt(2.0 * math.log(t + 1)) * inv_sqrt_n, axis=1), None
+        arms = np.empty(mean.shape[0], dtype=np.int64)
+        _kernels.index_argmax(mean, inv_sqrt_n, math.sqrt(2.0 * math.log(t + 1)), arms)  # compiled: one pass
+        return arms, None
 
     def update(self, s, t, T, arms, r, full, p):
-        flat = _flat_index(arms, s.counts.shape[1])  # the base update, fused with the index update
-        counts, sums = s.counts.reshape(-1), s.sums.reshape(-1)
-        n = counts[flat] + 1.0
-        total = sums[flat] + r
-        counts[flat], sums[flat] = n, total
-        s.aux[0].reshape(-1)[flat] = total / n
-        s.aux[1].reshape(-1)[flat] = 1.0 / np.sqrt(n)
+        flat = _flat_index(arms, s.counts.shape[1])  # the base update, fused with the index update (compiled)
+        mean, inv_sqrt_n = s.aux
+        _kernels.ucb1_update(
+            s.counts.reshape(-1),
+            s.sums.reshape(-1),
+            mean.reshape(-1),
+            inv_sqrt_n.reshape(-1),
+            flat,
+            np.asarray(r, dtype=float),
+        )
 
 
 def ucb1() -> Policy:
@@ -726,23 +731,26 @@ class _Exp3(Policy):
 
     def act(self, s, t, T, rng):
         w, shift = s.aux
-        total = _row_sums(w)
-        low = total < 1e-100
-        if np.any(low):
-            shift[low] = s.cum[low].min(axis=1, keepdims=True)
-            w[low] = np.exp(-self._eta(T, w.shape[1]) * (s.cum[low] - shift[low]))
-            total = _row_sums(w)
-        p = w / total[:, None]
-        return _draw(w, rng), p
+        p, arms = np.empty_like(w), np.empty(w.shape[0], dtype=np.int64)
+        # compiled (theory._kernels.exp3_act): totals, the underflow reset, p and the inverse-CDF draw in one pass;
+        # u is drawn as in _draw
+        _kernels.exp3_act(w, shift, s.cum, self._eta(T, w.shape[1]), rng.random((w.shape[0], 1))[:, 0], p, arms)
+        return arms, p
 
     def update(self, s, t, T, arms, r, full, p):
-        super().update(s, t, T, arms, r, full, p)
         K = s.cum.shape[1]
-        flat = _flat_index(arms, K)
-        cum = s.cum.reshape(-1)
-        cum[flat] += (1.0 - r) / p.reshape(-1)[flat]  # importance-weighted loss estimate
         w, shift = s.aux
-        w.reshape(-1)[flat] = np.exp(-self._eta(T, K) * (cum[flat] - shift[:, 0]))
+        _kernels.exp3_update(  # the base update, the importance-weighted estimate and the new weight (compiled)
+            s.counts.reshape(-1),
+            s.sums.reshape(-1),
+            s.cum.reshape(-1),
+            w.reshape(-1),
+            shift[:, 0],
+            p.reshape(-1),
+            _flat_index(arms, K),
+            np.asarray(r, dtype=float),
+            self._eta(T, K),
+        )
 
 
 def exp3(eta: float | None = None) -> Policy:
