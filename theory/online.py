@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from theory import _kernels
 from theory._checks import (
     as_finite_array,
     finite_result,
@@ -99,11 +100,15 @@ def ftrl_weights(L: ArrayLike, eta: float, regularizer: Regularizer = "negentrop
     if L2.shape[-1] < 2:
         raise ValueError(f"L must hold K >= 2 cumulative losses per row; got shape {np.shape(L)}")
     eta = scalar(eta, "eta", 0.0, lo_open=True)
-    if regularizer == "negentropy":
-        w = _log_weights_to_probs(-eta * L2)
-    else:
-        w = _power_normaliser(L2, eta, 2 if regularizer == "tsallis" else 1)[0]
+    w = _ftrl_map(L2, eta, regularizer)
     return w.reshape(np.shape(L)) if np.ndim(L) == 1 else w
+
+
+def _ftrl_map(L2: NDArray, eta: float, regularizer: str) -> NDArray:
+    """``ftrl_weights`` on checked (R, K) rows (the policies call it every round; the checks cost ~60% there)."""
+    if regularizer == "negentropy":
+        return _log_weights_to_probs(-eta * L2)
+    return _power_normaliser(L2, eta, 2 if regularizer == "tsallis" else 1)[0]
 
 
 def _grad_psi_inverse_shift(w: NDArray, regularizer: str, eta: float) -> NDArray:
@@ -157,7 +162,7 @@ def omd_step(w: ArrayLike, loss: ArrayLike, eta: float, regularizer: Regularizer
     l2 = np.atleast_2d(as_finite_array(loss, "loss", ndim=(1, 2)))
     if l2.shape != w2.shape:
         raise ValueError(f"loss must have the shape of w {np.shape(w)}; got {np.shape(loss)}")
-    v = ftrl_weights(_grad_psi_inverse_shift(w2, regularizer, eta) + l2, eta, regularizer)
+    v = _ftrl_map(_grad_psi_inverse_shift(w2, regularizer, eta) + l2, eta, regularizer)
     return v.reshape(np.shape(w)) if np.ndim(w) == 1 else v
 
 
@@ -291,7 +296,11 @@ def ftrl_regret_bound(
 class _FTRL(Policy):
     def _eta(self, T: int, K: int) -> float:
         eta = self.params["eta"]
-        return float(ftrl_tuned_eta(T, K, self.params["regularizer"])) if eta is None else eta
+        if eta is not None:
+            return eta
+        if getattr(self, "_tuned", (None,))[0] != (T, K):  # computed once per run, not every round
+            object.__setattr__(self, "_tuned", ((T, K), float(ftrl_tuned_eta(T, K, self.params["regularizer"]))))
+        return self._tuned[1]
 
     def act(self, s, t, T, rng):
         reg, eta = self.params["regularizer"], self._eta(T, s.cum.shape[1])
@@ -360,7 +369,9 @@ class _OMD(_FTRL):
 
     def update(self, s, t, T, arms, r, full, p):
         super().update(s, t, T, arms, r, full, p)
-        s.aux = omd_step(s.aux, 1.0 - full, self._eta(T, s.aux.shape[1]), self.params["regularizer"])
+        # omd_step's map without its per-round argument checks (the iterate stays on the open simplex)
+        reg, eta = self.params["regularizer"], self._eta(T, s.aux.shape[1])
+        s.aux = _ftrl_map(_grad_psi_inverse_shift(s.aux, reg, eta) + (1.0 - full), eta, reg)
 
 
 def omd(regularizer: Regularizer = "negentropy", eta: float | None = None) -> Policy:
@@ -757,33 +768,33 @@ def simulate_oco(
     rng = rng_from(seed, "seed")
     cps = log_checkpoints(T, n_checkpoints)
     curve = np.zeros((R, len(cps)))
-    if dom == "ball":
-        xh = np.zeros((R, d))
-    else:
-        logw = np.zeros((R, d))  # x_hat in the log domain
-    M = np.zeros((R, d))
-    C = np.zeros((R, d))
-    loss = np.zeros(R)
-    herr = np.zeros(R)
+    # x_hat (ball) or the log-weights of x_hat (simplex), M, C = sum of the gradients, losses, hint errors
+    state, M, C = np.zeros((R, d)), np.zeros((R, d)), np.zeros((R, d))
+    loss, herr = np.zeros(R), np.zeros(R)
     noise_scale = env.sigma / math.sqrt(d)
+    # the rounds run compiled (theory._kernels.oco_rounds), in blocks whose noise is drawn at once: a (rounds, R, d)
+    # draw is the same stream as one (R, d) draw per round
+    block = max(1, min(T, 2**22 // (R * d)))
     c = 0
-    for t in range(T):
-        if dom == "ball":
-            x = _project_ball(xh - eta * M, env.radius)
-        else:
-            x = _log_weights_to_probs(logw - eta * M)
-        g = env.means[t] + noise_scale * rng.standard_normal((R, d))
-        loss += np.sum(g * x, axis=1)
-        herr += _dual_sq(g - M, dom)
-        C += g
-        if dom == "ball":
-            xh = _project_ball(xh - eta * g, env.radius)
-        else:
-            logw -= eta * g
-            logw -= logw.max(axis=1, keepdims=True)  # keeps the log-weights bounded over 1e6 rounds
-        if alg.optimistic:
-            M = g
-        if t + 1 == cps[c]:
-            curve[:, c] = loss - _hindsight_min(C, dom, env.radius)
-            c += 1
+    for t0 in range(0, T, block):
+        n = min(block, T - t0)
+        noise = rng.standard_normal((n, R, d))
+        c = _kernels.oco_rounds(
+            dom == "ball",
+            bool(alg.optimistic),
+            float(eta),
+            float(env.radius),
+            env.means[t0 : t0 + n],
+            noise,
+            noise_scale,
+            state,
+            M,
+            C,
+            loss,
+            herr,
+            t0,
+            cps,
+            c,
+            curve,
+        )
     return OCOResult(curve[:, -1].copy(), herr, cps, curve, eta)
