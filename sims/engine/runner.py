@@ -156,6 +156,25 @@ class _Serial:
         pass
 
 
+def _keep_freed_memory() -> None:
+    """Let glibc keep freed blocks for reuse instead of unmapping them (``mallopt``; a no-op elsewhere).
+
+    By default a large array (above ~32 MB) is a fresh mapping, and touching it costs a page fault per 4 kB: the
+    Monte Carlo sims draw hundreds of such batches, and 47 of 14 ns per normal draw went to faults (measured). With
+    the mapping threshold at 1 GB and no trimming, the heap keeps the memory and the next batch reuses it; the price
+    is a worker's resident size staying at its peak (< 2 GB here)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, (1 << 31) - 1)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
 def _worker_init(parent: int, threads: int) -> None:
     """Pool worker start-up: die with the parent, leave Ctrl-C to it, and share the cores with the other workers.
 
@@ -165,6 +184,7 @@ def _worker_init(parent: int, threads: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)
+    _keep_freed_memory()
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -236,6 +256,8 @@ DASK_CONNECT_TIMEOUT_S = 5  # a scheduler that does not answer within this fails
 
 @contextmanager
 def executor(jobs: int, dask: str | None):
+    if not dask and jobs <= 1:
+        _keep_freed_memory()  # the cells run in this process
     ex = _Dask(dask) if dask else (_Pool(jobs) if jobs > 1 else _Serial())
     interrupted = False
     try:
