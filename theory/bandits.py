@@ -1424,6 +1424,14 @@ def _sum_of_pulls(env: Any, arm: int, n: NDArray | int, rng: np.random.Generator
     return n * mu + env.sigma * np.sqrt(n) * rng.standard_normal(R)
 
 
+def _stage_sums(env: Any, arm: int, n: NDArray, rng: np.random.Generator, R: int) -> NDArray:
+    """``_sum_of_pulls`` for blocks of n[s] pulls, (len(n), R): the stream of one draw of R per block, in order."""
+    mu = env.means[arm]
+    if isinstance(env, BernoulliBandit):
+        return rng.binomial(n[:, None], mu, size=(len(n), R)).astype(float)
+    return n[:, None] * mu + env.sigma * np.sqrt(n)[:, None] * rng.standard_normal((len(n), R))
+
+
 def simulate_streaming(
     alg: StreamingAlgorithm,
     env: BernoulliBandit | GaussianBandit,
@@ -1494,16 +1502,20 @@ def simulate_streaming(
         L = min(6, int(math.log2(N)))
         stages = np.unique(np.ceil(N * 2.0 ** (np.arange(L + 1) - L)).astype(int))
     king_rad = math.sqrt(math.log(T) / (2 * N))
+    # every stage of a challenger at once: its block sums for all stages and replicates, drawn stage by stage (an
+    # (S, R) draw is the stream of S draws of R), of which a replicate uses those up to the stage it is eliminated at
+    diffs = np.diff(stages, prepend=0)
+    checked = stages < N  # the last stage (n = N) has no elimination test
+    radius = np.sqrt(math.log(T) / (2 * stages[checked]))[:, None]
+    rows = np.arange(R)
     for i in range(1, K):
-        alive = np.ones(R, dtype=bool)
-        total = np.zeros(R)
-        done = 0
-        for n in stages:
-            total += np.where(alive, _sum_of_pulls(env, i, n - done, rng, R), 0.0)
-            pulls[alive, i] = n
-            done = n
-            if n < N:
-                alive &= total / n + math.sqrt(math.log(T) / (2 * n)) + king_rad >= king_mean
+        totals = np.cumsum(_stage_sums(env, i, diffs, rng, R), axis=0)  # (S, R): the sum after each stage
+        passed = totals[checked] / stages[checked][:, None] + radius + king_rad >= king_mean
+        survived = np.cumprod(passed, axis=0, dtype=bool)  # alive after each checked stage
+        last = survived.sum(axis=0)  # the stage each replicate stops at (eliminated there, or the last one)
+        pulls[:, i] = stages[last]
+        alive = last == len(stages) - 1
+        total = totals[last, rows]
         win = alive & (total / N > king_mean)
         king = np.where(win, i, king)
         king_mean = np.where(win, total / N, king_mean)
