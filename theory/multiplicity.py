@@ -436,10 +436,10 @@ def viable_logit_range(
     ``method="fast"`` (exact, no conic solver): damped Newton on the KKT system grad L(theta) = s c,
     L(theta) = tau, batched over query points (see ``_kkt_extremes``); converged to |L - tau| <= 1e-14 tau and
     stationarity 1e-11, so the ends are exact to ~1e-10 in logit. ``method="cvxpy"``: one parametrised cvxpy
-    problem (direction as a Parameter) re-solved per point with Clarabel; a failed or inaccurate solve is
-    retried with Clarabel on the same program with the constraint multiplied by n (sum of losses <= n tau: the
-    interior-point steps scale differently and most of Clarabel's "insufficient progress" stops go away), then
-    with SCS at tight tolerances, and if that is not ``optimal`` either, ``SolverError`` is raised with the
+    problem (direction as a Parameter) re-solved per point with Clarabel, on the program with the constraint
+    multiplied by n (sum of losses <= n tau) and, if that solve is not ``optimal``, on the mean form (the
+    interior-point steps scale differently, and each form rescues most of the other's "insufficient progress"
+    stops), then with SCS at tight tolerances, and if that is not ``optimal`` either, ``SolverError`` is raised with the
     statuses and the point index.
 
     With ``return_models`` the maximising and minimising parameters (n_query, D) are returned as well (fast only).
@@ -535,9 +535,9 @@ def _cvxpy_ranges(A, z, l2, mask, C, tau):
     )
     mean_form = cp.Problem(cp.Maximize(c @ theta), [total / n <= tau])
     sum_form = cp.Problem(cp.Maximize(c @ theta), [total <= n * tau])
-    attempts = (
-        ("CLARABEL", mean_form, {}),
+    attempts = (  # the sum form first: Clarabel stopped short on it at 1 in 40 breast-cancer solves, 1 in 6 on the mean
         ("CLARABEL (sum form)", sum_form, {}),
+        ("CLARABEL", mean_form, {}),
         ("SCS", mean_form, {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 500_000}),
     )
     out = np.zeros((2, len(C)))
