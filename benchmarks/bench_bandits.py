@@ -39,6 +39,8 @@ def main() -> None:
     env = bernoulli_bandit(np.linspace(0.1, 0.9, 10))
     ours = {}
     for name, make in OURS.items():
+        # warm-up: the compiled kernels load from numba's cache (or compile, once per machine) at the first call
+        simulate(make(), env, 100, 2, seed=1)
         t0 = time.perf_counter()
         r = simulate(make(), env, args.horizon, args.reps, seed=0)
         dt = time.perf_counter() - t0
