@@ -404,3 +404,36 @@ def test_comp_sum_risk_gradient_against_finite_differences(tau):
         step = 1e-6
         fd = np.array([(risk(h + step * e) - risk(h - step * e)) / (2 * step) for e in np.eye(n)])
         np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.5, 1.0, 1.5, 2.0])
+def test_bound_sims_expected_gradient_is_comp_sum_grad_weighted_by_p(tau):
+    from sims.hconsistency.hconsistency_bound import _expected_grad
+
+    rng = np.random.default_rng(int(10 * tau))
+    H, P = rng.normal(scale=3.0, size=(40, 4)), rng.dirichlet(np.ones(4), 40)
+    ref = np.einsum("my,myk->mk", P, comp_sum_grad(H[:, None, :], np.arange(4), tau))
+    np.testing.assert_allclose(_expected_grad(H, P, tau), ref, rtol=1e-12, atol=1e-14)
+
+
+def test_margin_refinement_never_worse_than_the_grid_and_at_brent_accuracy():
+    """The vectorised golden-section refinement against scalar bounded Brent (the former method) on random rows."""
+    from scipy.optimize import minimize_scalar
+
+    from sims.hconsistency._common import refined_min
+    from theory.hconsistency import conditional_margin_risk
+
+    eta = np.random.default_rng(3).uniform(0.5, 1.0, 40)
+    a = np.linspace(-40.0, 40.0, 8001)
+    for loss in MARGIN_LOSSES:
+        v, x = refined_min(loss, eta, a, 40.0)
+        grid = conditional_margin_risk(loss, eta[:, None], a[None, :]).min(axis=1)
+        assert np.all(v <= grid)
+        for i in range(0, 40, 8):
+            b = minimize_scalar(
+                lambda t, e=eta[i], loss=loss: float(conditional_margin_risk(loss, e, t)),
+                bounds=(x[i] - 0.02, min(x[i] + 0.02, 40.0)),
+                method="bounded",
+                options={"xatol": 1e-11},
+            )
+            assert v[i] <= b.fun + 1e-12

@@ -15,7 +15,6 @@ from theory.hconsistency import (
     FiniteDistribution,
     comp_sum_bayes_risk,
     comp_sum_bound,
-    comp_sum_grad,
     comp_sum_loss,
 )
 
@@ -27,15 +26,25 @@ def _risks(tau: float, dist: FiniteDistribution, W: NDArray) -> tuple[float, flo
     return r01, rl
 
 
+def _expected_grad(H: NDArray, P: NDArray, tau: float) -> NDArray:
+    """sum_y P[i, y] grad_h l_tau(H[i], y) per row: with s = softmax(h) and g_y = -P_y s_y^(tau - 1), the gradient
+    is g - s sum_y g_y (d s_y / d h_k = s_y (1[y = k] - s_k)); ``comp_sum_grad`` weighted by P, in one pass (the
+    public function's checks and per-label broadcasting were ~half of this sim's time). The tests compare the two."""
+    z = H - H.max(axis=1, keepdims=True)
+    log_s = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    with np.errstate(over="ignore"):
+        g = -P * np.exp((tau - 1.0) * log_s)
+    return g - np.exp(log_s) * g.sum(axis=1, keepdims=True)
+
+
 def projected_gd(
     tau: float, dist: FiniteDistribution, B: float, W0: NDArray, step: float, checkpoints: tuple[int, ...]
 ) -> list[NDArray]:
     """Projected gradient descent on the surrogate risk over {||W||_F <= B}; iterates at the checkpoints."""
-    W, out, n = W0.copy(), [], dist.n_classes
-    labels = np.arange(n)
+    W, out = W0.copy(), []
     for it in range(1, max(checkpoints) + 1):
         scores = dist.x @ W.T
-        g_scores = np.einsum("my,myk->mk", dist.p_y, comp_sum_grad(scores[:, None, :], labels, tau))
+        g_scores = _expected_grad(scores, dist.p_y, tau)
         W = W - step * (dist.px[:, None] * g_scores).T @ dist.x
         norm = np.linalg.norm(W)
         if norm > B:
