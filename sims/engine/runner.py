@@ -323,6 +323,38 @@ def load_results(sim: Sim, layout: Layout, seed: int) -> tuple[Results, list[str
     return results, missing
 
 
+def _bar(total: int, initial: int, desc: str, progress: bool):
+    """The progress bar of a run: on in a Jupyter kernel (its stderr is no terminal, yet a reader is watching);
+    off when not asked for; else only on a terminal (not in CI logs, where the per-sim progress lines say enough)."""
+    return _progress_bar()(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit="cell",
+        disable=True if not progress else (False if "ipykernel" in sys.modules else None),
+        file=sys.stderr,
+        leave=False,
+    )
+
+
+def _claim(layout: Layout, rec: CellRecord, *, blocking: bool, reload: bool) -> tuple[Arrays | None, CellLock | None]:
+    """Take a missing cell's lock: (None, lock) when this run is to compute it, (arrays, None) when another run
+    saved it meanwhile (loaded; with ``reload``), (None, None) when another run holds it (without ``blocking``)."""
+    lock = CellLock(layout.results_dir, rec.sim, rec.cell_key)
+    if not lock.acquire(blocking=blocking):
+        return None, None
+    remove_stale_temporaries(layout.results_dir, rec.sim, rec.cell_key)
+    done = load_cell(layout.results_dir, rec) if reload else None
+    if done is not None:
+        lock.release()
+        return done, None
+    return None, lock
+
+
+def _cell_error(sim: Sim, rec: CellRecord, e: Exception) -> CellError:
+    return CellError(f"sim {sim.name!r}, cell {rec.cell_key!r} failed: {type(e).__name__}: {e}")
+
+
 def run_sim(
     sim: Sim,
     layout: Layout,
@@ -353,37 +385,25 @@ def run_sim(
             results[rec.cell_key] = arrays
             outcome.skipped.append(rec.cell_key)
 
-    bar = _progress_bar()(
-        total=len(cells),
-        initial=len(outcome.skipped),
-        desc=sim.name,
-        unit="cell",
-        # on: in a Jupyter kernel (its stderr is no terminal, yet a reader is watching); off: when not asked for;
-        # else only on a terminal (not in CI logs, where the per-sim progress lines say enough)
-        disable=True if not progress else (False if "ipykernel" in sys.modules else None),
-        file=sys.stderr,
-        leave=False,
-    )
+    bar = _bar(len(cells), len(outcome.skipped), sim.name, progress)
     locks: dict[str, CellLock] = {}
     try:
         with bar:
             for attempt in ("free", "held elsewhere"):
                 mine, busy = [], []
                 for rec, cell in todo:
-                    lock = CellLock(layout.results_dir, sim.name, rec.cell_key)
-                    if not lock.acquire(blocking=attempt != "free"):
-                        busy.append((rec, cell))
-                        continue
-                    locks[rec.cell_key] = lock
-                    remove_stale_temporaries(layout.results_dir, sim.name, rec.cell_key)
-                    done = None if (force and attempt == "free") else load_cell(layout.results_dir, rec)
-                    if done is not None:  # another run finished it while we waited
+                    done, lock = _claim(
+                        layout, rec, blocking=attempt != "free", reload=not (force and attempt == "free")
+                    )
+                    if lock is not None:
+                        locks[rec.cell_key] = lock
+                        mine.append((rec, cell))
+                    elif done is not None:  # another run finished it while we waited
                         results[rec.cell_key] = done
                         outcome.skipped.append(rec.cell_key)
                         bar.update(1)
-                        lock.release()
                     else:
-                        mine.append((rec, cell))
+                        busy.append((rec, cell))
                 _compute(sim, config, seed, mine, jobs, dask, layout, results, outcome, bar, locks)
                 todo = busy
                 if not todo:
@@ -413,7 +433,7 @@ def _compute(sim, config, seed, todo, jobs, dask, layout, results, outcome, bar,
                 arrays, wall = fut.result()
             except Exception as e:
                 ex.cancel(futures)
-                raise CellError(f"sim {sim.name!r}, cell {rec.cell_key!r} failed: {type(e).__name__}: {e}") from e
+                raise _cell_error(sim, rec, e) from e
             save_cell(layout.results_dir, rec, arrays, wall)
             locks.pop(rec.cell_key).release()
             results[rec.cell_key] = arrays
@@ -445,7 +465,8 @@ def run_many(
     """
     hints = _cost_hints(layout)
     outcomes: dict[str, SimOutcome] = {}
-    state: dict[str, tuple[Any, Results, int]] = {}  # sim -> (config, results, cells still to compute)
+    state: dict[str, tuple[Any, Results]] = {}  # sim -> (config, results so far)
+    left: dict[str, int] = {}  # sim -> cells still to compute
     queue: list[tuple[float, int, Sim, CellRecord, Cell]] = []
     deferred: list[Sim] = []
     locks: dict[tuple[str, str], CellLock] = {}
@@ -463,44 +484,32 @@ def run_many(
                     results[rec.cell_key] = arrays
                     outcome.skipped.append(rec.cell_key)
                     continue
-                lock = CellLock(layout.results_dir, sim.name, rec.cell_key)
-                if not lock.acquire(blocking=False):
-                    busy = True
-                    continue
-                locks[sim.name, rec.cell_key] = lock
-                remove_stale_temporaries(layout.results_dir, sim.name, rec.cell_key)
-                done = None if force else load_cell(layout.results_dir, rec)
-                if done is not None:  # another run finished it just now
+                done, lock = _claim(layout, rec, blocking=False, reload=not force)
+                if lock is not None:
+                    locks[sim.name, rec.cell_key] = lock
+                    mine.append((rec, cell))
+                elif done is not None:  # another run finished it just now
                     results[rec.cell_key] = done
                     outcome.skipped.append(rec.cell_key)
-                    locks.pop((sim.name, rec.cell_key)).release()
                 else:
-                    mine.append((rec, cell))
+                    busy = True
             if busy:  # run_sim waits for the other run's cells, then computes this run's own
                 for rec, _ in mine:
                     locks.pop((sim.name, rec.cell_key)).release()
                 deferred.append(sim)
                 continue
-            state[sim.name] = (config, results, len(mine))
+            state[sim.name], left[sim.name] = (config, results), len(mine)
             for rec, cell in mine:
                 cost = hints.get((sim.name, rec.cell_key), hints.get((sim.name, None), 0.0))
                 queue.append((cost, len(queue), sim, rec, cell))
             if not mine:
                 ready.append(sim)
         queue.sort(key=lambda q: (-q[0], q[1]))
-        total = sum(len(outcomes[s.name].skipped) + state[s.name][2] for s in sims if s.name in state)
-        bar = _progress_bar()(
-            total=total,
-            initial=total - len(queue),
-            desc="cells",
-            unit="cell",
-            disable=True if not progress else (False if "ipykernel" in sys.modules else None),
-            file=sys.stderr,
-            leave=False,
-        )
+        total = sum(len(outcomes[name].skipped) + n for name, n in left.items())
+        bar = _bar(total, total - len(queue), "cells", progress)
 
         def complete(sim: Sim) -> None:
-            config, results, _ = state[sim.name]
+            config, results = state[sim.name]
             _stamp(layout, sim.name, list(results), outcomes[sim.name])
             finish(sim, config, results, layout, outcomes[sim.name])
             if on_done is not None:
@@ -519,15 +528,14 @@ def run_many(
                     arrays, wall = fut.result()
                 except Exception as e:
                     ex.cancel(list(by_future))
-                    raise CellError(f"sim {sim.name!r}, cell {rec.cell_key!r} failed: {type(e).__name__}: {e}") from e
+                    raise _cell_error(sim, rec, e) from e
                 save_cell(layout.results_dir, rec, arrays, wall)
                 locks.pop((sim.name, rec.cell_key)).release()
-                config, results, left = state[sim.name]
-                results[rec.cell_key] = arrays
+                state[sim.name][1][rec.cell_key] = arrays
                 outcomes[sim.name].computed.append(rec.cell_key)
-                state[sim.name] = (config, results, left - 1)
+                left[sim.name] -= 1
                 bar.update(1)
-                if left == 1:
+                if not left[sim.name]:
                     complete(sim)
     finally:
         for lock in locks.values():
