@@ -203,6 +203,17 @@ def kl_ucb_lazy_argmax(
 
 
 @numba.njit(cache=True)
+def _pull(counts: np.ndarray, sums: np.ndarray, mean: np.ndarray, f: int, r: float) -> float:
+    """One pull of flat entry f with reward r: its count, sum and empirical mean; returns the new count."""
+    n = counts[f] + 1.0
+    total = sums[f] + r
+    counts[f] = n
+    sums[f] = total
+    mean[f] = total / n
+    return n
+
+
+@numba.njit(cache=True)
 def kl_ucb_update(
     counts: np.ndarray,
     sums: np.ndarray,
@@ -218,12 +229,7 @@ def kl_ucb_update(
     per replicate), and their cached indices voided (``theory.bandits._KLUCB.update``)."""
     for j in range(flat.size):
         f = flat[j]
-        n = counts[f] + 1.0
-        total = sums[f] + r[j]
-        counts[f] = n
-        sums[f] = total
-        mean[f] = total / n
-        inv_n[f] = 1.0 / n
+        inv_n[f] = 1.0 / _pull(counts, sums, mean, f, r[j])
         q[f] = -np.inf
         q_up[f] = 2.0
         slope[f] = 0.0
@@ -344,12 +350,7 @@ def ucb1_update(
     """The pulled arms' counts, sums, means and 1/sqrt(counts) (flat indices, one arm per replicate)."""
     for j in range(flat.size):
         f = flat[j]
-        n = counts[f] + 1.0
-        total = sums[f] + r[j]
-        counts[f] = n
-        sums[f] = total
-        mean[f] = total / n
-        inv_sqrt_n[f] = 1.0 / np.sqrt(n)
+        inv_sqrt_n[f] = 1.0 / np.sqrt(_pull(counts, sums, mean, f, r[j]))
 
 
 @numba.njit(cache=True)

@@ -1416,20 +1416,13 @@ def streaming_challenge(pulls: int | None = None) -> StreamingAlgorithm:
     return StreamingAlgorithm("challenge", "challenge", None if pulls is None else integer_at_least(pulls, "pulls", 1))
 
 
-def _sum_of_pulls(env: Any, arm: int, n: NDArray | int, rng: np.random.Generator, R: int) -> NDArray:
-    """Sum of n reward draws of one arm, for R replicates at once (exact in distribution)."""
+def _sum_of_pulls(env: Any, arm: int, n: NDArray | int, rng: np.random.Generator, shape: int | tuple) -> NDArray:
+    """Sums of n reward draws of one arm, of the given shape (n broadcast to it): exact in distribution. An
+    (S, R) draw with n of shape (S, 1) is the stream of S draws of R, in order."""
     mu = env.means[arm]
     if isinstance(env, BernoulliBandit):
-        return rng.binomial(n, mu, size=R).astype(float)
-    return n * mu + env.sigma * np.sqrt(n) * rng.standard_normal(R)
-
-
-def _stage_sums(env: Any, arm: int, n: NDArray, rng: np.random.Generator, R: int) -> NDArray:
-    """``_sum_of_pulls`` for blocks of n[s] pulls, (len(n), R): the stream of one draw of R per block, in order."""
-    mu = env.means[arm]
-    if isinstance(env, BernoulliBandit):
-        return rng.binomial(n[:, None], mu, size=(len(n), R)).astype(float)
-    return n[:, None] * mu + env.sigma * np.sqrt(n)[:, None] * rng.standard_normal((len(n), R))
+        return rng.binomial(n, mu, size=shape).astype(float)
+    return n * mu + env.sigma * np.sqrt(n) * rng.standard_normal(shape)
 
 
 def simulate_streaming(
@@ -1509,7 +1502,7 @@ def simulate_streaming(
     radius = np.sqrt(math.log(T) / (2 * stages[checked]))[:, None]
     rows = np.arange(R)
     for i in range(1, K):
-        totals = np.cumsum(_stage_sums(env, i, diffs, rng, R), axis=0)  # (S, R): the sum after each stage
+        totals = np.cumsum(_sum_of_pulls(env, i, diffs[:, None], rng, (len(diffs), R)), axis=0)  # after each stage
         passed = totals[checked] / stages[checked][:, None] + radius + king_rad >= king_mean
         survived = np.cumprod(passed, axis=0, dtype=bool)  # alive after each checked stage
         last = survived.sum(axis=0)  # the stage each replicate stops at (eliminated there, or the last one)

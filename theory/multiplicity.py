@@ -536,20 +536,20 @@ def _cvxpy_ranges(A, z, l2, mask, C, tau):
     mean_form = cp.Problem(cp.Maximize(c @ theta), [total / n <= tau])
     sum_form = cp.Problem(cp.Maximize(c @ theta), [total <= n * tau])
     attempts = (  # the sum form first: Clarabel stopped short on it at 1 in 40 breast-cancer solves, 1 in 6 on the mean
-        ("CLARABEL (sum form)", sum_form, {}),
-        ("CLARABEL", mean_form, {}),
-        ("SCS", mean_form, {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 500_000}),
+        ("CLARABEL (sum form)", "CLARABEL", sum_form, {}),
+        ("CLARABEL", "CLARABEL", mean_form, {}),
+        ("SCS", "SCS", mean_form, {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 500_000}),
     )
     out = np.zeros((2, len(C)))
     for i, ci in enumerate(C):
         for k, sign in enumerate((-1.0, 1.0)):
             c.value = sign * ci
             statuses = {}
-            for name, prob, opts in attempts:
+            for name, solver, prob, opts in attempts:
                 try:
                     with warnings.catch_warnings():  # "may be inaccurate": the status is checked below
                         warnings.simplefilter("ignore", UserWarning)
-                        prob.solve(solver=name.split()[0], **opts)
+                        prob.solve(solver=solver, **opts)
                     statuses[name] = prob.status
                 except cp.error.SolverError as e:
                     statuses[name] = f"failed ({e})"
