@@ -111,6 +111,16 @@ def test_collapse_threshold_against_brute_force_1d(L):
         assert (np.argmin(F) == 0) == (nk <= thr)
 
 
+def test_collapse_threshold_broadcasts_over_weight_decays():
+    """Arrays of weight decays give, entry by entry, the scalar thresholds (a float for scalars)."""
+    lw, lh = np.logspace(-4, -1, 7), np.full(7, 3e-3)
+    for L in (1, 2, 5):
+        arr = collapse_threshold(40, lw, lh, L)
+        assert arr.shape == (7,)
+        np.testing.assert_array_equal(arr, [collapse_threshold(40, a, b, L) for a, b in zip(lw, lh, strict=True)])
+    assert isinstance(collapse_threshold(40, 1e-3, 1e-3, 2), float)
+
+
 @pytest.mark.parametrize("L", [1, 2, 3])
 def test_closed_form_against_training_at_random_instances(L):
     rng = np.random.default_rng(10 + L)

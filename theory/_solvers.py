@@ -1,12 +1,37 @@
-"""Checked convex solves: a value is never used unless the solver reports optimality.
+"""Solvers shared by the areas (private).
 
-Clarabel first (the project's default conic solver); on failure or an inaccurate status, SCS at tight
-tolerances; if neither reaches ``optimal``, ``SolverError`` is raised with the statuses.
+Checked convex solves: a value is never used unless the solver reports optimality. Clarabel first (the project's
+default conic solver); on failure or an inaccurate status, SCS at tight tolerances; if neither reaches ``optimal``,
+``SolverError`` is raised with the statuses.
+
+Batched golden-section search: many one-dimensional minimisations at once, one vectorised evaluation per step.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+def golden_section_min(fn: Callable[[NDArray], NDArray], lo: NDArray, hi: NDArray, xtol: float) -> NDArray:
+    """Minimisers of unimodal functions on [lo, hi], all rows at once: ``fn`` maps points (N,) to values (N,).
+
+    Golden section shrinks every bracket by 0.618 per step, with one call of ``fn`` on all rows per step, until
+    every bracket is narrower than ``xtol``; returns the bracket midpoints. Where scipy's scalar Brent search
+    runs one Python-level optimiser per row, this costs ~60 vectorised calls in all (brackets of width 1 to
+    1e-13). For unimodal functions only: on others it returns a local minimiser.
+    """
+    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    while np.max(hi - lo, initial=0.0) > xtol:
+        c, d = hi - GOLDEN * (hi - lo), lo + GOLDEN * (hi - lo)
+        left = fn(c) <= fn(d)
+        lo, hi = np.where(left, lo, c), np.where(left, d, hi)
+    return (lo + hi) / 2
 
 
 class SolverError(RuntimeError):

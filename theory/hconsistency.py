@@ -437,12 +437,15 @@ def comp_sum_bayes_risk(p: ArrayLike, tau: float) -> NDArray:
     >>> float(comp_sum_bayes_risk([0.7, 0.3], 2.0))
     0.30000000000000004
     """
-    from scipy.special import entr
-
     from theory._checks import probability_vectors
 
-    tau = _check_tau(tau, 2.0)
-    p = probability_vectors(p, "p")
+    return _comp_sum_bayes_risk(probability_vectors(p, "p"), _check_tau(tau, 2.0))
+
+
+def _comp_sum_bayes_risk(p: NDArray, tau: float) -> NDArray:
+    """``comp_sum_bayes_risk`` without the checks, for inner loops whose arguments are valid by construction."""
+    from scipy.special import entr
+
     if tau == 1.0:
         return entr(p).sum(axis=-1)
     if tau == 2.0:
@@ -979,7 +982,7 @@ def comp_sum_transform_tight(t: ArrayLike, tau: float, n_classes: int) -> NDArra
     >>> np.round(comp_sum_transform_tight([0.5], 1.5, 4) / comp_sum_transform([0.5], 1.5, 4), 4)  # (n/2)^(tau-1)
     array([1.4142])
     """
-    from scipy.optimize import minimize_scalar
+    from theory._solvers import golden_section_min
 
     tau = _check_tau(tau, 2.0)
     n = _check_n(n_classes, MAX_CLASSES_TIGHT)
@@ -987,21 +990,21 @@ def comp_sum_transform_tight(t: ArrayLike, tau: float, n_classes: int) -> NDArra
     flat = np.atleast_1d(t).ravel()
     out = np.full(flat.shape, np.inf)
     for j in range(2, n + 1):
-        f_j = float(comp_sum_pointwise_f(1.0 / j, tau))
-        for i, ti in enumerate(flat):
-            lo, hi = max(ti, (1 + ti) / j), (1 + ti) / 2
+        lo, hi = np.maximum(flat, (1 + flat) / j), (1 + flat) / 2
 
-            def neg_bayes(q: float, ti: float = ti, j: int = j) -> float:
-                r = (1 + ti - 2 * q) / (j - 2) if j > 2 else 0.0
-                p = np.r_[max(q - ti, 0.0), q, np.full(j - 2, max(r, 0.0))]
-                return -float(comp_sum_bayes_risk(p / p.sum(), tau))
+        def neg_bayes(q: NDArray, j: int = j) -> NDArray:
+            # p(q) on the j classes, every t at once; the clips only absorb rounding at the ends of [lo, hi]
+            r = (1 + flat - 2 * q) / (j - 2) if j > 2 else np.zeros_like(q)
+            p = np.concatenate(
+                [np.maximum(q - flat, 0.0)[:, None], q[:, None], np.repeat(np.maximum(r, 0.0)[:, None], j - 2, 1)],
+                axis=1,
+            )
+            return -_comp_sum_bayes_risk(p / p.sum(axis=1, keepdims=True), tau)
 
-            if hi - lo < 1e-15:
-                best = -neg_bayes(hi)
-            else:
-                res = minimize_scalar(neg_bayes, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13})
-                best = max(-res.fun, -neg_bayes(lo), -neg_bayes(hi))
-            out[i] = min(out[i], f_j - best)
+        # concave in q, so golden section finds the maximum; the ends are compared too (a maximum on the boundary)
+        q = golden_section_min(neg_bayes, lo, hi, 1e-13)
+        best = -np.minimum(np.minimum(neg_bayes(q), neg_bayes(lo)), neg_bayes(hi))
+        out = np.minimum(out, float(comp_sum_pointwise_f(1.0 / j, tau)) - best)
     return np.maximum(out, 0.0).reshape(np.shape(t))
 
 

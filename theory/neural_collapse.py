@@ -18,7 +18,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, finite_result, integer_at_least, integer_in, option, rng_from, scalar
+from theory._checks import (
+    as_finite_array,
+    finite_result,
+    integer_at_least,
+    integer_in,
+    option,
+    positive,
+    rng_from,
+    scalar,
+)
 
 # Valid ranges, as data. K x K (and d x K) matrices: beyond MAX_CLASSES a Gram matrix alone is gigabytes.
 MAX_CLASSES = 10_000
@@ -289,7 +298,7 @@ class UFMSolution:
     collapse_threshold: float
 
 
-def collapse_threshold(N: int, lambda_W: float, lambda_H: float, depth: int) -> float:
+def collapse_threshold(N: int, lambda_W: ArrayLike, lambda_H: ArrayLike, depth: int) -> float | NDArray:
     """Class size at or below which a class collapses to zero in the bias-free MSE UFM (derived here).
 
     Per class, with x = u (N lambda_H)^(1/L) the squared per-layer singular value, the objective is
@@ -302,7 +311,7 @@ def collapse_threshold(N: int, lambda_W: float, lambda_H: float, depth: int) -> 
     N
         Total number of samples (>= 2).
     lambda_W
-        Weight decay of the layers (> 0).
+        Weight decay of the layers (> 0); an array broadcasts with ``lambda_H``.
     lambda_H
         Weight decay of the features (> 0).
     depth
@@ -310,8 +319,8 @@ def collapse_threshold(N: int, lambda_W: float, lambda_H: float, depth: int) -> 
 
     Returns
     -------
-    n : float
-        The largest class size that collapses.
+    n : float or ndarray
+        The largest class size that collapses: a float for scalar weight decays, else their broadcast shape.
 
     Raises
     ------
@@ -324,14 +333,15 @@ def collapse_threshold(N: int, lambda_W: float, lambda_H: float, depth: int) -> 
     1.0
     """
     N = integer_at_least(N, "N", 1)
-    lambda_W = scalar(lambda_W, "lambda_W", 0.0, lo_open=True)
-    lambda_H = scalar(lambda_H, "lambda_H", 0.0, lo_open=True)
+    lambda_W = positive(lambda_W, "lambda_W")
+    lambda_H = positive(lambda_H, "lambda_H")
     L = integer_in(depth, "depth", 1, MAX_DEPTH)
     # in logs: lambda_W^L alone under/overflows for small or large lambda_W at moderate depth
     log_b = np.log(L * N) + (np.log(N) + L * np.log(lambda_W) + np.log(lambda_H)) / L
     log_thr = log_b + (np.log(L) - (L - 1) / L * np.log(L - 1) if L > 1 else 0.0)
     with np.errstate(over="ignore"):
-        return float(finite_result(np.exp(log_thr), "the collapse threshold", "N, lambda_W, lambda_H and depth"))
+        thr = finite_result(np.exp(log_thr), "the collapse threshold", "N, lambda_W, lambda_H and depth")
+    return float(thr) if np.ndim(thr) == 0 else thr
 
 
 def _peak(L: int) -> float:

@@ -9,12 +9,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sims.engine.claims import Tol
+from theory._solvers import golden_section_min
 from theory.hconsistency import (
     FiniteDistribution,
     conditional_margin_risk,
 )
-
-GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
 
 def refined_min(loss: str, e: NDArray, a: NDArray, hi_cap: float) -> tuple[NDArray, NDArray]:
@@ -36,11 +35,7 @@ def refined_min(loss: str, e: NDArray, a: NDArray, hi_cap: float) -> tuple[NDArr
         best_v[start : start + 256] = vals[np.arange(len(rows)), idx]
         best_a[start : start + 256] = a[idx]
     lo, hi = np.maximum(best_a - 2 * step, a[0]), np.minimum(best_a + 2 * step, hi_cap)
-    while np.max(hi - lo) > 1e-11:
-        c, d = hi - GOLDEN * (hi - lo), lo + GOLDEN * (hi - lo)
-        left = conditional_margin_risk(loss, e, c) <= conditional_margin_risk(loss, e, d)
-        lo, hi = np.where(left, lo, c), np.where(left, d, hi)
-    x = (lo + hi) / 2
+    x = golden_section_min(lambda a_: conditional_margin_risk(loss, e, a_), lo, hi, 1e-11)
     v = conditional_margin_risk(loss, e, x)
     better = v < best_v
     return np.where(better, v, best_v), np.where(better, x, best_a)

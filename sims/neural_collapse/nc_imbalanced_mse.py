@@ -271,14 +271,11 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
             ax2.plot(ratio * (1 + 0.04 * i), lw, "x" if h2[-1] < 1e-8 else "o", color=f"C{i}", mfc="none")
         N = lambda r: config.majority * config.K / 2 * (1 + 1 / r)  # noqa: E731
         grid = np.logspace(np.log10(lams.min() / 2), np.log10(lams.max() * 2), 200)
-        boundary = []
-        for lam in grid:
-            ok = [
-                r
-                for r in np.logspace(0, np.log10(ratios.max() * 2), 400)
-                if config.majority / r <= collapse_threshold(int(N(r)), lam, lam, L)
-            ]
-            boundary.append(min(ok) if ok else np.nan)
+        rs = np.logspace(0, np.log10(ratios.max() * 2), 400)
+        # collapsed[i, j]: the minority class at ratio rs[i] collapses at lambda = grid[j]
+        collapsed = np.array([config.majority / r <= collapse_threshold(int(N(r)), grid, grid, L) for r in rs])
+        first = np.argmax(collapsed, axis=0)  # the smallest such ratio on the grid, per lambda
+        boundary = np.where(collapsed.any(axis=0), rs[first], np.nan)
         ax2.plot(boundary, grid, "-", color=f"C{i}", label=f"predicted boundary, $L = {L}$")
     ax2.set(
         xscale="log",
