@@ -408,6 +408,56 @@ def exp3_update(
         w[f] = np.exp(-eta * (cum[f] - shift[j]))
 
 
+@numba.njit(cache=True)
+def tsallis_act(
+    L: np.ndarray,
+    eta: float,
+    x: np.ndarray,
+    warm: bool,
+    tol: float,
+    max_iter: int,
+    u: np.ndarray,
+    w: np.ndarray,
+    arms: np.ndarray,
+) -> bool:
+    """One round of Tsallis-INF's choice in one call: the weights w = (eta (L - x))^-2 with the normaliser x
+    (``power_normaliser``, warm-started from and written back to ``x``) and one draw per row at u (``draw``).
+    Returns False if a row's Newton iteration did not converge."""
+    if not power_normaliser(L, eta, 2, x, warm, tol, max_iter, w, x):
+        return False
+    draw(w, u, arms)
+    return True
+
+
+@numba.njit(cache=True)
+def tsallis_update(
+    counts: np.ndarray,
+    sums: np.ndarray,
+    cum: np.ndarray,
+    p: np.ndarray,
+    flat: np.ndarray,
+    r: np.ndarray,
+    reduced_variance: bool,
+    eta: float,
+) -> None:
+    """Tsallis-INF's update (``theory.bandits._TsallisINF.update``), on the flattened (R, K) state: the pulled arms'
+    counts and sums, and the loss estimates: L_hat += l 1[i = A]/p_A (importance-weighted), or with the reduced-variance
+    estimator first L_hat_i += B_i for every arm, B_i = 1/2 1[p_i >= eta^2], then L_hat_A += (l - B_A)/p_A."""
+    if reduced_variance:
+        for i in range(cum.size):
+            if p[i] >= eta * eta:
+                cum[i] += 0.5
+    for j in range(flat.size):
+        f = flat[j]
+        counts[f] += 1.0
+        sums[f] += r[j]
+        loss = 1.0 - r[j]
+        if reduced_variance:
+            cum[f] += (loss - (0.5 if p[f] >= eta * eta else 0.0)) / p[f]
+        else:
+            cum[f] += loss / p[f]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Optimistic OMD on linear losses (``theory.online.simulate_oco``)
 # ---------------------------------------------------------------------------------------------------------

@@ -849,23 +849,34 @@ def tsallis_weights(L_hat: NDArray, eta: float) -> NDArray:
 
 
 class _TsallisINF(Policy):
+    def init(self, R, K, T):
+        s = super().init(R, K, T)
+        s.aux = np.zeros(R)  # last round's normaliser per replicate (a Newton warm start after round 0)
+        return s
+
     def act(self, s, t, T, rng):
         eta = self.params["scale"] / math.sqrt(t + 1)
-        p, s.aux = _power_normaliser(s.cum, eta / 2, 2, s.aux)  # = tsallis_weights(s.cum, eta), warm-started
-        return _draw(p, rng), p
+        R, K = s.cum.shape
+        p, arms = np.empty((R, K)), np.empty(R, dtype=np.int64)
+        u = rng.random((R, 1))[:, 0]  # the stream of _draw
+        # compiled (theory._kernels.tsallis_act): p = tsallis_weights(s.cum, eta) warm-started (_power_normaliser
+        # documents the iteration), then the draw of _draw, in one call: at 1e6 rounds the per-round Python calls
+        # and allocations of the separate steps cost as much as the arithmetic
+        if not _kernels.tsallis_act(s.cum, eta / 2, s.aux, t > 0, 1e-12, 200, u, p, arms):
+            raise ArithmeticError("simplex normaliser: Newton's method did not converge")
+        return arms, p
 
     def update(self, s, t, T, arms, r, full, p):
-        super().update(s, t, T, arms, r, full, p)
-        flat = _flat_index(arms, s.cum.shape[1])
-        cum, p_arm = s.cum.reshape(-1), p.reshape(-1)[flat]
-        loss = 1.0 - r
-        if self.params["estimator"] == "iw":
-            cum[flat] += loss / p_arm
-        else:  # reduced variance: (l - B) 1[A = i]/w_i + B_i, B_i = 1/2 1[w_i >= eta_t^2]
-            eta = self.params["scale"] / math.sqrt(t + 1)
-            B = 0.5 * (p >= eta**2)
-            s.cum += B
-            cum[flat] += (loss - B.reshape(-1)[flat]) / p_arm
+        _kernels.tsallis_update(  # the base update and the loss estimates in one compiled call
+            s.counts.reshape(-1),
+            s.sums.reshape(-1),
+            s.cum.reshape(-1),
+            p.reshape(-1),
+            _flat_index(arms, s.cum.shape[1]),
+            np.asarray(r, dtype=float),
+            self.params["estimator"] == "rv",
+            self.params["scale"] / math.sqrt(t + 1),
+        )
 
 
 def tsallis_inf(estimator: str = "iw") -> Policy:

@@ -58,6 +58,7 @@ def _numerical_max(f: np.ndarray, y: int, lam: float, c: float) -> float:
         vals = -_dual_objective(rows / rows.sum(axis=1, keepdims=True), f_rows, y_rows, lam, c)
         return float(vals[0]), (vals[1:] - vals[0]) / dx
 
+    ones = np.ones((1, K))  # the constraint's exact Jacobian: without it SLSQP differences the constraint too
     best = -np.inf
     for start in (np.full(K, 1.0 / K), np.eye(K)[int(np.argmax(f))] * 0.9 + 0.1 / K):
         r = minimize(
@@ -66,7 +67,7 @@ def _numerical_max(f: np.ndarray, y: int, lam: float, c: float) -> float:
             jac=True,
             method="SLSQP",
             bounds=[(0.0, 1.0)] * K,
-            constraints=[{"type": "eq", "fun": lambda p: p.sum() - 1.0}],
+            constraints=[{"type": "eq", "fun": lambda p: p.sum() - 1.0, "jac": lambda p: ones}],
             options={"ftol": 1e-13, "maxiter": 1000},
         )
         p = np.clip(r.x, 1e-300, None)

@@ -30,6 +30,9 @@ N_SE = 4.0
 Z_TOL = Tol(0.0, f"the prediction is already {N_SE:g} standard errors (two-sided; ~200 such checks in this area)")
 
 
+KEPT_FEATURES = 2**25  # floats (256 MB): least-squares features kept between passes up to this size
+
+
 def chunks(
     m: int, n: int, d: int, seed: np.random.SeedSequence, **kw
 ) -> Iterator[tuple[NDArray, NDArray, NDArray, NDArray]]:
@@ -80,18 +83,25 @@ def least_squares_chunked(
     """Least squares of y_q on ``features(X, y, x_query)`` over m prompts drawn in chunks: the coefficients, their
     heteroscedasticity-robust (White) covariance, the in-sample risk and the features' second moment H (``gram``).
     ``evaluate``: further coefficient vectors (rows) whose risk on the same prompts is returned as ``risk_of``.
-    Two passes over the same seeds (the chunks are drawn again rather than kept), so memory stays that of one chunk."""
+    The second pass needs the first pass's features again: they are kept when they fit in ``KEPT_FEATURES`` floats
+    (the features are ~10x smaller than the prompts they come from, and drawing the prompts is most of the cost),
+    else the chunks are drawn again from the same seeds; either way the second pass sees exactly the first's."""
     FF = Fy = None
+    kept: list[tuple[NDArray, NDArray]] | None = []
     for X, y, xq, yq in chunks(m, n, d, seed, **kw):
         F = features(X, y, xq)
         FF = F.T @ F if FF is None else FF + F.T @ F
         Fy = F.T @ yq if Fy is None else Fy + F.T @ yq
+        if kept is not None:
+            kept.append((F, yq))
+            if m * F.shape[1] > KEPT_FEATURES:
+                kept = None
     coef = np.linalg.solve(FF, Fy)
     others = np.zeros((0, len(coef))) if evaluate is None else np.atleast_2d(evaluate)
     meat = np.zeros_like(FF)
     rss, rss_others = 0.0, np.zeros(len(others))
-    for X, y, xq, yq in chunks(m, n, d, seed, **kw):
-        F = features(X, y, xq)
+    again = kept if kept is not None else ((features(X, y, xq), yq) for X, y, xq, yq in chunks(m, n, d, seed, **kw))
+    for F, yq in again:
         r = F @ coef - yq
         rss += float(r @ r)
         Fr = F * r[:, None]
