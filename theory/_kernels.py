@@ -458,6 +458,85 @@ def tsallis_update(
             cum[f] += loss / p[f]
 
 
+# Policies of ``bernoulli_rounds`` (``theory.bandits._COMPILED_POLICIES``)
+UCB1, EXP3, TSALLIS_IW, TSALLIS_RV = 0, 1, 2, 3
+
+
+@numba.njit(cache=True)
+def bernoulli_rounds(
+    policy: int,
+    t0: int,
+    u: np.ndarray,
+    means: np.ndarray,
+    gaps: np.ndarray,
+    counts: np.ndarray,
+    sums: np.ndarray,
+    cum: np.ndarray,
+    aux1: np.ndarray,
+    aux2: np.ndarray,
+    eta: float,
+    cps: np.ndarray,
+    c: int,
+    curve: np.ndarray,
+    cum_reg: np.ndarray,
+) -> int:
+    """Rounds t0 .. t0 + len(u) - 1 of ``theory.bandits.simulate`` for one policy on a Bernoulli bandit, compiled.
+
+    Each round is the per-round loop of ``simulate`` with the policy's act and update (the kernels above), on the
+    uniforms ``u`` (rounds, draws per round, R) that the loop would draw in this order: the policy's draw (randomised
+    policies), then the rewards 1[u < mean of the pulled arm]. State: UCB1 (mean, 1/sqrt(counts)) in (aux1, aux2);
+    Exp3 (weights, shift) with ``eta`` its step; Tsallis-INF the normaliser in aux1 with ``eta`` its scale
+    (eta_t = scale / sqrt(t + 1)). The pseudo-regret is read at the checkpoints ``cps`` (next one: ``c``) into
+    ``curve``. Returns the next checkpoint, or -1 if Tsallis-INF's normaliser did not converge.
+    """
+    R, K = counts.shape
+    arms = np.empty(R, dtype=np.int64)
+    flat = np.empty(R, dtype=np.int64)
+    r = np.empty(R)
+    p = np.empty((R, K))
+    cf, sf, lf, pf = counts.reshape(-1), sums.reshape(-1), cum.reshape(-1), p.reshape(-1)
+    randomised = policy != UCB1
+    for j in range(u.shape[0]):
+        t = t0 + j
+        if policy == UCB1:
+            if t < K:
+                arms[:] = t
+            else:
+                index_argmax(aux1, aux2, np.sqrt(2.0 * np.log(t + 1.0)), arms)
+        elif policy == EXP3:
+            exp3_act(aux1, aux2, cum, eta, u[j, 0], p, arms)
+        else:
+            eta_t = eta / np.sqrt(t + 1.0)
+            if not tsallis_act(cum, eta_t / 2.0, aux1[:, 0], t > 0, 1e-12, 200, u[j, 0], p, arms):
+                return -1
+        ur = u[j, 1] if randomised else u[j, 0]
+        for i in range(R):
+            r[i] = 1.0 if ur[i] < means[arms[i]] else 0.0
+            flat[i] = i * K + arms[i]
+            if randomised:
+                acc = 0.0
+                for k in range(K):
+                    acc += p[i, k] * gaps[k]
+                cum_reg[i] += acc
+        if policy == UCB1:
+            ucb1_update(cf, sf, aux1.reshape(-1), aux2.reshape(-1), flat, r)
+        elif policy == EXP3:
+            exp3_update(cf, sf, lf, aux1.reshape(-1), aux2[:, 0], pf, flat, r, eta)
+        else:
+            tsallis_update(cf, sf, lf, pf, flat, r, policy == TSALLIS_RV, eta / np.sqrt(t + 1.0))
+        if c < cps.size and t + 1 == cps[c]:
+            for i in range(R):
+                if randomised:
+                    curve[i, c] = cum_reg[i]
+                else:
+                    acc = 0.0
+                    for k in range(K):
+                        acc += counts[i, k] * gaps[k]
+                    curve[i, c] = acc
+            c += 1
+    return c
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Optimistic OMD on linear losses (``theory.online.simulate_oco``)
 # ---------------------------------------------------------------------------------------------------------

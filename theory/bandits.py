@@ -1040,8 +1040,18 @@ def log_checkpoints(T: int, n: int = 40) -> NDArray:
     return np.unique(np.r_[np.round(np.logspace(0, math.log10(T), n)).astype(int), T])
 
 
+# Policies whose whole loop on a Bernoulli bandit runs compiled (``_simulate_compiled``); Tsallis-INF's code is
+# refined by its estimator there.
+_COMPILED_POLICIES = {_UCB1: _kernels.UCB1, _Exp3: _kernels.EXP3, _TsallisINF: _kernels.TSALLIS_IW}
+
+
 def simulate(
-    policy: Policy, env: Any, horizon: int, n_reps: int, seed: int | np.random.SeedSequence = 0, n_checkpoints: int = 40
+    policy: Policy,
+    env: Any,
+    horizon: int,
+    n_reps: int,
+    seed: int | np.random.SeedSequence = 0,
+    n_checkpoints: int = 40,
 ) -> BanditResult:
     """Run ``policy`` on ``env`` for ``horizon`` rounds in ``n_reps`` replicates at once; memory O(R x checkpoints).
 
@@ -1090,11 +1100,20 @@ def simulate(
         raise ValueError(f"horizon must be <= the loss table's length {env.T}; got {T}")
     if policy.bounded_rewards and isinstance(env, GaussianBandit):
         raise ValueError(f"{policy.name} needs rewards in [0, 1]; a Gaussian bandit has unbounded rewards")
-    rng = rng_from(seed, "seed")
+    return _simulate(policy, env, T, R, rng_from(seed, "seed"), n_checkpoints)
+
+
+def _simulate(
+    policy: Policy, env: Any, T: int, R: int, rng: np.random.Generator, n_checkpoints: int, compiled: bool = True
+) -> BanditResult:
+    """``simulate`` on checked arguments; ``compiled=False`` runs the per-round loop even where a compiled loop
+    exists (the tests compare the two)."""
     K = env.K
     s = policy.init(R, K, T)
     cps = log_checkpoints(T, n_checkpoints)
     curve = np.zeros((R, len(cps)))
+    if compiled and isinstance(env, BernoulliBandit) and type(policy) in _COMPILED_POLICIES:
+        return _simulate_compiled(policy, env, s, T, R, rng, cps, curve)
     stochastic = env.kind == "stochastic"
     gaps = env.gaps if stochastic else None
     # a deterministic policy on a stochastic bandit: sum_t Delta_{A_t} = <counts, Delta>, read at the checkpoints
@@ -1122,6 +1141,35 @@ def simulate(
             else:
                 curve[:, c] = cum_reg - (0.0 if stochastic else cum_arm_loss.min())
             c += 1
+    return BanditResult(curve[:, -1].copy(), cps, curve, policy.name, T)
+
+
+def _simulate_compiled(policy, env, s, T, R, rng, cps, curve) -> BanditResult:
+    """``simulate``'s loop for UCB1, Exp3 and Tsallis-INF on a Bernoulli bandit, in compiled blocks of rounds
+    (``theory._kernels.bernoulli_rounds``): at 10^6 rounds the per-round Python calls cost more than the policies'
+    arithmetic. Each block's uniforms are drawn in one call, in the order the per-round loop draws them (the policy's
+    draw, then the rewards), so the arms pulled are those of the per-round loop; the regrets agree to rounding (the
+    sums p . gaps run in another order). ``_simulate(..., compiled=False)`` runs the per-round loop (the tests
+    compare the two)."""
+    code = _COMPILED_POLICIES[type(policy)]
+    if code == _kernels.UCB1:
+        aux1, aux2, eta = s.aux[0], s.aux[1], 0.0
+    elif code == _kernels.EXP3:
+        aux1, aux2, eta = s.aux[0], s.aux[1], policy._eta(T, env.K)
+    else:
+        code = _kernels.TSALLIS_RV if policy.params["estimator"] == "rv" else _kernels.TSALLIS_IW
+        aux1, aux2, eta = s.aux.reshape(R, 1), np.zeros((R, 1)), float(policy.params["scale"])
+    per_round = 1 if code == _kernels.UCB1 else 2
+    block = max(1, 2**19 // (per_round * R))  # ~4 MB of uniforms at a time
+    means, gaps = np.ascontiguousarray(env.means, dtype=float), np.ascontiguousarray(env.gaps, dtype=float)
+    cum_reg, c = np.zeros(R), 0
+    for t0 in range(0, T, block):
+        u = rng.random((min(block, T - t0), per_round, R))
+        c = _kernels.bernoulli_rounds(
+            code, t0, u, means, gaps, s.counts, s.sums, s.cum, aux1, aux2, eta, cps, c, curve, cum_reg
+        )
+        if c < 0:
+            raise ArithmeticError("simplex normaliser: Newton's method did not converge")
     return BanditResult(curve[:, -1].copy(), cps, curve, policy.name, T)
 
 
