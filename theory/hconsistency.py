@@ -640,7 +640,8 @@ def tight_transform(
     via sum_y p_y f_tau(s_y), which is convex in s on the simplex; the search runs over (p, s) jointly by SLSQP
     with analytic gradients (the envelope theorem gives the gradient of the Bayes risk), for every support
     size m = 2..n of p (classes outside the support get s = 0), from structured starts (two-class, and m - 1
-    classes tied at the top) and ``n_starts`` random Dirichlet starts. For a callable loss(scores, y) the
+    classes tied at the top) and ``n_starts`` random Dirichlet starts; a run whose p collapses onto a face of
+    lower support restarts on that face (``COLLAPSE_P``). For a callable loss(scores, y) the
     search is over p (Nelder-Mead from the same starts) with both inner infima over h solved numerically
     (SLSQP with the argmax constraint, L-BFGS for the Bayes risk): slower, meant for small n.
 
@@ -751,40 +752,76 @@ def _starts_by_support(n: int, t: float, n_starts: int, rng: np.random.Generator
     return starts
 
 
-def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.Generator):
-    from scipy.optimize import minimize
+# A start of support m whose optimum lies on a face of lower support (p_j -> 0 for some class j >= 2) creeps
+# towards that face for hundreds of SLSQP iterations (the slope of C* is infinite there for tau < 1). Once such a
+# run has taken COLLAPSE_MIN_ITER iterations with some p_j (j >= 2) below COLLAPSE_P, class j is dropped and the
+# search restarts from that point on the m - 1 classes left: the reduced problem is the face itself (the dropped
+# mass goes to the other non-top classes, the dropped score mass to every score, which lowers each f_tau(s_y)),
+# and the value at the point of collapse is kept as a candidate. Measured on the full sim (8 tau x n in
+# {2, 3, 5, 10} x 21 t): the same values as the uncut runs to 2.2e-16, in a third of the time.
+COLLAPSE_P = 1e-8
+COLLAPSE_MIN_ITER = 20
 
+
+def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.Generator):
     best = (np.inf, None, None)
-    s_floor = 1e-15
     for m, p0 in _starts_by_support(n, t, n_starts, rng):
-        x0 = np.r_[p0, np.full(m, 1.0 / m)]
-        eq_jac, ineq_jac = _constraint_jacobians(m)  # constant: built once per start, not per iteration
-        cons = [  # compiled residuals (theory._kernels): sum p = 1, sum s = 1, p_1 - p_0 = t; p_1 >= p_j, s_0 >= s_j
-            {"type": "eq", "fun": _kernels.comp_sum_equalities, "args": (m, t), "jac": lambda x, m, t, j=eq_jac: j},
-            {"type": "ineq", "fun": _kernels.comp_sum_inequalities, "args": (m,), "jac": lambda x, m, j=ineq_jac: j},
-        ]
-        bounds = [(0.0, 1.0)] * m + [(s_floor, 1.0)] * m
-        r = minimize(
-            _kernels.comp_sum_objective,
-            x0,
-            args=(tau, m),
-            jac=True,
-            method="SLSQP",
-            bounds=bounds,
-            constraints=cons,
-            options={"maxiter": 500, "ftol": 1e-15},
-        )
-        p, s = _project(r.x[:m], r.x[m:], t)
-        val = _comp_sum_objective(np.r_[p, s], tau, m)[0]
-        if val < best[0]:
-            best = (val, p, s)
+        x = np.r_[p0, np.full(m, 1.0 / m)]
+        while True:
+            x, collapsed = _slsqp_on_support(tau, m, t, x)
+            p, s = _project(x[:m], x[m:], t)
+            val = _comp_sum_objective(np.r_[p, s], tau, m)[0]
+            if val < best[0]:
+                best = (val, p, s)
+            if not collapsed:
+                break
+            keep = np.ones(m, bool)
+            keep[2:] = x[2:m] >= COLLAPSE_P
+            m = int(keep.sum())
+            x = np.concatenate(_project(x[: len(keep)][keep], x[len(keep) :][keep], t))
     _, p, s = best
     pad = n - len(p)
     p = np.r_[p, np.zeros(pad)]
     with np.errstate(divide="ignore"):
-        h = np.r_[np.log(s), np.full(pad, np.log(s_floor) - 40.0)]
+        h = np.r_[np.log(s), np.full(pad, np.log(_S_FLOOR) - 40.0)]
     h = np.maximum(h - h.max(), -745.0)  # scores are shift-invariant; keep them finite
     return p, h
+
+
+_S_FLOOR = 1e-15  # lower bound of the scores s in the search (log 1e-15 ~ -34.5: any class can be ~ignored)
+
+
+def _slsqp_on_support(tau: float, m: int, t: float, x0: NDArray) -> tuple[NDArray, bool]:
+    """One SLSQP search over (p, s) on m classes from x0: its last iterate, and whether it was cut because some
+    p_j (j >= 2) collapsed towards 0 (see ``COLLAPSE_P``)."""
+    from scipy.optimize import minimize
+
+    eq_jac, ineq_jac = _constraint_jacobians(m)  # constant: built once per start, not per iteration
+    cons = [  # compiled residuals (theory._kernels): sum p = 1, sum s = 1, p_1 - p_0 = t; p_1 >= p_j, s_0 >= s_j
+        {"type": "eq", "fun": _kernels.comp_sum_equalities, "args": (m, t), "jac": lambda x, m, t, j=eq_jac: j},
+        {"type": "ineq", "fun": _kernels.comp_sum_inequalities, "args": (m,), "jac": lambda x, m, j=ineq_jac: j},
+    ]
+    bounds = [(0.0, 1.0)] * m + [(_S_FLOOR, 1.0)] * m
+    state = {"iterations": 0, "cut": None}
+
+    def cut_on_collapse(xk: NDArray) -> None:
+        state["iterations"] += 1
+        if m > 2 and state["iterations"] >= COLLAPSE_MIN_ITER and xk[2:m].min() < COLLAPSE_P:
+            state["cut"] = xk.copy()
+            raise StopIteration  # scipy ends the search and returns
+
+    r = minimize(
+        _kernels.comp_sum_objective,
+        x0,
+        args=(tau, m),
+        jac=True,
+        method="SLSQP",
+        bounds=bounds,
+        constraints=cons,
+        callback=cut_on_collapse,
+        options={"maxiter": 500, "ftol": 1e-15},
+    )
+    return (r.x, False) if state["cut"] is None else (state["cut"], True)
 
 
 @cache
