@@ -436,7 +436,8 @@ def viable_logit_range(
     ``method="fast"`` (exact, no conic solver): damped Newton on the KKT system grad L(theta) = s c,
     L(theta) = tau, batched over query points (see ``_kkt_extremes``); converged to |L - tau| <= 1e-14 tau and
     stationarity 1e-11, so the ends are exact to ~1e-10 in logit. ``method="cvxpy"``: one parametrised cvxpy
-    problem (direction as a Parameter) re-solved per point with Clarabel, on the program with the constraint
+    problem (direction as a Parameter) re-solved per point with Clarabel (default tolerances, interior-point
+    steps at most 0.9 of the way to the cone boundary), on the program with the constraint
     multiplied by n (sum of losses <= n tau) and, if that solve is not ``optimal``, on the mean form (the
     interior-point steps scale differently, and each form rescues most of the other's "insufficient progress"
     stops), then with SCS at tight tolerances, and if that is not ``optimal`` either, ``SolverError`` is raised with the
@@ -535,9 +536,14 @@ def _cvxpy_ranges(A, z, l2, mask, C, tau):
     )
     mean_form = cp.Problem(cp.Maximize(c @ theta), [total / n <= tau])
     sum_form = cp.Problem(cp.Maximize(c @ theta), [total <= n * tau])
-    attempts = (  # the sum form first: Clarabel stopped short on it at 1 in 40 breast-cancer solves, 1 in 6 on the mean
-        ("CLARABEL (sum form)", "CLARABEL", sum_form, {}),
-        ("CLARABEL", "CLARABEL", mean_form, {}),
+    # Clarabel at its default tolerances, with interior-point steps of at most 0.9 of the way to the cone boundary
+    # (default 0.99): on standardised breast cancer (1,138 solves) the default stopped short ("insufficient
+    # progress") at 1 solve in 10, each then re-solved on the mean form and often by SCS (~1 s each); at 0.9, 1 in
+    # 80 on a sample of 160, with the same number of iterations. The sum form first: it stops short less often.
+    clarabel = {"max_step_fraction": 0.9}
+    attempts = (
+        ("CLARABEL (sum form)", "CLARABEL", sum_form, clarabel),
+        ("CLARABEL", "CLARABEL", mean_form, clarabel),
         ("SCS", "SCS", mean_form, {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 500_000}),
     )
     out = np.zeros((2, len(C)))

@@ -86,7 +86,8 @@ def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
             equality(
                 id=f"multiplicity_exactness.{d}.fast_vs_cvxpy",
                 statement="method='fast' agrees with the parametrised cvxpy/Clarabel reference.",
-                method=f"{len(ic)} points of {d}, both ends (Clarabel default tolerances, SCS fallback)",
+                method=f"{len(ic)} points of {d}, both ends (Clarabel default tolerances, steps capped at 0.9 of the "
+                "way to the cone boundary; SCS fallback)",
                 quantity="max |fast - cvxpy| (logit)",
                 predicted=0.0,
                 measured=d_cvx,
