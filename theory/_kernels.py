@@ -50,6 +50,7 @@ def power_normaliser(
             for i in range(K):
                 inv = 1.0 / (eta * (L[r, i] - lmin - x))  # one division per arm: the loop's cost
                 wi = inv * inv if p == 2 else inv
+                w[r, i] = wi  # the weights at the x that converges: no further pass of divisions
                 sw += wi
                 swz += wi * inv
             if abs(sw - 1.0) <= tol:
@@ -61,8 +62,7 @@ def power_normaliser(
         if not done:
             return False
         for i in range(K):
-            inv = 1.0 / (eta * (L[r, i] - lmin - x))
-            w[r, i] = (inv * inv if p == 2 else inv) / sw
+            w[r, i] /= sw
         x_out[r] = x + lmin
     return True
 
