@@ -278,11 +278,20 @@ def comp_sum_loss(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     return _comp_sum_loss(h, y, tau)
 
 
+def _shifted_logsumexp(z: NDArray) -> tuple[NDArray, NDArray]:
+    """(top, rest) with log sum_j exp(z_j) = top + rest along the last axis (kept), top the row maximum: finite
+    for any row with a finite maximum (entries of -inf count as 0). The two parts are kept apart so that callers
+    can subtract the shift first, which keeps a log-probability near 0 exact (see ``_log_softmax``). numpy's own
+    reductions: scipy's ``logsumexp``/``log_softmax`` cost ~4x more on the small arrays of the inner loops here."""
+    top = z.max(axis=-1, keepdims=True)
+    return top, np.log(np.sum(np.exp(z - top), axis=-1, keepdims=True))
+
+
 def _log_softmax(h: NDArray) -> NDArray:
-    """log softmax along the last axis, shifted by the row maximum (finite for any finite scores). numpy's own
-    reductions: scipy's ``log_softmax`` costs ~4x more on the small arrays of the inner loops here."""
-    z = h - h.max(axis=-1, keepdims=True)
-    return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+    """log softmax along the last axis, as (h - max) - log sum exp(h - max): the top class keeps a log-probability
+    of, e.g., -9.4e-14 at scores (1e4, 1e4 - 30), which h - (max + log sum exp) rounds to 0 (ulp(1e4) = 1.8e-12)."""
+    top, rest = _shifted_logsumexp(h)
+    return (h - top) - rest
 
 
 def _comp_sum_loss(h: NDArray, y: NDArray, tau: float) -> NDArray:
@@ -346,9 +355,8 @@ def _comp_sum_grad(h: NDArray, y: NDArray, tau: float) -> NDArray:
     # each entry is s_y^(tau-1) s_j (j != y) or -s_y^(tau-1) (1 - s_y): computed as exp of a sum of logs, so an
     # overflow gives +-inf (the true value exceeds the float range), never inf * 0 = NaN
     # log(1 - s_y) = log sum_{j != y} s_j, exact even when s_y rounds to 1 (shifted by the largest j != y)
-    others = np.where(is_y, -np.inf, log_sm)
-    top = others.max(axis=-1, keepdims=True)
-    log_one_minus_sy = top + np.log(np.sum(np.exp(others - top), axis=-1, keepdims=True))
+    top, rest = _shifted_logsumexp(np.where(is_y, -np.inf, log_sm))
+    log_one_minus_sy = top + rest
     log_mag = (tau - 1.0) * log_sy + np.where(is_y, log_one_minus_sy, log_sm)
     with np.errstate(over="ignore"):
         return np.where(is_y, -1.0, 1.0) * np.exp(log_mag)
