@@ -87,15 +87,16 @@ def least_squares_chunked(
     (the features are ~10x smaller than the prompts they come from, and drawing the prompts is most of the cost),
     else the chunks are drawn again from the same seeds; either way the second pass sees exactly the first's."""
     FF = Fy = None
-    kept: list[tuple[NDArray, NDArray]] | None = []
+    kept: list[tuple[NDArray, NDArray]] | None = None
     for X, y, xq, yq in chunks(m, n, d, seed, **kw):
         F = features(X, y, xq)
-        FF = F.T @ F if FF is None else FF + F.T @ F
-        Fy = F.T @ yq if Fy is None else Fy + F.T @ yq
+        if FF is None:  # first chunk: every chunk has F.shape[1] features, so keep or redraw is decided here
+            FF, Fy = F.T @ F, F.T @ yq
+            kept = [] if m * F.shape[1] <= KEPT_FEATURES else None
+        else:
+            FF, Fy = FF + F.T @ F, Fy + F.T @ yq
         if kept is not None:
             kept.append((F, yq))
-            if m * F.shape[1] > KEPT_FEATURES:
-                kept = None
     coef = np.linalg.solve(FF, Fy)
     others = np.zeros((0, len(coef))) if evaluate is None else np.atleast_2d(evaluate)
     meat = np.zeros_like(FF)
