@@ -53,8 +53,10 @@ def lagrangian_path_extreme(X: NDArray, y: NDArray, c: NDArray, tau: float, l2: 
     mask = _penalty_mask(X.shape[1], True)
     theta0 = fit_logistic(X, y, l2).theta
 
-    def grad_of(th: NDArray, s: float) -> NDArray:
-        return _loss_grad_hess(th[None], A, z, l2, mask, hess=False)[1][0] - s * sign * c
+    def lagrangian(th: NDArray, s: float, hess: bool = False) -> tuple[float, NDArray, NDArray | None]:
+        """L(theta) - s sign c.theta, its gradient and (with ``hess``) its Hessian, that of L."""
+        f, g, H = _loss_grad_hess(th[None], A, z, l2, mask, hess=hess)
+        return f[0] - s * sign * (c @ th), g[0] - s * sign * c, H[0] if hess else None
 
     last = [theta0]  # the Newton solution of the latest s: Brent's iterates close in, so it is a warm start
 
@@ -70,26 +72,24 @@ def lagrangian_path_extreme(X: NDArray, y: NDArray, c: NDArray, tau: float, l2: 
         """
         th = last[0].copy()
         for _ in range(200):
-            f, g, H = _loss_grad_hess(th[None], A, z, l2, mask)
-            g = g[0] - s * sign * c
+            obj, g, H = lagrangian(th, s, hess=True)
             if np.linalg.norm(g) < 1e-14:
                 break
             try:
-                step = np.linalg.solve(H[0], -g)
+                step = np.linalg.solve(H, -g)
             except np.linalg.LinAlgError:
                 return None
-            obj = f[0] - s * sign * (c @ th)
             if -(g @ step) < 1e-12 * max(1.0, abs(obj)):
                 # the predicted decrease is below what the objective resolves: Newton's quadratic region, where
                 # the full step is taken and the gradient (not the objective) measures progress
                 new = th + step
-                if np.linalg.norm(grad_of(new, s)) >= np.linalg.norm(g):
+                if np.linalg.norm(lagrangian(new, s)[1]) >= np.linalg.norm(g):
                     break  # no progress left at machine precision
             else:
                 t = 1.0
                 while t > 1e-10:
                     new = th + t * step
-                    if _loss_grad_hess(new[None], A, z, l2, mask, hess=False)[0][0] - s * sign * (c @ new) <= obj:
+                    if lagrangian(new, s)[0] <= obj:
                         break
                     t /= 2
                 else:  # no decrease at any step length: at the rounding floor
