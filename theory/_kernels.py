@@ -458,7 +458,7 @@ def tsallis_update(
             cum[f] += loss / p[f]
 
 
-# Policies of ``bernoulli_rounds`` (``theory.bandits._COMPILED_POLICIES``)
+# Policies of ``bernoulli_rounds`` (``theory.bandits._compiled_code``)
 UCB1, EXP3, TSALLIS_IW, TSALLIS_RV = 0, 1, 2, 3
 
 

@@ -1040,9 +1040,18 @@ def log_checkpoints(T: int, n: int = 40) -> NDArray:
     return np.unique(np.r_[np.round(np.logspace(0, math.log10(T), n)).astype(int), T])
 
 
-# Policies whose whole loop on a Bernoulli bandit runs compiled (``_simulate_compiled``); Tsallis-INF's code is
-# refined by its estimator there.
-_COMPILED_POLICIES = {_UCB1: _kernels.UCB1, _Exp3: _kernels.EXP3, _TsallisINF: _kernels.TSALLIS_IW}
+# Policies whose whole loop on a Bernoulli bandit runs compiled (``_simulate_compiled``), each under the code
+# ``_compiled_code`` gives it.
+_COMPILED_POLICIES = (_UCB1, _Exp3, _TsallisINF)
+
+
+def _compiled_code(policy: Policy) -> int:
+    """The code of ``policy`` in ``theory._kernels.bernoulli_rounds``; Tsallis-INF's by its estimator."""
+    if isinstance(policy, _UCB1):
+        return _kernels.UCB1
+    if isinstance(policy, _Exp3):
+        return _kernels.EXP3
+    return _kernels.TSALLIS_RV if policy.params["estimator"] == "rv" else _kernels.TSALLIS_IW
 
 
 def simulate(
@@ -1151,13 +1160,12 @@ def _simulate_compiled(policy, env, s, T, R, rng, cps, curve) -> BanditResult:
     draw, then the rewards), so the arms pulled are those of the per-round loop; the regrets agree to rounding (the
     sums p . gaps run in another order). ``_simulate(..., compiled=False)`` runs the per-round loop (the tests
     compare the two)."""
-    code = _COMPILED_POLICIES[type(policy)]
+    code = _compiled_code(policy)
     if code == _kernels.UCB1:
         aux1, aux2, eta = s.aux[0], s.aux[1], 0.0
     elif code == _kernels.EXP3:
         aux1, aux2, eta = s.aux[0], s.aux[1], policy._eta(T, env.K)
     else:
-        code = _kernels.TSALLIS_RV if policy.params["estimator"] == "rv" else _kernels.TSALLIS_IW
         aux1, aux2, eta = s.aux.reshape(R, 1), np.zeros((R, 1)), float(policy.params["scale"])
     per_round = 1 if code == _kernels.UCB1 else 2
     block = max(1, 2**19 // (per_round * R))  # ~4 MB of uniforms at a time
