@@ -11,8 +11,13 @@ import time
 import pytest
 
 # A script that registers a slow sim (each cell sleeps) and runs it through the CLI.
+# It restores Python's Ctrl-C handler first: a shell without job control starts a background job (e.g. the test
+# suite run as `cmd &` from a script) with SIGINT ignored, every process below inherits that, and Python installs
+# its KeyboardInterrupt handler only when SIGINT is at its default. A terminal's foreground run is what is tested.
 SLOW = textwrap.dedent(
     """
+    import signal
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import sys, time
     from dataclasses import dataclass
     import numpy as np
