@@ -216,6 +216,29 @@ def test_published_transform_tight_for_tau_le_1(tau):
     np.testing.assert_allclose(r.value, comp_sum_transform(t, tau, 3), atol=1e-9)
 
 
+@pytest.mark.parametrize("tau", [0.0, 0.5, 1.0, 1.5])
+def test_tight_search_restarted_on_collapsed_faces_finds_what_uncut_runs_find(tau, monkeypatch):
+    # runs cut when some p_j collapses (and restarted on the face) against the same starts run to their end
+    import theory.hconsistency as hc
+
+    t = np.array([0.05, 0.3, 0.8])
+    runs, search = [], hc._slsqp_on_support
+
+    def recorded(*args):
+        x, collapsed = search(*args)
+        runs.append(collapsed)
+        return x, collapsed
+
+    monkeypatch.setattr(hc, "_slsqp_on_support", recorded)
+    cut = tight_transform(tau, 6, t, n_starts=3, seed=4)
+    monkeypatch.setattr(hc, "_slsqp_on_support", search)
+    assert any(runs), "no run was cut: the test would not test the restart"
+    monkeypatch.setattr(hc, "COLLAPSE_P", -np.inf)  # never cut
+    uncut = tight_transform(tau, 6, t, n_starts=3, seed=4)
+    np.testing.assert_allclose(cut.value, uncut.value, rtol=0, atol=1e-12)
+    assert np.all(cut.value <= uncut.value + 1e-13)
+
+
 def test_published_transform_loose_at_tau_1_5_by_n_over_2():
     t = np.array([0.2, 0.6])
     r = tight_transform(1.5, 4, t, n_starts=2, seed=0)
