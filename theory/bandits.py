@@ -1040,18 +1040,18 @@ def log_checkpoints(T: int, n: int = 40) -> NDArray:
     return np.unique(np.r_[np.round(np.logspace(0, math.log10(T), n)).astype(int), T])
 
 
-# Policies whose whole loop on a Bernoulli bandit runs compiled (``_simulate_compiled``), each under the code
-# ``_compiled_code`` gives it.
-_COMPILED_POLICIES = (_UCB1, _Exp3, _TsallisINF)
-
-
-def _compiled_code(policy: Policy) -> int:
-    """The code of ``policy`` in ``theory._kernels.bernoulli_rounds``; Tsallis-INF's by its estimator."""
-    if isinstance(policy, _UCB1):
+def _compiled_code(policy: Policy) -> int | None:
+    """The code of ``policy`` in ``theory._kernels.bernoulli_rounds`` (Tsallis-INF's by its estimator), or None
+    for a policy whose loop on a Bernoulli bandit is not compiled. Types match exactly: a subclass may change
+    the policy, so it runs the per-round loop."""
+    kind = type(policy)
+    if kind is _UCB1:
         return _kernels.UCB1
-    if isinstance(policy, _Exp3):
+    if kind is _Exp3:
         return _kernels.EXP3
-    return _kernels.TSALLIS_RV if policy.params["estimator"] == "rv" else _kernels.TSALLIS_IW
+    if kind is _TsallisINF:
+        return _kernels.TSALLIS_RV if policy.params["estimator"] == "rv" else _kernels.TSALLIS_IW
+    return None
 
 
 def simulate(
@@ -1121,8 +1121,9 @@ def _simulate(
     s = policy.init(R, K, T)
     cps = log_checkpoints(T, n_checkpoints)
     curve = np.zeros((R, len(cps)))
-    if compiled and isinstance(env, BernoulliBandit) and type(policy) in _COMPILED_POLICIES:
-        return _simulate_compiled(policy, env, s, T, R, rng, cps, curve)
+    code = _compiled_code(policy) if compiled and isinstance(env, BernoulliBandit) else None
+    if code is not None:
+        return _simulate_compiled(policy, code, env, s, T, R, rng, cps, curve)
     stochastic = env.kind == "stochastic"
     gaps = env.gaps if stochastic else None
     # a deterministic policy on a stochastic bandit: sum_t Delta_{A_t} = <counts, Delta>, read at the checkpoints
@@ -1153,14 +1154,13 @@ def _simulate(
     return BanditResult(curve[:, -1].copy(), cps, curve, policy.name, T)
 
 
-def _simulate_compiled(policy, env, s, T, R, rng, cps, curve) -> BanditResult:
+def _simulate_compiled(policy, code, env, s, T, R, rng, cps, curve) -> BanditResult:
     """``simulate``'s loop for UCB1, Exp3 and Tsallis-INF on a Bernoulli bandit, in compiled blocks of rounds
     (``theory._kernels.bernoulli_rounds``): at 10^6 rounds the per-round Python calls cost more than the policies'
     arithmetic. Each block's uniforms are drawn in one call, in the order the per-round loop draws them (the policy's
     draw, then the rewards), so the arms pulled are those of the per-round loop; the regrets agree to rounding (the
     sums p . gaps run in another order). ``_simulate(..., compiled=False)`` runs the per-round loop (the tests
     compare the two)."""
-    code = _compiled_code(policy)
     if code == _kernels.UCB1:
         aux1, aux2, eta = s.aux[0], s.aux[1], 0.0
     elif code == _kernels.EXP3:
