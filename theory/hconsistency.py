@@ -769,6 +769,7 @@ def _starts_by_support(n: int, t: float, n_starts: int, rng: np.random.Generator
 # {2, 3, 5, 10} x 21 t): the same values as the uncut runs to 2.2e-16, in a third of the time.
 COLLAPSE_P = 1e-8
 COLLAPSE_MIN_ITER = 20
+_S_FLOOR = 1e-15  # lower bound of the scores s in the search (log 1e-15 ~ -34.5: any class can be ~ignored)
 
 
 def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.Generator):
@@ -785,8 +786,7 @@ def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.
                 break
             keep = np.ones(m, bool)
             keep[2:] = x[2:m] >= COLLAPSE_P
-            m = int(keep.sum())
-            x = np.concatenate(_project(x[: len(keep)][keep], x[len(keep) :][keep], t))
+            x, m = np.concatenate(_project(x[:m][keep], x[m:][keep], t)), int(keep.sum())
     _, p, s = best
     pad = n - len(p)
     p = np.r_[p, np.zeros(pad)]
@@ -794,9 +794,6 @@ def _tight_comp_sum(tau: float, n: int, t: float, n_starts: int, rng: np.random.
         h = np.r_[np.log(s), np.full(pad, np.log(_S_FLOOR) - 40.0)]
     h = np.maximum(h - h.max(), -745.0)  # scores are shift-invariant; keep them finite
     return p, h
-
-
-_S_FLOOR = 1e-15  # lower bound of the scores s in the search (log 1e-15 ~ -34.5: any class can be ~ignored)
 
 
 def _slsqp_on_support(tau: float, m: int, t: float, x0: NDArray) -> tuple[NDArray, bool]:
