@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from sims.multiplicity._common import lagrangian_path_extreme, load_dataset
+from sims.multiplicity.common import lagrangian_path_extreme, load_dataset
 from theory.multiplicity import fit_logistic, level_set_threshold, viable_logit_range
 
 

@@ -1,14 +1,16 @@
 """sims: experiments that check the results in ``theory``, and the engine that runs them.
 
 ``sims.engine`` holds the machinery (sims and claims, the results store, the runner, figures and the report, the
-command line); each area is a package ``sims/<area>/`` with one module per sim, named as the sim, and the area's
-shared helpers in ``sims/<area>/_common.py``. Importing this package registers every built-in sim.
+command line) and knows no area; each area is a room ``sims/<area>/``: one module per sim, named as the sim, the
+area's public helpers (``common.py``), its source table (``sources.py``) and its summary (``findings.py``). Importing
+this package registers every built-in area and sim.
 """
 
 from sims import (  # noqa: F401  (their sims)
     bandits,
     hconsistency,
     in_context,
+    ldr,
     logistic_gd,
     multiplicity,
     neural_collapse,

@@ -10,7 +10,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sims.hconsistency._common import numerical_conditional_infima
+from sims.hconsistency.common import numerical_conditional_infima
 from theory.hconsistency import MARGIN_LOSSES, margin_calibration, margin_loss
 
 
@@ -394,7 +394,7 @@ def test_bounded_transform_binary_matches_margin_calibration_on_bounded_margins(
 
 
 def test_conservative_inverse_never_undercuts_the_true_inverse():
-    from sims.hconsistency._common import conservative_inverse
+    from sims.hconsistency.common import conservative_inverse
 
     t = np.linspace(0.05, 1, 20)
     e = np.linspace(0, 0.99, 50)
@@ -443,7 +443,7 @@ def test_margin_refinement_never_worse_than_the_grid_and_at_brent_accuracy():
     """The vectorised golden-section refinement against scalar bounded Brent (the former method) on random rows."""
     from scipy.optimize import minimize_scalar
 
-    from sims.hconsistency._common import refined_min
+    from sims.hconsistency.common import refined_min
     from theory.hconsistency import conditional_margin_risk
 
     eta = np.random.default_rng(3).uniform(0.5, 1.0, 40)

@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from sims.logistic_gd._common import degenerate_dataset, iterations_to_separate
+from sims.logistic_gd.common import degenerate_dataset, iterations_to_separate
 from theory.logistic_gd import (
     NotSeparableError,
     batch_perceptron,

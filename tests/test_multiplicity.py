@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from sims.multiplicity._common import lagrangian_path_extreme, load_dataset
+from sims.multiplicity.common import lagrangian_path_extreme, load_dataset
 from theory.multiplicity import (
     SolverError,
     ambiguity,

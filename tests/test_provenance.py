@@ -6,7 +6,6 @@ Mirrors ``sims/engine/provenance.py`` and the per-area ``sims/<area>/sources.py`
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import re
 from pathlib import Path
@@ -14,16 +13,18 @@ from pathlib import Path
 import pytest
 
 from sims.engine import provenance as pv
+from sims.engine.areas import areas, sources_of
 from sims.engine.claims import EXACT, Claim, bound, refutation
 from sims.engine.core import registry
 
 ROOT = Path(__file__).resolve().parents[1]
-AREAS = sorted({pv.area_package(s.compute.__module__) for s in registry().values()} - {None})
-TABLES = {a: importlib.import_module(f"{a}.sources").SOURCES for a in AREAS}
+AREAS = sorted(areas())
+TABLES = {a: areas()[a].sources for a in AREAS}
 
 
-def test_every_area_has_a_source_table():
+def test_every_area_has_a_source_table_and_every_sim_an_area():
     assert AREAS and all(TABLES[a] for a in AREAS)
+    assert {s.area for s in registry().values()} <= set(AREAS)
 
 
 @pytest.mark.parametrize("area", AREAS)
@@ -78,36 +79,34 @@ def _claim(**kw) -> Claim:
     ("status", "role"),
     [("verbatim", "refutation"), ("restated", "restated_refuted"), ("derived", "conjecture_rejected")],
 )
-def test_the_role_of_a_refuted_statement_follows_how_surely_it_is_known(monkeypatch, status, role):
+def test_the_role_of_a_refuted_statement_follows_how_surely_it_is_known(status, role):
     table = (pv.cite("x.*", refs="theorysims", place="p", status=status, basis="b"),)
-    monkeypatch.setattr(pv, "source_table", lambda module: table)
-    c = pv.attribute(_claim(refuted=True), "sims.area.sim")
+    c = pv.attribute(_claim(refuted=True), table)
     assert (c.role, c.source_status, c.refs, c.place) == (role, status, ("theorysims",), "p")
     assert c.source == "this project, p"
     # a judged claim that holds keeps its role; a negative control keeps its role whatever the status
-    assert pv.attribute(_claim(), "sims.area.sim").role == "claim"
+    assert pv.attribute(_claim(), table).role == "claim"
     nc = dataclasses.replace(_claim(refuted=True), role="negative_control")
-    assert pv.attribute(nc, "sims.area.sim").role == "negative_control"
+    assert pv.attribute(nc, table).role == "negative_control"
 
 
-def test_an_unmatched_or_ambiguous_claim_gets_no_source(monkeypatch):
+def test_an_unmatched_or_ambiguous_claim_gets_no_source():
     two = (
         pv.cite("x.*", refs="theorysims", place="p", status="derived", basis="b"),
         pv.cite("x.y", refs="theorysims", place="q", status="derived", basis="b"),
     )
     for table in ((), two):
-        monkeypatch.setattr(pv, "source_table", lambda module, t=table: t)
-        c = pv.attribute(_claim(), "sims.area.sim")
+        c = pv.attribute(_claim(), table)
         assert (c.refs, c.source_status, c.source) == ((), "", "")
 
 
 @pytest.mark.slow
 def test_every_quick_claim_has_exactly_one_source(quick_all):
     _, rows = quick_all
-    by_sim = {n: s.compute.__module__ for n, s in registry().items()}
+    by_sim = {n: s.area for n, s in registry().items()}
     bad = []
     for r in rows:
-        n = len(pv.matching(r["id"], pv.source_table(by_sim[r["sim"]])))
+        n = len(pv.matching(r["id"], sources_of(by_sim[r["sim"]])))
         if n != 1:
             bad.append((r["id"], n))
     assert not bad, f"claims matching no source entry (0) or several: {bad}"

@@ -6,20 +6,42 @@ registered loss). The claims come from the session's one quick run of every sim 
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
+from sims.engine.areas import areas
 from sims.engine.core import registry
 
 SIMS = sorted(registry())
 
 
-def test_every_sim_declares_claims_and_lives_in_its_own_module():
-    for name, sim in registry().items():
-        assert sim.claims, f"{name} declares no ClaimSpec"
-        assert sim.compute.__module__.rsplit(".", 1)[-1] == name, f"{name} lives in {sim.compute.__module__}"
-        area = sim.compute.__module__.rsplit(".", 1)[0]
-        homes = {sim.compute.__module__, f"{area}._common"}  # its own module, or the area's shared helpers
-        assert all(f.__module__ in homes for f in (sim.cells, sim.check, sim.figures)), name
+SHAPE = ("cells", "compute", "check", "figures")  # what every sim module defines, under these names
+
+
+@pytest.mark.parametrize("name", SIMS)
+def test_every_sim_module_has_the_one_shape(name):
+    """One shape per sim: the module ``sims/<area>/<name>.py`` defines its config ``<Name>Config`` (quick and full),
+    ``cells``, ``compute``, ``check``, ``figures``, ``CLAIMS`` and ``SIM`` (the registered sim made of exactly those),
+    and its area is the room's own."""
+    sim = registry()[name]
+    module = importlib.import_module(sim.compute.__module__)
+    room = importlib.import_module(module.__name__.rsplit(".", 1)[0])
+    assert module.__name__.rsplit(".", 1)[-1] == name, f"{name} lives in {module.__name__}"
+    assert module.SIM is sim and module.CLAIMS == sim.claims and sim.claims, name
+    for attr in SHAPE:
+        assert getattr(module, attr) is getattr(sim, attr), f"{name}: SIM.{attr} is not the module's {attr}"
+    assert sim.compute.__module__ == module.__name__ and sim.check.__module__ == module.__name__
+    config = sim.config_cls
+    assert config.__module__ == module.__name__ and config.__name__.endswith("Config"), config
+    assert config.__name__.lower() == name.replace("_", "") + "config", f"{config.__name__} is not named for {name}"
+    assert isinstance(config.quick(), config) and isinstance(config.full(), config)
+    assert sim.area == room.AREA and sim.area in areas(), name
+
+
+def test_config_names_are_distinct():
+    names = [s.config_cls.__name__ for s in registry().values()]
+    assert len(set(names)) == len(names)
 
 
 @pytest.mark.slow

@@ -102,16 +102,16 @@ def test_committed_report_opens_with_the_summary_and_reaches_every_figure():
     no finding refers to a claim the report lacks; every committed figure is embedded; each sim's figures once."""
     import re
 
+    from sims.engine.areas import areas
     from sims.engine.store import PROJECT_ROOT
-    from sims.findings import SUMMARIES
 
     figures = PROJECT_ROOT / "figures"
     md = (figures / "REPORT.md").read_text()
     assert md.index("## Summary") < md.index("## Contents: every sim")
     assert "(not computed:" not in md
     summary = md[md.index("## Summary") : md.index("## Contents: every sim")]
-    for s in SUMMARIES:
-        assert f"**{s.area}.**" in summary and f"]({s.figure})" in summary
+    for a in areas().values():
+        assert f"**{a.title}.**" in summary and f"]({a.figure})" in summary
     embedded = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", md)
     pngs = sorted(p.relative_to(figures).as_posix() for p in figures.glob("*/*.png"))
     assert sorted(set(embedded)) == pngs
@@ -121,7 +121,7 @@ def test_committed_report_opens_with_the_summary_and_reaches_every_figure():
 
 
 def test_findings_fill_from_claims_and_flag_missing_ones():
-    from sims.findings import fill, placeholders
+    from sims.engine.areas import fill, placeholders
 
     c = _claim(id="a.b", measured=0.123456, predicted=2.0)
     text = r"$\mathcal{T}_\tau$ is {a.b}, bound {a.b:predicted}, slack {a.b:slack}; {x.y} is missing; "

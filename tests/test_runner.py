@@ -134,15 +134,15 @@ def test_fingerprint_follows_transitive_imports_as_relative_paths():
     from sims.engine.store import fingerprint_files
 
     ftrl = fingerprint_files("sims.online.online_ftrl")
-    # reached only through sims.bandits._common (loss_table), and theory.bandits through it
-    assert "sims/bandits/_common.py" in ftrl
+    # reached only through sims.bandits.common (loss_table), and theory.bandits through it
+    assert "sims/bandits/common.py" in ftrl
     assert {"theory/bandits.py", "theory/online.py", "sims/engine/core.py", "sims/engine/store.py"} <= set(ftrl)
-    assert "theory/neural_collapse.py" not in ftrl and "sims/hconsistency/_common.py" not in ftrl
+    assert "theory/neural_collapse.py" not in ftrl and "sims/hconsistency/common.py" not in ftrl
     # presentation modules never shape a cell
     assert "sims/engine/claims.py" not in ftrl and "sims/engine/plotting.py" not in ftrl
     mc = fingerprint_files("sims.hconsistency.margin_calibration")
-    assert {"theory/hconsistency.py", "theory/_checks.py", "sims/hconsistency/_common.py"} <= set(mc)
-    assert "sims/bandits/_common.py" not in mc and "theory/bandits.py" not in mc
+    assert {"theory/hconsistency.py", "theory/_checks.py", "sims/hconsistency/common.py"} <= set(mc)
+    assert "sims/bandits/common.py" not in mc and "theory/bandits.py" not in mc
 
 
 def _copy_project(dst):
@@ -209,12 +209,13 @@ def test_fingerprint_mutation_in_a_copy(tmp_path):
     users |= {"ldr_calibration"}  # draws the comp-sum transformations of theory.hconsistency beside its own curves
     assert stale == users, sorted(stale ^ users)
     before = indirect
-    helper = root / "sims" / "bandits" / "_common.py"
+    helper = root / "sims" / "bandits" / "common.py"
     helper.write_text(helper.read_text() + "\n_MUTATION = 1\n")
     after = _fingerprints(root)
     changed = {n for n in before if before[n] != after[n]}
-    assert "online_ftrl" in changed  # reaches sims.bandits._common only through loss_table
-    assert {"bandit_adversarial", "bandit_stochastic", "sea_rates"} <= changed
+    assert "online_ftrl" in changed  # reaches sims.bandits.common only through loss_table
+    assert {"bandit_adversarial", "bandit_stochastic"} <= changed
+    assert "sea_rates" not in changed  # the online room takes only loss_table's module, and sea_rates does not
     assert not changed & {"margin_calibration", "nc_balanced", "perceptron_limit", "multiplicity_exactness"}
     # an unrelated area: nothing outside it changes
     nc = root / "theory" / "neural_collapse.py"
@@ -302,7 +303,7 @@ def test_cell_lock_is_exclusive_and_released(tmp_path):
 
 
 def test_seed_reaches_shared_tables():
-    from sims.bandits._common import loss_table
+    from sims.bandits.common import loss_table
     from sims.engine.core import shared_seed
 
     s0, s1 = np.random.SeedSequence(0, spawn_key=(1, 2)), np.random.SeedSequence(1, spawn_key=(1, 2))

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.bandits._common import AREA, bound_claim, curves_figure, loss_table, run_policy
+from sims.bandits.common import AREA, bound_claim, loss_table, run_policy
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import regret_curves_figure
 from theory.bandits import (
     adversarial_bandit,
     exp3_regret_bound,
@@ -18,17 +19,17 @@ from theory.bandits import (
 
 
 @dataclass(frozen=True)
-class AdversarialConfig:
+class BanditAdversarialConfig:
     horizon: int = 10_000
     n_reps: int = 500
     K: int = 10
 
     @classmethod
-    def quick(cls) -> AdversarialConfig:
+    def quick(cls) -> BanditAdversarialConfig:
         return cls(horizon=2000, n_reps=50)
 
     @classmethod
-    def full(cls) -> AdversarialConfig:
+    def full(cls) -> BanditAdversarialConfig:
         return cls()
 
 
@@ -39,16 +40,16 @@ ADV_PLAN = {
 }
 
 
-def _adv_cells(config: AdversarialConfig) -> list[Cell]:
+def cells(config: BanditAdversarialConfig) -> list[Cell]:
     return [{"table": t, "policy": p} for t, ps in ADV_PLAN.items() for p in ps]
 
 
-def _adv_compute(config: AdversarialConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: BanditAdversarialConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     env = adversarial_bandit(loss_table(cell["table"], config.horizon, config.K, seed))
     return run_policy(cell["policy"], env, config.horizon, config.n_reps, seed)
 
 
-def _adv_check(config: AdversarialConfig, results: Results) -> list[Claim]:
+def check(config: BanditAdversarialConfig, results: Results) -> list[Claim]:
     T, R = config.horizon, config.n_reps
     claims = []
     for table, pols in ADV_PLAN.items():
@@ -120,7 +121,7 @@ def _adv_check(config: AdversarialConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _adv_figures(config: AdversarialConfig, results: Results) -> dict:
+def figures(config: BanditAdversarialConfig, results: Results) -> dict:
     out = {}
     for table, pols in ADV_PLAN.items():
         K = 2 if table == "ftl_killer" else config.K
@@ -131,28 +132,28 @@ def _adv_figures(config: AdversarialConfig, results: Results) -> dict:
             "hedge": lambda t, K=K, T=T: np.full(len(t), float(hedge_regret_bound(T, K))),
             "tsallis_iw": lambda t, K=K: tsallis_inf_regret_bound(np.maximum(t, 1), K, "iw"),
         }
-        out[f"adv_{table}"] = curves_figure(f"Adversarial table '{table}' (K={K})", rows, bounds)
+        out[f"adv_{table}"] = regret_curves_figure(f"Adversarial table '{table}' (K={K})", rows, bounds)
     return out
 
 
-BANDIT_ADVERSARIAL = register(
+CLAIMS = (
+    ClaimSpec("bandit_adversarial.*.exp3_bound", "Exp3 bound"),
+    ClaimSpec("bandit_adversarial.*.tsallis_*_bound", "Tsallis-INF bounds"),
+    ClaimSpec("bandit_adversarial.*.hedge_bound", "Hedge bound"),
+    ClaimSpec("bandit_adversarial.*.exp3_negative_control_bound_over_10", "a tenth of the Exp3 bound: detected"),
+    ClaimSpec("bandit_adversarial.ftl_killer.ftl_negative_control_sublinear", "FTL is not sublinear: detected"),
+)
+
+SIM = register(
     Sim(
         name="bandit_adversarial",
         area=AREA,
         description="Exp3, Tsallis-INF, Hedge, FTL on oblivious adversarial tables",
-        config_cls=AdversarialConfig,
-        cells=_adv_cells,
-        compute=_adv_compute,
-        check=_adv_check,
-        figures=_adv_figures,
-        claims=(
-            ClaimSpec("bandit_adversarial.*.exp3_bound", "Exp3 bound"),
-            ClaimSpec("bandit_adversarial.*.tsallis_*_bound", "Tsallis-INF bounds"),
-            ClaimSpec("bandit_adversarial.*.hedge_bound", "Hedge bound"),
-            ClaimSpec(
-                "bandit_adversarial.*.exp3_negative_control_bound_over_10", "a tenth of the Exp3 bound: detected"
-            ),
-            ClaimSpec("bandit_adversarial.ftl_killer.ftl_negative_control_sublinear", "FTL is not sublinear: detected"),
-        ),
+        config_cls=BanditAdversarialConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.bandits._common import AREA, bound_claim, curves_figure, run_policy
+from sims.bandits.common import AREA, bound_claim, run_policy
 from sims.engine.claims import Claim, ClaimSpec, Tol, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import regret_curves_figure
 from theory.bandits import (
     bernoulli_bandit,
     exp3_regret_bound,
@@ -19,18 +20,18 @@ from theory.bandits import (
 
 
 @dataclass(frozen=True)
-class ExtremesConfig:
+class BanditExtremesConfig:
     horizon: int = 1_000_000
     K: int = 1000
     n_reps: int = 4
     policies: tuple[str, ...] = ("ucb1", "exp3", "tsallis_iw")
 
     @classmethod
-    def quick(cls) -> ExtremesConfig:
+    def quick(cls) -> BanditExtremesConfig:
         return cls(horizon=10_000, K=100)
 
     @classmethod
-    def full(cls) -> ExtremesConfig:
+    def full(cls) -> BanditExtremesConfig:
         return cls()
 
 
@@ -38,15 +39,15 @@ def _extreme_means(K: int) -> NDArray:
     return np.r_[0.6, np.random.default_rng(K).uniform(0.3, 0.55, K - 1)]
 
 
-def _extremes_cells(config: ExtremesConfig) -> list[Cell]:
+def cells(config: BanditExtremesConfig) -> list[Cell]:
     return [{"policy": p} for p in config.policies]
 
 
-def _extremes_compute(config: ExtremesConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: BanditExtremesConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     return run_policy(cell["policy"], bernoulli_bandit(_extreme_means(config.K)), config.horizon, config.n_reps, seed)
 
 
-def _extremes_check(config: ExtremesConfig, results: Results) -> list[Claim]:
+def check(config: BanditExtremesConfig, results: Results) -> list[Claim]:
     T, K, R = config.horizon, config.K, config.n_reps
     claims = []
     for p in config.policies:
@@ -82,24 +83,26 @@ def _extremes_check(config: ExtremesConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _extremes_figures(config: ExtremesConfig, results: Results) -> dict:
+def figures(config: BanditExtremesConfig, results: Results) -> dict:
     rows = {p: results[cell_key({"policy": p})] for p in config.policies}
-    return {"extremes": curves_figure(f"Bernoulli, K={config.K}, T={config.horizon:.0e}", rows, {})}
+    return {"extremes": regret_curves_figure(f"Bernoulli, K={config.K}, T={config.horizon:.0e}", rows, {})}
 
 
-BANDIT_EXTREMES = register(
+CLAIMS = (
+    ClaimSpec("bandit_extremes.*.finite", "no overflow or NaN at T = 1e6, K = 1000"),
+    ClaimSpec("bandit_extremes.*.bound", "regret bounds at the extreme scale"),
+)
+
+SIM = register(
     Sim(
         name="bandit_extremes",
         area=AREA,
         description="UCB1, Exp3, Tsallis-INF at horizon 1e6 with 1000 arms (numerical soundness)",
-        config_cls=ExtremesConfig,
-        cells=_extremes_cells,
-        compute=_extremes_compute,
-        check=_extremes_check,
-        figures=_extremes_figures,
-        claims=(
-            ClaimSpec("bandit_extremes.*.finite", "no overflow or NaN at T = 1e6, K = 1000"),
-            ClaimSpec("bandit_extremes.*.bound", "regret bounds at the extreme scale"),
-        ),
+        config_cls=BanditExtremesConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.bandits._common import AREA, bound_claim, curves_figure, mean_se, run_policy, slope_ci
+from sims.bandits.common import AREA, bound_claim, run_policy
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import regret_curves_figure
+from sims.engine.stats import loglog_slope, mean_se
 from theory.bandits import (
     bernoulli_bandit,
     exp3_regret_bound,
@@ -31,27 +33,27 @@ GAUSSIAN_MEANS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])  # unit-variance Gaussian
 
 
 @dataclass(frozen=True)
-class StochasticConfig:
+class BanditStochasticConfig:
     instances: tuple[str, ...] = ("linspace", "close")
     policies: tuple[str, ...] = ("ucb1", "kl_ucb", "thompson", "exp3", "tsallis_iw", "tsallis_rv")
     horizon: int = 10_000
     n_reps: int = 1000
 
     @classmethod
-    def quick(cls) -> StochasticConfig:
+    def quick(cls) -> BanditStochasticConfig:
         return cls(horizon=2000, n_reps=100)
 
     @classmethod
-    def full(cls) -> StochasticConfig:
+    def full(cls) -> BanditStochasticConfig:
         return cls()
 
 
-def _stoch_cells(config: StochasticConfig) -> list[Cell]:
-    cells = [{"instance": i, "policy": p} for i in config.instances for p in config.policies]
-    return [*cells, {"instance": "gaussian", "policy": "thompson_gaussian"}]
+def cells(config: BanditStochasticConfig) -> list[Cell]:
+    grid = [{"instance": i, "policy": p} for i in config.instances for p in config.policies]
+    return [*grid, {"instance": "gaussian", "policy": "thompson_gaussian"}]
 
 
-def _stoch_compute(config: StochasticConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: BanditStochasticConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     if cell["instance"] == "gaussian":
         res = simulate(thompson(prior="gaussian"), gaussian_bandit(GAUSSIAN_MEANS), config.horizon, config.n_reps, seed)
         return {"regret": res.regret, "checkpoints": res.checkpoints, "curve": res.curve}
@@ -60,11 +62,11 @@ def _stoch_compute(config: StochasticConfig, cell: Cell, seed: np.random.SeedSeq
     )
 
 
-def _gaussian_thompson_claim(config: StochasticConfig, r: Arrays) -> Claim:
+def _gaussian_thompson_claim(config: BanditStochasticConfig, r: Arrays) -> Claim:
     T, R = config.horizon, config.n_reps
     lr = lai_robbins_constant(GAUSSIAN_MEANS, family="gaussian")
     m, se = mean_se(r["regret"])
-    slope, half = slope_ci(r["checkpoints"][-15:].astype(float), r["curve"][:, -15:].mean(0))
+    slope, half = loglog_slope(r["checkpoints"][-15:].astype(float), r["curve"][:, -15:].mean(0), positive_only=True)
     return Claim.observation(
         id="bandit_stochastic.gaussian.thompson_gaussian.observed",
         statement="Observation: Thompson sampling with a flat Gaussian prior on unit-variance Gaussian arms "
@@ -79,7 +81,7 @@ def _gaussian_thompson_claim(config: StochasticConfig, r: Arrays) -> Claim:
     )
 
 
-def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
+def check(config: BanditStochasticConfig, results: Results) -> list[Claim]:
     T, R = config.horizon, config.n_reps
     claims = []
     for inst in config.instances:
@@ -152,7 +154,9 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
         log_sum = float(np.sum(math.log(T) / d[d > 0]))
         for p in config.policies:
             m, se = mean_se(res[p]["regret"])
-            slope, half = slope_ci(res[p]["checkpoints"][-15:].astype(float), res[p]["curve"][:, -15:].mean(0))
+            slope, half = loglog_slope(
+                res[p]["checkpoints"][-15:].astype(float), res[p]["curve"][:, -15:].mean(0), positive_only=True
+            )
             claims.append(
                 Claim.observation(
                     id=f"bandit_stochastic.{inst}.{p}.observed",
@@ -173,7 +177,7 @@ def _stoch_check(config: StochasticConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _stoch_figures(config: StochasticConfig, results: Results) -> dict:
+def figures(config: BanditStochasticConfig, results: Results) -> dict:
     out = {}
     for inst in config.instances:
         means = INSTANCES[inst]
@@ -184,10 +188,10 @@ def _stoch_figures(config: StochasticConfig, results: Results) -> dict:
             "exp3": lambda t, K=K: np.full(len(t), float(exp3_regret_bound(config.horizon, K))),
             "tsallis_iw": lambda t, K=K: tsallis_inf_regret_bound(np.maximum(t, 1), K, "iw"),
         }
-        out[f"stochastic_{inst}"] = curves_figure(f"Bernoulli bandit '{inst}' (K={K})", rows, bounds)
+        out[f"stochastic_{inst}"] = regret_curves_figure(f"Bernoulli bandit '{inst}' (K={K})", rows, bounds)
     g = results[cell_key({"instance": "gaussian", "policy": "thompson_gaussian"})]
     lr = lai_robbins_constant(GAUSSIAN_MEANS, family="gaussian")
-    out["stochastic_gaussian"] = curves_figure(
+    out["stochastic_gaussian"] = regret_curves_figure(
         "Gaussian bandit (sigma=1), Thompson sampling",
         {"thompson_gaussian": g},
         {"thompson_gaussian": lambda t: lr * np.log(np.maximum(t, 1))},
@@ -196,24 +200,26 @@ def _stoch_figures(config: StochasticConfig, results: Results) -> dict:
     return out
 
 
-BANDIT_STOCHASTIC = register(
+CLAIMS = (
+    ClaimSpec("bandit_stochastic.*.ucb1_bound", "UCB1 bound"),
+    ClaimSpec("bandit_stochastic.*.ucb1_bound_looseness", "how loose the UCB1 bound is (observation)"),
+    ClaimSpec("bandit_stochastic.*.exp3_bound", "Exp3 bound"),
+    ClaimSpec("bandit_stochastic.*.tsallis_*_adversarial_bound", "Tsallis-INF bounds"),
+    ClaimSpec("bandit_stochastic.*.negative_control_ucb1_bound_over_20", "divided bound detected"),
+    ClaimSpec("bandit_stochastic.*.*.observed", "Lai-Robbins ratios, growth exponents (observations)"),
+    ClaimSpec("bandit_stochastic.gaussian.thompson_gaussian.observed", "Gaussian Thompson (observation)"),
+)
+
+SIM = register(
     Sim(
         name="bandit_stochastic",
         area=AREA,
         description="UCB1, KL-UCB, Thompson, Exp3, Tsallis-INF on Bernoulli bandits; Gaussian Thompson",
-        config_cls=StochasticConfig,
-        cells=_stoch_cells,
-        compute=_stoch_compute,
-        check=_stoch_check,
-        figures=_stoch_figures,
-        claims=(
-            ClaimSpec("bandit_stochastic.*.ucb1_bound", "UCB1 bound"),
-            ClaimSpec("bandit_stochastic.*.ucb1_bound_looseness", "how loose the UCB1 bound is (observation)"),
-            ClaimSpec("bandit_stochastic.*.exp3_bound", "Exp3 bound"),
-            ClaimSpec("bandit_stochastic.*.tsallis_*_adversarial_bound", "Tsallis-INF bounds"),
-            ClaimSpec("bandit_stochastic.*.negative_control_ucb1_bound_over_20", "divided bound detected"),
-            ClaimSpec("bandit_stochastic.*.*.observed", "Lai-Robbins ratios, growth exponents (observations)"),
-            ClaimSpec("bandit_stochastic.gaussian.thompson_gaussian.observed", "Gaussian Thompson (observation)"),
-        ),
+        config_cls=BanditStochasticConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

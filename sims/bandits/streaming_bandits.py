@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.bandits._common import AREA, N_SE, slope_ci
+from sims.bandits.common import AREA, N_SE
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
+from sims.engine.stats import loglog_slope
 from theory.bandits import (
     bernoulli_bandit,
     simulate_streaming,
@@ -26,18 +27,18 @@ from theory.bandits import (
 
 
 @dataclass(frozen=True)
-class StreamingConfig:
+class StreamingBanditsConfig:
     Ks: tuple[int, ...] = (10, 100, 1000)
     horizons: tuple[int, ...] = tuple(int(x) for x in np.logspace(4, 8, 9))
     n_gaps: int = 15  # gap of the single best arm, log-spaced in [1e-3, 0.5]; the worst case is the max over gaps
     n_reps: int = 300
 
     @classmethod
-    def quick(cls) -> StreamingConfig:
+    def quick(cls) -> StreamingBanditsConfig:
         return cls(Ks=(10, 100), horizons=tuple(int(x) for x in np.logspace(4, 6, 5)), n_gaps=8, n_reps=100)
 
     @classmethod
-    def full(cls) -> StreamingConfig:
+    def full(cls) -> StreamingBanditsConfig:
         return cls()
 
     @property
@@ -48,24 +49,24 @@ class StreamingConfig:
 STREAMING = {"uniform": streaming_uniform_exploration, "challenge": streaming_challenge}
 
 
-def _streaming_means(K: int, gap: float) -> NDArray:
+def _means(K: int, gap: float) -> NDArray:
     means = np.full(K, 0.5)
     means[np.random.default_rng(K).integers(K)] += gap  # the best arm's place in the stream: drawn once per K
     return means
 
 
-def _streaming_cells(config: StreamingConfig) -> list[Cell]:
+def cells(config: StreamingBanditsConfig) -> list[Cell]:
     return [{"K": K, "alg": a} for K in config.Ks for a in STREAMING]
 
 
-def _streaming_compute(config: StreamingConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: StreamingBanditsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     K, G = cell["K"], config.gaps
     shape = (len(config.horizons), len(G))
     mean, se, bound, capped = np.empty(shape), np.empty(shape), np.empty(shape), np.zeros(shape)
     seeds = seed.spawn(mean.size)
     for j, T in enumerate(config.horizons):
         for k, g in enumerate(G):
-            means = _streaming_means(K, float(g))
+            means = _means(K, float(g))
             r = simulate_streaming(
                 STREAMING[cell["alg"]](), bernoulli_bandit(means), T, config.n_reps, seeds[j * len(G) + k]
             )
@@ -84,7 +85,7 @@ def _worst_case(r: Arrays) -> tuple[NDArray, NDArray]:
     return r["mean"][rows, k], r["se"][rows, k]
 
 
-def _streaming_check(config: StreamingConfig, results: Results) -> list[Claim]:
+def check(config: StreamingBanditsConfig, results: Results) -> list[Claim]:
     claims = []
     Ts = np.array(config.horizons, float)
     log_allow = 1 / (3 * math.log(Ts.min()))  # d ln(ln^{1/3} T) / d ln T at the smallest T
@@ -92,7 +93,7 @@ def _streaming_check(config: StreamingConfig, results: Results) -> list[Claim]:
         for alg in STREAMING:
             r = results[cell_key({"K": K, "alg": alg})]
             worst, _ = _worst_case(r)
-            slope, half = slope_ci(Ts, worst)
+            slope, half = loglog_slope(Ts, worst, positive_only=True)
             ratio = worst / streaming_rate(Ts, K)
             if alg == "uniform":
                 # where the Hoeffding term exceeds the largest gap, the bound is capped at the largest possible regret
@@ -194,7 +195,7 @@ def _streaming_check(config: StreamingConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _streaming_figures(config: StreamingConfig, results: Results) -> dict:
+def figures(config: StreamingBanditsConfig, results: Results) -> dict:
     fig, axes = figure(1, 2)
     Ts = np.array(config.horizons, float)
     for i, K in enumerate(config.Ks):
@@ -218,22 +219,24 @@ def _streaming_figures(config: StreamingConfig, results: Results) -> dict:
     return {"streaming_worst_case": fig}
 
 
-STREAMING_BANDITS = register(
+CLAIMS = (
+    ClaimSpec("streaming_bandits.*.uniform.instance_bound", "instance-dependent bound of uniform exploration"),
+    ClaimSpec("streaming_bandits.*.uniform.slope", "T^(2/3) growth of the worst case"),
+    ClaimSpec("streaming_bandits.*.negative_control_sqrt_rate", "sqrt(KT) rate with one-arm memory: detected"),
+    ClaimSpec("streaming_bandits.*.challenge.observed", "challenge variant vs uniform (observation)"),
+    ClaimSpec("streaming_bandits.*.challenge.vs_*_rate", "challenge vs both reference rates (observation)"),
+)
+
+SIM = register(
     Sim(
         name="streaming_bandits",
         area=AREA,
         description="Single-pass streaming bandits with one-arm memory: uniform exploration and a challenge variant",
-        config_cls=StreamingConfig,
-        cells=_streaming_cells,
-        compute=_streaming_compute,
-        check=_streaming_check,
-        figures=_streaming_figures,
-        claims=(
-            ClaimSpec("streaming_bandits.*.uniform.instance_bound", "instance-dependent bound of uniform exploration"),
-            ClaimSpec("streaming_bandits.*.uniform.slope", "T^(2/3) growth of the worst case"),
-            ClaimSpec("streaming_bandits.*.negative_control_sqrt_rate", "sqrt(KT) rate with one-arm memory: detected"),
-            ClaimSpec("streaming_bandits.*.challenge.observed", "challenge variant vs uniform (observation)"),
-            ClaimSpec("streaming_bandits.*.challenge.vs_*_rate", "challenge vs both reference rates (observation)"),
-        ),
+        config_cls=StreamingBanditsConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

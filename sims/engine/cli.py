@@ -15,8 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sims.engine.core import get, registry
-from sims.engine.report import progress_line, write_report
+from sims.engine.notebook import execute_notebooks
+from sims.engine.publish import write_report
+from sims.engine.report_model import collect_entries
 from sims.engine.runner import (
+    DASK_CONNECT_TIMEOUT_S,
     CellError,
     Layout,
     SimOutcome,
@@ -118,8 +121,6 @@ def _check_out(layout: Layout, write: bool) -> None:
 
 def _check_dask(address: str) -> None:
     """Connect once, within ``DASK_CONNECT_TIMEOUT_S``, so an unreachable scheduler fails before any compute."""
-    from sims.engine.runner import DASK_CONNECT_TIMEOUT_S
-
     try:
         from distributed import Client
     except ImportError:
@@ -130,6 +131,16 @@ def _check_dask(address: str) -> None:
         raise UsageError(
             f"--dask: no scheduler answered at {address} within {DASK_CONNECT_TIMEOUT_S} s ({type(e).__name__})"
         ) from None
+
+
+def progress_line(i: int, n: int, outcome: SimOutcome, seconds: float) -> None:
+    """One line per sim on stderr, also when it is not a terminal (CI logs, pipes)."""
+    print(
+        f"[{i}/{n}] {outcome.name}: {len(outcome.computed)} computed, {len(outcome.skipped)} reused, "
+        f"{len(outcome.claims)} claims, {seconds:.1f} s of compute",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,8 +170,6 @@ def _main(args: argparse.Namespace) -> int:
     layout = default_layout(args.quick, args.out)
     t0 = time.perf_counter()
     if args.command == "notebooks":
-        from sims.engine.notebook import execute_notebooks
-
         _check_out(layout, write=False)
         return execute_notebooks(args.names, layout, args.seed, args.timeout)
     if args.command == "report":
@@ -201,8 +210,6 @@ def _main(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
     # every other sim keeps its rows of the previous report; only a sim missing from it is rebuilt (if saved)
-    from sims.engine.report import collect_entries
-
     entries = {e.name: e for e in collect_entries([], layout.figures_dir, layout.quick, args.seed)}
     fresh = [n for n in sorted(sims) if n not in names and entries[n].status == "not run"]
     outcomes += [o for o in report_only(layout, args.seed, fresh) if o.complete] if fresh else []

@@ -67,6 +67,11 @@ def get(name: str) -> Sim:
         raise KeyError(f"unknown sim {name!r}; choose from: {', '.join(sorted(_REGISTRY))}") from None
 
 
+def single_cell(config: Any) -> list[Cell]:
+    """The grid of a sim that computes everything in one cell (its key is ``all``)."""
+    return [{}]
+
+
 def cell_key(cell: Cell) -> str:
     """A stable, filesystem-safe name for a cell, e.g. ``loss=squared_hinge,n=3``."""
     parts = [f"{k}={_fmt(v)}" for k, v in sorted(cell.items())]

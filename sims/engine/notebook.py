@@ -19,9 +19,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from sims.engine.areas import areas, fill, sources_of
+from sims.engine.claims import ROLE_LABELS
 from sims.engine.core import get, registry
-from sims.engine.report import current_figures, save_figures
+from sims.engine.figures import current_figures, save_figures
+from sims.engine.provenance import attribute
 from sims.engine.runner import Layout, SimOutcome, default_layout, load_results, report_only, run_sim
+from sims.engine.store import PROJECT_ROOT, atomic_write_bytes, git_commit
 
 
 def notebook_layout(names: Sequence[str] | None = None, seed: int = 0) -> Layout:
@@ -78,16 +82,13 @@ def ensure_results(
 def claims_markdown(outcomes: Sequence[SimOutcome]) -> str:
     """A compact markdown table of the claims of the given outcomes, with their roles and sources (attached from the
     areas' source tables, as in the report)."""
-    from sims.engine.claims import ROLE_LABELS
-    from sims.engine.provenance import attribute
-
     rows = [
         "| verdict | claim | role | measured | predicted | slack | source |",
         "|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
-        module = get(o.name).compute.__module__
-        for c in (attribute(c, module) for c in o.claims):
+        table = sources_of(get(o.name).area)
+        for c in (attribute(c, table) for c in o.claims):
             source = f"{c.source} ({c.source_status})" if c.source else "no source recorded"
             rows.append(
                 f"| {c.verdict} | `{c.id}` | {ROLE_LABELS[c.role] or 'claim'} | {c.measured:.4g} | "
@@ -96,12 +97,7 @@ def claims_markdown(outcomes: Sequence[SimOutcome]) -> str:
     return "\n".join(rows)
 
 
-def figure_paths(outcomes: Sequence[SimOutcome]) -> list[Path]:
-    """PNG figures of the given outcomes, in order."""
-    return [p for o in outcomes for p in o.figures if p.suffix == ".png"]
-
-
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 
 def execute_notebooks(names: Sequence[str], layout: Layout, seed: int = 0, timeout: int = 600) -> int:
@@ -116,8 +112,6 @@ def execute_notebooks(names: Sequence[str], layout: Layout, seed: int = 0, timeo
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-
-    from sims.engine.store import PROJECT_ROOT, atomic_write_bytes, git_commit
 
     paths = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
     if names:
@@ -188,11 +182,10 @@ def show_figure(outcomes: Sequence[SimOutcome], sim: str, name: str):
 
 
 def findings_markdown(outcomes: Sequence[SimOutcome], area: str) -> str:
-    """The report's summary findings of ``area`` (``sims.findings``), filled from the claims of ``outcomes``."""
-    from sims.findings import SUMMARIES, fill
-
+    """The report's summary findings of ``area`` (an area's title, as in ``sims.engine.areas.areas()``), filled from
+    the claims of ``outcomes``."""
+    known = areas()
+    if area not in known:
+        raise ValueError(f"area must be one of {list(known)}; got {area!r}")
     claims = {c.id: c for o in outcomes for c in o.claims}
-    for s in SUMMARIES:
-        if s.area == area:
-            return "\n".join(f"- {fill(f, claims)}" for f in s.findings)
-    raise ValueError(f"area must be one of {[s.area for s in SUMMARIES]}; got {area!r}")
+    return "\n".join(f"- {fill(f, claims)}" for f in known[area].findings)

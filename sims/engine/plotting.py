@@ -7,6 +7,7 @@ backend (and its inline plots) alone, and a figure needs no ``close``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 STYLE: dict[str, Any] = {
@@ -44,3 +45,22 @@ def figure(nrows: int = 1, ncols: int = 1, **kw: Any):
         fig = Figure(figsize=kw.pop("figsize"), layout=kw.pop("layout", "constrained"))
         axes = fig.subplots(nrows, ncols, **kw)
     return fig, axes
+
+
+def regret_curves_figure(title: str, rows: dict, bounds: dict, dashed: str = "guarantee") -> object:
+    """Mean regret curves (log-log) with a band of 2 standard errors where there are replicates, one colour per row
+    (``rows``: label -> arrays with ``checkpoints`` and ``curve``), and the row's bound dashed (``bounds``: label ->
+    a function of the checkpoints). Shared by the bandit and online-learning sims."""
+    fig, ax = figure()
+    for i, (name, r) in enumerate(rows.items()):
+        cps, curve = r["checkpoints"], r["curve"]
+        m = curve.mean(0)
+        ax.plot(cps, m, color=f"C{i}", label=name)
+        if curve.shape[0] > 1:  # full-information runs have one (deterministic) replicate: no band
+            se = curve.std(0, ddof=1) / math.sqrt(curve.shape[0])
+            ax.fill_between(cps, m - 2 * se, m + 2 * se, color=f"C{i}", alpha=0.2)
+        if name in bounds:
+            ax.plot(cps, bounds[name](cps), "--", color=f"C{i}", lw=1)
+    ax.set(xscale="log", yscale="log", xlabel="round t", ylabel="pseudo-regret (mean ± 2 SE)", title=title)
+    ax.legend(fontsize=8, ncols=2, title=f"dashed: {dashed}")
+    return fig

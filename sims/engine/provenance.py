@@ -4,7 +4,8 @@ Conventions, stated once:
 
 - ``references.bib`` at the project root holds every cited work (authors, title, venue, year, arXiv id or DOI where
   confirmed). ``theorysims`` is this project itself, cited by statements derived here.
-- Each area keeps ``sims/<area>/sources.py`` with ``SOURCES``: a tuple of :class:`Provenance`, each mapping claim-id
+- Each area keeps ``sims/<area>/sources.py`` with ``SOURCES`` (registered with its
+  :class:`~sims.engine.areas.Area`): a tuple of :class:`Provenance`, each mapping claim-id
   patterns (``fnmatch`` rules, as :class:`~sims.engine.claims.ClaimSpec`) to one :class:`Source`. Every claim an
   area emits matches exactly one entry (``tests/test_provenance.py`` enforces it on the quick run).
 - ``status`` says how surely the statement is known, from the strongest:
@@ -27,12 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import importlib
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
+
+import bibtexparser
+from bibtexparser.bparser import BibTexParser
 
 from sims.engine.claims import Claim
 from sims.engine.store import PROJECT_ROOT
@@ -97,9 +100,6 @@ def cite(
 def references(path: Path = REFERENCES_FILE) -> dict[str, dict[str, str]]:
     """Every entry of references.bib by key (fields lower-cased, braces kept as written); empty when the file is
     absent (a copy of the package without the project root), in which case citations show their keys."""
-    import bibtexparser
-    from bibtexparser.bparser import BibTexParser
-
     if not Path(path).is_file():
         return {}
 
@@ -166,36 +166,18 @@ def full_citation(key: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def area_package(module_name: str) -> str | None:
-    """``sims.<area>`` for a sim module ``sims.<area>.<sim>``; None for a sim defined elsewhere."""
-    parts = module_name.split(".")
-    return ".".join(parts[:2]) if len(parts) >= 3 and parts[0] == "sims" and parts[1] != "engine" else None
-
-
-@cache
-def source_table(module_name: str) -> tuple[Provenance, ...]:
-    """The ``SOURCES`` of the area that holds the sim module ``module_name`` (empty outside the project's areas)."""
-    pkg = area_package(module_name)
-    if pkg is None:
-        return ()
-    try:
-        mod = importlib.import_module(f"{pkg}.sources")
-    except ModuleNotFoundError:
-        return ()
-    return tuple(mod.SOURCES)
-
-
 def matching(claim_id: str, table: tuple[Provenance, ...]) -> list[Provenance]:
     return [p for p in table if p.matches(claim_id)]
 
 
-def attribute(claim: Claim, module_name: str) -> Claim:
-    """The claim with its source fields filled from its area's table, and its role set by the source's status.
+def attribute(claim: Claim, table: tuple[Provenance, ...]) -> Claim:
+    """The claim with its source fields filled from ``table`` (its area's ``SOURCES``, as
+    :func:`sims.engine.areas.sources_of` gives it), and its role set by the source's status.
 
     A claim that matches no entry (or several) keeps empty source fields; the report counts it as unsourced and the
     tests fail on it.
     """
-    found = matching(claim.id, source_table(module_name))
+    found = matching(claim.id, table)
     if len(found) != 1:
         return dataclasses.replace(claim, source="", refs=(), place="", source_status="", source_basis="")
     src = found[0].source

@@ -14,14 +14,14 @@ import html
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import latex2mathml.converter
+import markdown
 
 from sims.engine.claims import ROLE_LABELS, Claim
 from sims.engine.core import registry
 from sims.engine.provenance import full_citation, short_citation
-
-if TYPE_CHECKING:
-    from sims.engine.report import SimEntry
+from sims.engine.report_model import STATUS_TEXT, SimEntry, citation_counts, num, run_command, stamp
 
 VERDICT_COLOUR = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INFO": "#57606a"}
 VERDICT_TEXT = {"PASS": "PASS", "FAIL": "FAIL", "INFO": "INFO"}  # INFO: an observation, not judged
@@ -71,9 +71,6 @@ def _slug(text: str) -> str:
 
 def markdown_html(text: str) -> str:
     """Markdown to HTML, with ``$...$`` rendered as MathML first (kept out of the markdown parser's way)."""
-    import latex2mathml.converter
-    import markdown
-
     maths: list[str] = []
 
     def stash(m: re.Match[str]) -> str:
@@ -82,12 +79,6 @@ def markdown_html(text: str) -> str:
 
     out = markdown.markdown(_MATH.sub(stash, text), extensions=["tables"])
     return re.sub("\x00MATH(\\d+)\x00", lambda m: maths[int(m.group(1))], out)
-
-
-def _inline(text: str) -> str:
-    """One markdown fragment as inline HTML (no surrounding paragraph)."""
-    out = markdown_html(text).strip()
-    return out[3:-4] if out.startswith("<p>") and out.endswith("</p>") else out
 
 
 def _image(figures_dir: Path, rel: str, alt: str) -> str:
@@ -100,8 +91,6 @@ def _image(figures_dir: Path, rel: str, alt: str) -> str:
 
 
 def _num(x: float | None) -> str:
-    from sims.engine.report import _num as num
-
     return html.escape(num(x))
 
 
@@ -137,8 +126,6 @@ def _claim_row(c: Claim, counted: bool) -> str:
 def render_html(entries: Sequence[SimEntry], figures_dir: Path, quick: bool, intro_md: str) -> str:
     """The whole page (see the module docstring); ``intro_md`` is the report's opening in markdown (header, counts,
     summary), whose images are embedded and whose links to sims point at the sections below."""
-    from sims.engine.report import STATUS_TEXT, _run_command, _stamp, citation_counts
-
     sims = registry()
     areas: dict[str, list[SimEntry]] = {}
     for e in entries:
@@ -175,11 +162,11 @@ def render_html(entries: Sequence[SimEntry], figures_dir: Path, quick: bool, int
         for e in es:
             body.append(f'<h3 id="{e.name}">{e.name}</h3><p>{html.escape(sims[e.name].description)}</p>')
             if e.status == "not run":
-                body.append(f"<p><i>Not run.</i> <code>{html.escape(_run_command(e.name, quick))}</code></p>")
+                body.append(f"<p><i>Not run.</i> <code>{html.escape(run_command(e.name, quick))}</code></p>")
                 continue
             body.append(
                 f'<p class="muted"><i>{html.escape(STATUS_TEXT[e.status])}</i>; computed at '
-                f"{html.escape(_stamp(e))}, {e.n_cells or '?'} cells, {_num(e.compute_s)} s of compute.</p>"
+                f"{html.escape(stamp(e))}, {e.n_cells or '?'} cells, {_num(e.compute_s)} s of compute.</p>"
             )
             body += [_image(figures_dir, p, f"{e.name}: {Path(p).stem}") for p in e.figures]
             body.append(

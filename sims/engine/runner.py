@@ -11,6 +11,9 @@ workers die with their parent (Linux ``PR_SET_PDEATHSIG``) and ignore Ctrl-C, wh
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -24,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from sims.engine.claims import Claim
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, config_dict, get, registry, seed_sequence
+from sims.engine.figures import save_figures
 from sims.engine.store import (
     PROJECT_ROOT,
     CellLock,
@@ -165,8 +170,6 @@ def _keep_freed_memory() -> None:
     is a worker's resident size staying at its peak (< 2 GB here)."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
@@ -181,13 +184,9 @@ def _worker_init(parent: int, threads: int) -> None:
     Without the limit every worker's BLAS and OpenMP pools start one thread per core, so ``--jobs 2`` on two
     cores runs four busy threads on two cores and the large products (prompt moments, Gram matrices) slow down."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(threads)
     _keep_freed_memory()
     if sys.platform.startswith("linux"):
-        import ctypes
-
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1: the kernel kills us when the parent dies
@@ -272,9 +271,6 @@ def executor(jobs: int, dask: str | None):
 
 def _stamp(layout: Layout, sim: str, keys: Sequence[str], outcome: SimOutcome) -> None:
     """Fill the outcome's compute time, time stamp and commits from the cells' sidecars."""
-    import hashlib
-    import json
-
     total, stamps, commits = 0.0, [], set()
     h = hashlib.sha256()
     for k in sorted(keys):
@@ -550,8 +546,6 @@ def run_many(
 def _cost_hints(layout: Layout) -> dict[tuple[str, str | None], float]:
     """Expected seconds per cell: (sim, key) from the sidecars in the results folder (any code version: only the
     order of the queue depends on it), and (sim, None), the sim's mean cell cost in the claims table."""
-    import json
-
     hints: dict[tuple[str, str | None], float] = {}
     try:
         for row in json.loads((layout.figures_dir / "claims.json").read_text()):
@@ -570,8 +564,6 @@ def _cost_hints(layout: Layout) -> dict[tuple[str, str | None], float]:
 
 def finish(sim: Sim, config: Any, results: Results, layout: Layout, outcome: SimOutcome) -> None:
     """Check claims and draw figures from complete results (pure functions of the results)."""
-    from sims.engine.report import save_figures
-
     outcome.claims = sim.check(config, results)
     outcome.figures = save_figures(sim, config, results, layout.figures_dir, outcome.results_digest, layout.formats)
 

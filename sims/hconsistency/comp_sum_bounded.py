@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.hconsistency._common import BOX_TOL, conservative_inverse
+from sims.hconsistency.common import AREA, BOX_TOL, conservative_inverse
 from theory.hconsistency import (
     comp_sum_bound,
     comp_sum_loss,
@@ -19,7 +19,7 @@ from theory.hconsistency import (
 
 
 @dataclass(frozen=True)
-class BoundedConfig:
+class CompSumBoundedConfig:
     cases: tuple[tuple[float, int, float], ...] = (
         (0.0, 2, 0.5),
         (0.0, 2, 1.0),
@@ -37,19 +37,19 @@ class BoundedConfig:
     support: int = 6
 
     @classmethod
-    def quick(cls) -> BoundedConfig:
+    def quick(cls) -> CompSumBoundedConfig:
         return cls(cases=((1.0, 2, 0.5), (1.0, 2, 2.0), (0.0, 2, 1.0)), n_grid=8, n_dists=10, n_hyp=10)
 
     @classmethod
-    def full(cls) -> BoundedConfig:
+    def full(cls) -> CompSumBoundedConfig:
         return cls()
 
 
-def _bounded_cells(config: BoundedConfig) -> list[Cell]:
+def cells(config: CompSumBoundedConfig) -> list[Cell]:
     return [{"tau": tau, "n": n, "Lambda": lam} for tau, n, lam in config.cases]
 
 
-def _bounded_compute(config: BoundedConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: CompSumBoundedConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     from theory.hconsistency import _box_inf
 
     tau, n, lam = float(cell["tau"]), int(cell["n"]), float(cell["Lambda"])
@@ -75,10 +75,10 @@ def _bounded_compute(config: BoundedConfig, cell: Cell, seed: np.random.SeedSequ
     return {"t": tt.t_certificate, "value": tt.value, "lhs": np.array(lhs), "arg": np.array(arg)}
 
 
-def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
+def check(config: CompSumBoundedConfig, results: Results) -> list[Claim]:
     claims = []
     complete_gap = []
-    for c in _bounded_cells(config):
+    for c in cells(config):
         r = results[cell_key(c)]
         tau, n, lam = c["tau"], c["n"], c["Lambda"]
         slack = r["lhs"] - conservative_inverse(r["t"], r["value"], r["arg"])
@@ -130,10 +130,10 @@ def _bounded_check(config: BoundedConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _bounded_figures(config: BoundedConfig, results: Results) -> dict:
+def figures(config: CompSumBoundedConfig, results: Results) -> dict:
     fig, (ax, ax2) = figure(1, 2)
     tt = np.linspace(0, 1, 200)
-    for i, c in enumerate(_bounded_cells(config)):
+    for i, c in enumerate(cells(config)):
         r = results[cell_key(c)]
         o = np.argsort(r["t"])
         label = f"τ={c['tau']:g}, n={c['n']}, Λ={c['Lambda']:g}"
@@ -157,20 +157,22 @@ def _bounded_figures(config: BoundedConfig, results: Results) -> dict:
     return {"bounded": fig}
 
 
-COMP_SUM_BOUNDED = register(
+CLAIMS = (
+    ClaimSpec("comp_sum_bounded.*.bound_holds", "bound with the Lambda-dependent transformation"),
+    ClaimSpec("comp_sum_bounded.*.transformation", "observation"),
+    ClaimSpec("comp_sum_bounded.negative_control_complete_transformation", "completeness assumption"),
+)
+
+SIM = register(
     Sim(
         name="comp_sum_bounded",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="Lambda-dependent transformations for score-bounded classes, and the bound they give",
-        config_cls=BoundedConfig,
-        cells=_bounded_cells,
-        compute=_bounded_compute,
-        check=_bounded_check,
-        figures=_bounded_figures,
-        claims=(
-            ClaimSpec("comp_sum_bounded.*.bound_holds", "bound with the Lambda-dependent transformation"),
-            ClaimSpec("comp_sum_bounded.*.transformation", "observation"),
-            ClaimSpec("comp_sum_bounded.negative_control_complete_transformation", "completeness assumption"),
-        ),
+        config_cls=CompSumBoundedConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -7,39 +7,36 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.engine.claims import Claim, ClaimSpec
-from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, single_cell
 from sims.engine.plotting import figure
+from sims.hconsistency.common import AREA
 from theory.hconsistency import (
     comp_sum_bound,
 )
 
 
 @dataclass(frozen=True)
-class BudgetConfig:
+class CompSumBudgetConfig:
     taus: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0)
     ns: tuple[int, ...] = (2, 3, 5, 10, 100)
     eps: tuple[float, ...] = tuple(float(e) for e in np.logspace(-4, 0, 33))
 
     @classmethod
-    def quick(cls) -> BudgetConfig:
+    def quick(cls) -> CompSumBudgetConfig:
         return cls(ns=(2, 10), eps=tuple(float(e) for e in np.logspace(-4, 0, 9)))
 
     @classmethod
-    def full(cls) -> BudgetConfig:
+    def full(cls) -> CompSumBudgetConfig:
         return cls()
 
 
-def _single_cell(config: BudgetConfig) -> list[Cell]:
-    return [{}]
-
-
-def _budget_compute(config: BudgetConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: CompSumBudgetConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     eps = np.array(config.eps)
     guarantee = np.array([[comp_sum_bound(eps, tau, n) for tau in config.taus] for n in config.ns])
     return {"eps": eps, "guarantee": guarantee}  # (n, tau, eps)
 
 
-def _budget_check(config: BudgetConfig, results: Results) -> list[Claim]:
+def check(config: CompSumBudgetConfig, results: Results) -> list[Claim]:
     r = results[cell_key({})]
     j = int(np.argmin(np.abs(r["eps"] - 0.01)))
     claims = []
@@ -66,7 +63,7 @@ def _budget_check(config: BudgetConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _budget_figures(config: BudgetConfig, results: Results) -> dict:
+def figures(config: CompSumBudgetConfig, results: Results) -> dict:
     r = results[cell_key({})]
     fig, axes = figure(1, len(config.ns), figsize=(3.6 * len(config.ns), 3.8), squeeze=False)
     styles = ("-", "--", ":", "-.")
@@ -90,16 +87,20 @@ def _budget_figures(config: BudgetConfig, results: Results) -> dict:
     return {"budget": fig}
 
 
-COMP_SUM_BUDGET = register(
+cells = single_cell  # everything in one cell
+
+CLAIMS = (ClaimSpec("comp_sum_budget.n=*", "observation: best tau for a surrogate budget"),)
+
+SIM = register(
     Sim(
         name="comp_sum_budget",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="Guaranteed 0-1 excess per tau and n for a given surrogate excess (observations)",
-        config_cls=BudgetConfig,
-        cells=_single_cell,
-        compute=_budget_compute,
-        check=_budget_check,
-        figures=_budget_figures,
-        claims=(ClaimSpec("comp_sum_budget.n=*", "observation: best tau for a surrogate budget"),),
+        config_cls=CompSumBudgetConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

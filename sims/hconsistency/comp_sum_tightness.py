@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
+from sims.hconsistency.common import AREA
 from theory.hconsistency import (
     comp_sum_transform,
     comp_sum_transform_tight,
@@ -46,11 +47,11 @@ class CompSumTightnessConfig:
         return cls()
 
 
-def _tightness_cells(config: CompSumTightnessConfig) -> list[Cell]:
+def cells(config: CompSumTightnessConfig) -> list[Cell]:
     return [{"tau": tau, "n": n} for tau in config.taus for n in config.ns]
 
 
-def _tightness_compute(config: CompSumTightnessConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: CompSumTightnessConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     rng = np.random.default_rng(seed)
     # t avoids exactly 0 (trivial) and keeps 1 (the largest regret); random t are not hand-picked
     t = np.concatenate([np.linspace(0.02, 1.0, config.n_grid), rng.uniform(0.0, 1.0, config.n_random)])
@@ -63,7 +64,7 @@ def _two_class_form(t: NDArray, tau: float) -> NDArray:
     return comp_sum_transform(t, tau, 2)
 
 
-def _tightness_check(config: CompSumTightnessConfig, results: Results) -> list[Claim]:
+def check(config: CompSumTightnessConfig, results: Results) -> list[Claim]:
     claims: list[Claim] = []
     for tau in config.taus:
         rows = [(n, results[cell_key({"tau": tau, "n": n})]) for n in config.ns]
@@ -204,7 +205,7 @@ def _loose_details(tau: float, rows: list) -> str:
     return "; ".join(parts) + (extra if tau < 2 else "")
 
 
-def _tightness_figures(config: CompSumTightnessConfig, results: Results) -> dict:
+def figures(config: CompSumTightnessConfig, results: Results) -> dict:
     ncols = min(4, len(config.taus))
     nrows = int(np.ceil(len(config.taus) / ncols))
     fig, axes = figure(nrows, ncols, figsize=(4.0 * ncols, 3.4 * nrows), squeeze=False)
@@ -242,28 +243,28 @@ def _tightness_figures(config: CompSumTightnessConfig, results: Results) -> dict
     return {"tightness": fig, "looseness": fig2}
 
 
-COMP_SUM_TIGHTNESS = register(
+CLAIMS = (
+    ClaimSpec("comp_sum_tightness.tau=*.published_valid", "restated T_tau <= numerical T* for all t, n"),
+    ClaimSpec(
+        "comp_sum_tightness.tau=*.published_tight*",
+        "restated T_tau = T* where tightness is claimed; refuted for tau in (1, 2] at n >= 3 "
+        "(and t > 1/(n-1) at tau = 2)",
+    ),
+    ClaimSpec("comp_sum_tightness.tau=*.corrected_form_equals_tight", "comp_sum_transform_tight = T*"),
+    ClaimSpec("comp_sum_tightness.tau=*.two_class_form_valid_all_n", "two-class form valid for all n (tau in (1,2))"),
+    ClaimSpec("comp_sum_tightness.negative_control.ce_transform_is_t", "T(t) = t for CE is detected as wrong"),
+)
+
+SIM = register(
     Sim(
         name="comp_sum_tightness",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="Comp-sum transformations (as restated) vs the numerical tightest transformation",
         config_cls=CompSumTightnessConfig,
-        cells=_tightness_cells,
-        compute=_tightness_compute,
-        check=_tightness_check,
-        figures=_tightness_figures,
-        claims=(
-            ClaimSpec("comp_sum_tightness.tau=*.published_valid", "restated T_tau <= numerical T* for all t, n"),
-            ClaimSpec(
-                "comp_sum_tightness.tau=*.published_tight*",
-                "restated T_tau = T* where tightness is claimed; refuted for tau in (1, 2] at n >= 3 "
-                "(and t > 1/(n-1) at tau = 2)",
-            ),
-            ClaimSpec("comp_sum_tightness.tau=*.corrected_form_equals_tight", "comp_sum_transform_tight = T*"),
-            ClaimSpec(
-                "comp_sum_tightness.tau=*.two_class_form_valid_all_n", "two-class form valid for all n (tau in (1,2))"
-            ),
-            ClaimSpec("comp_sum_tightness.negative_control.ce_transform_is_t", "T(t) = t for CE is detected as wrong"),
-        ),
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

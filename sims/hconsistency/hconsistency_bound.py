@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from sims.engine.claims import Claim, ClaimSpec, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.hconsistency._common import BOUND_TOL, random_finite_distribution
+from sims.hconsistency.common import AREA, BOUND_TOL, random_finite_distribution
 from theory.hconsistency import (
     FiniteDistribution,
     comp_sum_bayes_risk,
@@ -55,7 +55,7 @@ def projected_gd(
 
 
 @dataclass(frozen=True)
-class BoundConfig:
+class HconsistencyBoundConfig:
     taus: tuple[float, ...] = (0.0, 1.0)
     Bs: tuple[float, ...] = (0.25, 1.0, 4.0)
     n_dists: int = 6
@@ -67,19 +67,19 @@ class BoundConfig:
     checkpoints: tuple[int, ...] = (1, 3, 10, 30, 100, 300)
 
     @classmethod
-    def quick(cls) -> BoundConfig:
+    def quick(cls) -> HconsistencyBoundConfig:
         return cls(Bs=(0.25, 4.0), n_dists=2, n_random_h=10, n_gd_starts=2, checkpoints=(1, 10, 100))
 
     @classmethod
-    def full(cls) -> BoundConfig:
+    def full(cls) -> HconsistencyBoundConfig:
         return cls()
 
 
-def _bound_cells(config: BoundConfig) -> list[Cell]:
+def cells(config: HconsistencyBoundConfig) -> list[Cell]:
     return [{"tau": tau, "B": B} for tau in config.taus for B in config.Bs]
 
 
-def _bound_compute(config: BoundConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: HconsistencyBoundConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     from theory.hconsistency import _ball_inf, _linear_best, _linear_best_zero_one
 
     tau, B = float(cell["tau"]), float(cell["B"])
@@ -120,7 +120,7 @@ def _bound_compute(config: BoundConfig, cell: Cell, seed: np.random.SeedSequence
     return {**{k: np.array(v) for k, v in per_h.items()}, **{k: np.array(v) for k, v in per_d.items()}}
 
 
-def _bound_terms(config: BoundConfig, results: Results, tau: float):
+def _terms(config: HconsistencyBoundConfig, results: Results, tau: float):
     out = []
     for B in config.Bs:
         r = results[cell_key({"tau": tau, "B": B})]
@@ -129,11 +129,11 @@ def _bound_terms(config: BoundConfig, results: Results, tau: float):
     return out
 
 
-def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
+def check(config: HconsistencyBoundConfig, results: Results) -> list[Claim]:
     claims = []
     for tau in config.taus:
         valid, dropped, classwise = [], [], []
-        for _B, r, d in _bound_terms(config, results, tau):
+        for _B, r, d in _terms(config, results, tau):
             lhs = r["r01"] - r["bayes01"][d]
             valid.append(lhs - comp_sum_bound(np.maximum(r["rl"] - r["bayes_l"][d], 0), tau, config.n))
             dropped.append(
@@ -197,11 +197,11 @@ def _bound_check(config: BoundConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _bound_figures(config: BoundConfig, results: Results) -> dict:
+def figures(config: HconsistencyBoundConfig, results: Results) -> dict:
     fig, axes = figure(1, len(config.taus), squeeze=False)
     kinds = {0: ("random", "o"), 1: ("GD checkpoint", "s"), 2: ("trained", "^")}
     for ax, tau in zip(axes[0], config.taus, strict=True):
-        for i, (B, r, d) in enumerate(_bound_terms(config, results, tau)):
+        for i, (B, r, d) in enumerate(_terms(config, results, tau)):
             x = np.maximum(r["rl"] - r["bayes_l"][d], 1e-4)  # log axis: surrogate excesses span 1e-3..1e3
             y = r["r01"] - r["bayes01"][d]
             for k, (label, marker) in kinds.items():
@@ -228,20 +228,22 @@ def _bound_figures(config: BoundConfig, results: Results) -> dict:
     return {"bound": fig}
 
 
-HCONSISTENCY_BOUND = register(
+CLAIMS = (
+    ClaimSpec("hconsistency_bound.tau=*.bound_holds", "the bound holds for every evaluated h"),
+    ClaimSpec("hconsistency_bound.tau=*.negative_control_drop_gaps", "dropping M(H) is detected"),
+    ClaimSpec("hconsistency_bound.tau=*.complete_gamma_on_bounded_class", "observation"),
+)
+
+SIM = register(
     Sim(
         name="hconsistency_bound",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="Comp-sum H-consistency bound on random distributions and linear hypotheses",
-        config_cls=BoundConfig,
-        cells=_bound_cells,
-        compute=_bound_compute,
-        check=_bound_check,
-        figures=_bound_figures,
-        claims=(
-            ClaimSpec("hconsistency_bound.tau=*.bound_holds", "the bound holds for every evaluated h"),
-            ClaimSpec("hconsistency_bound.tau=*.negative_control_drop_gaps", "dropping M(H) is detected"),
-            ClaimSpec("hconsistency_bound.tau=*.complete_gamma_on_bounded_class", "observation"),
-        ),
+        config_cls=HconsistencyBoundConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.hconsistency._common import numerical_conditional_infima
+from sims.hconsistency.common import AREA, numerical_conditional_infima
 from theory.hconsistency import (
     MARGIN_LOSSES,
     conditional_margin_risk,
@@ -48,11 +48,11 @@ class MarginCalibrationConfig:
         return cls()
 
 
-def _cells(config: MarginCalibrationConfig) -> list[Cell]:
+def cells(config: MarginCalibrationConfig) -> list[Cell]:
     return [{"loss": loss} for loss in config.losses]
 
 
-def _compute(config: MarginCalibrationConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: MarginCalibrationConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     loss = cell["loss"]
     rng = np.random.default_rng(seed)
     t = np.concatenate([np.linspace(0.0, 1.0, config.n_grid), rng.uniform(0.0, 1.0, config.n_random)])
@@ -81,7 +81,7 @@ def _compute(config: MarginCalibrationConfig, cell: Cell, seed: np.random.SeedSe
     }
 
 
-def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
+def check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
     claims = []
     for loss in config.losses:
         r = results[cell_key({"loss": loss})]
@@ -138,7 +138,7 @@ def _check(config: MarginCalibrationConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _figures(config: MarginCalibrationConfig, results: Results) -> dict:
+def figures(config: MarginCalibrationConfig, results: Results) -> dict:
     fig, (ax, ax2) = figure(1, 2)
     tt = np.linspace(0, 1, 400)
     for i, loss in enumerate(config.losses):
@@ -189,29 +189,31 @@ def _figures(config: MarginCalibrationConfig, results: Results) -> dict:
     return {"psi": fig, "bound": fig2}
 
 
-MARGIN_CALIBRATION = register(
+CLAIMS = (
+    *tuple(
+        ClaimSpec(f"margin_calibration.{loss}.{kind}", text)
+        for loss in MARGIN_LOSSES
+        for kind, text in (
+            ("closed_form", f"psi_{loss} closed form equals the numerical infimum"),
+            ("excess_risk_bound", f"psi_{loss}(excess 0-1) <= excess surrogate on random instances"),
+        )
+    ),
+    ClaimSpec(
+        "margin_calibration.negative_control.logistic_psi_is_t",
+        "psi(t) = t for the logistic loss is detected as wrong",
+    ),
+)
+
+SIM = register(
     Sim(
         name="margin_calibration",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="Binary margin-loss calibration functions vs brute-force conditional regret",
         config_cls=MarginCalibrationConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            *tuple(
-                ClaimSpec(f"margin_calibration.{loss}.{kind}", text)
-                for loss in MARGIN_LOSSES
-                for kind, text in (
-                    ("closed_form", f"psi_{loss} closed form equals the numerical infimum"),
-                    ("excess_risk_bound", f"psi_{loss}(excess 0-1) <= excess surrogate on random instances"),
-                )
-            ),
-            ClaimSpec(
-                "margin_calibration.negative_control.logistic_psi_is_t",
-                "psi(t) = t for the logistic loss is detected as wrong",
-            ),
-        ),
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.hconsistency._common import BOUND_TOL, random_finite_distribution
+from sims.hconsistency.common import AREA, BOUND_TOL, random_finite_distribution
 from theory.hconsistency import (
     FiniteDistribution,
     LinearScores,
@@ -20,7 +20,7 @@ from theory.hconsistency import (
 
 
 @dataclass(frozen=True)
-class GapConfig:
+class MinimizabilityGapsConfig:
     taus: tuple[float, ...] = (0.0, 0.5, 1.0)
     Bs: tuple[float, ...] = tuple(float(b) for b in np.round(np.logspace(-1.3, 1.3, 9), 4))
     Lambdas: tuple[float, ...] = (0.1, 0.5, 1.0, 2.0, 4.0)
@@ -30,19 +30,19 @@ class GapConfig:
     n: int = 3
 
     @classmethod
-    def quick(cls) -> GapConfig:
+    def quick(cls) -> MinimizabilityGapsConfig:
         return cls(taus=(0.0, 1.0), Bs=(0.1, 1.0, 10.0), Lambdas=(0.5, 2.0), n_dists=2)
 
     @classmethod
-    def full(cls) -> GapConfig:
+    def full(cls) -> MinimizabilityGapsConfig:
         return cls()
 
 
-def _gap_cells(config: GapConfig) -> list[Cell]:
+def cells(config: MinimizabilityGapsConfig) -> list[Cell]:
     return [{"tau": tau} for tau in config.taus]
 
 
-def _gap_compute(config: GapConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: MinimizabilityGapsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     tau = float(cell["tau"])
     rng = np.random.default_rng(seed)
     gap = np.zeros((config.n_dists, len(config.Bs)))
@@ -62,7 +62,7 @@ def _gap_compute(config: GapConfig, cell: Cell, seed: np.random.SeedSequence) ->
     return {"gap": gap, "approx": approx, "box_inf": box_inf}
 
 
-def _gap_check(config: GapConfig, results: Results) -> list[Claim]:
+def check(config: MinimizabilityGapsConfig, results: Results) -> list[Claim]:
     claims = []
     for tau in config.taus:
         r = results[cell_key({"tau": tau})]
@@ -116,7 +116,7 @@ def _phi(tau: float, u: NDArray) -> NDArray:
     return np.log1p(u) if tau == 1.0 else ((1 + u) ** (1 - tau) - 1) / (1 - tau)
 
 
-def _gap_figures(config: GapConfig, results: Results) -> dict:
+def figures(config: MinimizabilityGapsConfig, results: Results) -> dict:
     fig, (ax, ax2) = figure(1, 2)
     for i, tau in enumerate(config.taus):
         r = results[cell_key({"tau": tau})]
@@ -143,20 +143,22 @@ def _gap_figures(config: GapConfig, results: Results) -> dict:
     return {"gaps": fig}
 
 
-MINIMIZABILITY_GAPS = register(
+CLAIMS = (
+    ClaimSpec("minimizability_gaps.tau=*.gap_below_approximation_error", "M <= A"),
+    ClaimSpec("minimizability_gaps.tau=*.nonnegative", "M >= 0"),
+    ClaimSpec("minimizability_gaps.tau=*.box_infimum_deterministic", "Phi((n-1)e^-2Lambda) formula"),
+)
+
+SIM = register(
     Sim(
         name="minimizability_gaps",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="Minimizability gaps of comp-sum losses for linear and score-bounded classes",
-        config_cls=GapConfig,
-        cells=_gap_cells,
-        compute=_gap_compute,
-        check=_gap_check,
-        figures=_gap_figures,
-        claims=(
-            ClaimSpec("minimizability_gaps.tau=*.gap_below_approximation_error", "M <= A"),
-            ClaimSpec("minimizability_gaps.tau=*.nonnegative", "M >= 0"),
-            ClaimSpec("minimizability_gaps.tau=*.box_infimum_deterministic", "Phi((n-1)e^-2Lambda) formula"),
-        ),
+        config_cls=MinimizabilityGapsConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

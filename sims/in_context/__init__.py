@@ -1,10 +1,19 @@
-"""Sims for in-context linear regression with one layer of linear self-attention (Mahankali et al. 2024).
+"""In-context linear regression with one layer of linear self-attention (Mahankali, Hashimoto, Ma 2024;
+theory/in_context.py).
 
-Importing this package registers its sims, one module per sim."""
+The room of one area: one module per sim (named as the sim), the area's public helpers (``common``), where each
+claim comes from (``sources``) and the report's summary (``findings``). Importing it registers its sims and the area.
+"""
 
-from sims.in_context import (  # noqa: F401  (registers the sims)
+from sims.engine.areas import Area, register_area
+from sims.in_context import (  # noqa: F401  (each registers its sim)
     icl_lsa_global,
     icl_nonlinear_targets,
     icl_optimal_step,
     icl_preconditioned,
 )
+from sims.in_context.common import AREA
+from sims.in_context.findings import FIGURE, FINDINGS
+from sims.in_context.sources import SOURCES
+
+register_area(Area(title=AREA, package=__name__, sources=SOURCES, findings=FINDINGS, figure=FIGURE))

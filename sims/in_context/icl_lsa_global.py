@@ -15,7 +15,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.in_context._common import AREA, N_SE, Z_TOL, LossStats, chunks, least_squares_chunked, paired
+from sims.in_context.common import AREA, N_SE, Z_TOL, LossStats, chunks, least_squares_chunked, paired
 from theory.in_context import (
     bayes_ridge_predict,
     fit_lsa,
@@ -34,7 +34,7 @@ ROUND_REL = 1e-9
 
 
 @dataclass(frozen=True)
-class LSAGlobalConfig:
+class ICLLSAGlobalConfig:
     settings: tuple[tuple[int, int, float], ...] = ((10, 3, 0.5), (20, 2, 0.0), (5, 3, 1.0))  # (n, d, s2)
     n_train: int = 50_000
     # random starts: at d = 2 about half of them end at a spurious stationary point (risk ~3x the optimum), so the
@@ -48,15 +48,15 @@ class LSAGlobalConfig:
     n_span: int = 800_000
 
     @classmethod
-    def quick(cls) -> LSAGlobalConfig:
+    def quick(cls) -> ICLLSAGlobalConfig:
         return cls(settings=((10, 2, 0.5),), n_train=5_000, n_starts=4, n_test=50_000, n_span=20_000)
 
     @classmethod
-    def full(cls) -> LSAGlobalConfig:
+    def full(cls) -> ICLLSAGlobalConfig:
         return cls()
 
 
-def _cells(config: LSAGlobalConfig) -> list[Cell]:
+def cells(config: ICLLSAGlobalConfig) -> list[Cell]:
     return [{"n": n, "d": d, "noise_var": s2} for n, d, s2 in config.settings]
 
 
@@ -64,7 +64,7 @@ def _tag(cell: Cell) -> str:
     return f"n={cell['n']}.d={cell['d']}.s2={cell['noise_var']:g}"
 
 
-def _compute(config: LSAGlobalConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: ICLLSAGlobalConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     n, d, s2 = cell["n"], cell["d"], cell["noise_var"]
     s_train, s_fit, s_test, s_span = seed.spawn(4)
     X, y, xq, yq = sample_prompts(config.n_train, n, d, np.random.default_rng(s_train), noise_var=s2)
@@ -102,9 +102,9 @@ def _blocks(d: int) -> tuple[slice, slice, slice]:
     return slice(0, n_c), slice(n_c, n_c + d * d), slice(n_c + d * d, n_c + d * d + d)
 
 
-def _check(config: LSAGlobalConfig, results: Results) -> list[Claim]:
+def check(config: ICLLSAGlobalConfig, results: Results) -> list[Claim]:
     claims = []
-    for cell in _cells(config):
+    for cell in cells(config):
         r = results[cell_key(cell)]
         n, d, s2 = cell["n"], cell["d"], cell["noise_var"]
         tag = _tag(cell)
@@ -241,10 +241,10 @@ def _check(config: LSAGlobalConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _figures(config: LSAGlobalConfig, results: Results) -> dict:
+def figures(config: ICLLSAGlobalConfig, results: Results) -> dict:
     fig, axes = figure(1, 2)
     labels = ["trained LSA", "one-step GD, eta*", "Bayes ridge"]
-    for k, cell in enumerate(_cells(config)):
+    for k, cell in enumerate(cells(config)):
         r = results[cell_key(cell)]
         se = np.sqrt(np.diag(r["cov_of_mean"]))
         x = k + np.array([-0.25, 0.0, 0.25])
@@ -252,7 +252,7 @@ def _figures(config: LSAGlobalConfig, results: Results) -> dict:
         axes[1].plot(np.abs(r["span_coef"]), "o", ms=3, color=f"C{k}", label=_tag(cell))
     axes[0].set(
         xticks=range(len(config.settings)),
-        xticklabels=[_tag(c) for c in _cells(config)],
+        xticklabels=[_tag(c) for c in cells(config)],
         ylabel="risk on fresh prompts (bars: 2 SE)",
         title="LSA vs one-step GD vs Bayes ridge",
     )
@@ -268,27 +268,27 @@ def _figures(config: LSAGlobalConfig, results: Results) -> dict:
     return {"lsa_global": fig}
 
 
-ICL_LSA_GLOBAL = register(
+CLAIMS = (
+    ClaimSpec("icl_lsa_global.*.never_below_gd", "the LSA does not beat one-step GD"),
+    ClaimSpec("icl_lsa_global.*.reaches_gd_risk", "the LSA reaches the one-step GD risk"),
+    ClaimSpec("icl_lsa_global.*.acts_as_gd_with_G_star", "the trained LSA is x_q' G* g"),
+    ClaimSpec("icl_lsa_global.*.span_lower_bound", "the span's least squares bounds every LSA from below"),
+    ClaimSpec("icl_lsa_global.*.span_optimum_is_gd", "the span's optimum is the GD block with G*"),
+    ClaimSpec("icl_lsa_global.*.bayes_ridge_vs_lsa", "Bayes ridge vs the LSA (observation)"),
+    ClaimSpec("icl_lsa_global.*.random_starts_reaching_the_optimum", "starts reaching the optimum (observation)"),
+)
+
+SIM = register(
     Sim(
         name="icl_lsa_global",
         area=AREA,
         description="The trained one-layer LSA implements one step of GD with the optimal step; its monomial span "
         "gives a convex lower bound",
-        config_cls=LSAGlobalConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("icl_lsa_global.*.never_below_gd", "the LSA does not beat one-step GD"),
-            ClaimSpec("icl_lsa_global.*.reaches_gd_risk", "the LSA reaches the one-step GD risk"),
-            ClaimSpec("icl_lsa_global.*.acts_as_gd_with_G_star", "the trained LSA is x_q' G* g"),
-            ClaimSpec("icl_lsa_global.*.span_lower_bound", "the span's least squares bounds every LSA from below"),
-            ClaimSpec("icl_lsa_global.*.span_optimum_is_gd", "the span's optimum is the GD block with G*"),
-            ClaimSpec("icl_lsa_global.*.bayes_ridge_vs_lsa", "Bayes ridge vs the LSA (observation)"),
-            ClaimSpec(
-                "icl_lsa_global.*.random_starts_reaching_the_optimum", "starts reaching the optimum (observation)"
-            ),
-        ),
+        config_cls=ICLLSAGlobalConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -15,7 +15,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.in_context._common import AREA, N_SE, Z_TOL, fit_preconditioner_chunked
+from sims.in_context.common import AREA, N_SE, Z_TOL, fit_preconditioner_chunked
 
 
 def relu(u: np.ndarray) -> np.ndarray:
@@ -31,26 +31,26 @@ ANISOTROPIC = np.diag([0.25, 1.0, 4.0])  # the negative control's covariance (d 
 
 
 @dataclass(frozen=True)
-class NonlinearConfig:
+class ICLNonlinearTargetsConfig:
     n: int = 20
     d: int = 3
     noise_var: float = 0.25
     n_prompts: int = 1_000_000
 
     @classmethod
-    def quick(cls) -> NonlinearConfig:
+    def quick(cls) -> ICLNonlinearTargetsConfig:
         return cls(n_prompts=100_000)
 
     @classmethod
-    def full(cls) -> NonlinearConfig:
+    def full(cls) -> ICLNonlinearTargetsConfig:
         return cls()
 
 
-def _cells(config: NonlinearConfig) -> list[Cell]:
+def cells(config: ICLNonlinearTargetsConfig) -> list[Cell]:
     return [{"target": t, "cov": "isotropic"} for t in TARGETS] + [{"target": "relu", "cov": "anisotropic"}]
 
 
-def _compute(config: NonlinearConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: ICLNonlinearTargetsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     cov = None if cell["cov"] == "isotropic" else ANISOTROPIC
     return fit_preconditioner_chunked(
         config.n_prompts, config.n, config.d, seed, cov=cov, noise_var=config.noise_var, target=TARGETS[cell["target"]]
@@ -66,7 +66,7 @@ def _distance_to_multiple_of_identity(G: np.ndarray, cov_vecG: np.ndarray) -> tu
     return float(np.max(np.abs(dev) / se)), float(np.trace(G) / d)
 
 
-def _check(config: NonlinearConfig, results: Results) -> list[Claim]:
+def check(config: ICLNonlinearTargetsConfig, results: Results) -> list[Claim]:
     claims = []
     for t in TARGETS:
         r = results[cell_key({"target": t, "cov": "isotropic"})]
@@ -105,9 +105,9 @@ def _check(config: NonlinearConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _figures(config: NonlinearConfig, results: Results) -> dict:
+def figures(config: ICLNonlinearTargetsConfig, results: Results) -> dict:
     fig, ax = figure()
-    for k, cell in enumerate(_cells(config)):
+    for k, cell in enumerate(cells(config)):
         r = results[cell_key(cell)]
         G = r["G"] / (np.trace(r["G"]) / config.d)
         ax.bar(np.arange(config.d**2) + 0.2 * k - 0.3, G.ravel(), 0.2, label=f"{cell['target']}, {cell['cov']}")
@@ -121,20 +121,22 @@ def _figures(config: NonlinearConfig, results: Results) -> dict:
     return {"nonlinear": fig}
 
 
-ICL_NONLINEAR_TARGETS = register(
+CLAIMS = (
+    ClaimSpec("icl_nonlinear_targets.*.G_multiple_of_identity", "G is a multiple of I (isotropic x)"),
+    ClaimSpec("icl_nonlinear_targets.negative_control_anisotropic", "anisotropic x: not a multiple of I"),
+)
+
+SIM = register(
     Sim(
         name="icl_nonlinear_targets",
         area=AREA,
         description="Nonlinear in-context targets (relu, tanh, cube) keep the optimal one-step preconditioner "
         "proportional to I",
-        config_cls=NonlinearConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("icl_nonlinear_targets.*.G_multiple_of_identity", "G is a multiple of I (isotropic x)"),
-            ClaimSpec("icl_nonlinear_targets.negative_control_anisotropic", "anisotropic x: not a multiple of I"),
-        ),
+        config_cls=ICLNonlinearTargetsConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

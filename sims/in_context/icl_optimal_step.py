@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.in_context._common import AREA, N_SE, Z_TOL, LossStats, chunks, paired
+from sims.in_context.common import AREA, N_SE, Z_TOL, LossStats, chunks, paired
 from theory.in_context import gd_statistic, one_step_gd_risk, optimal_gd_step
 
 # Steps as multiples of eta*: the curve's shape around its minimum, and the unit step (a common default) separately.
@@ -17,22 +17,22 @@ ETA_FACTORS = (0.25, 0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5)
 
 
 @dataclass(frozen=True)
-class OptimalStepConfig:
+class ICLOptimalStepConfig:
     ns: tuple[int, ...] = (5, 20, 80)
     ds: tuple[int, ...] = (2, 5)
     noise_vars: tuple[float, ...] = (0.0, 1.0)
     n_prompts: int = 1_000_000
 
     @classmethod
-    def quick(cls) -> OptimalStepConfig:
+    def quick(cls) -> ICLOptimalStepConfig:
         return cls(ns=(5, 20), ds=(3,), noise_vars=(0.0, 1.0), n_prompts=50_000)
 
     @classmethod
-    def full(cls) -> OptimalStepConfig:
+    def full(cls) -> ICLOptimalStepConfig:
         return cls()
 
 
-def _cells(config: OptimalStepConfig) -> list[Cell]:
+def cells(config: ICLOptimalStepConfig) -> list[Cell]:
     return [{"n": n, "d": d, "noise_var": s2} for n in config.ns for d in config.ds for s2 in config.noise_vars]
 
 
@@ -41,7 +41,7 @@ def _etas(cell: Cell) -> np.ndarray:
     return np.r_[star * np.array(ETA_FACTORS), 1.0]
 
 
-def _compute(config: OptimalStepConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: ICLOptimalStepConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     n, d, s2 = cell["n"], cell["d"], cell["noise_var"]
     etas = _etas(cell)
     stats = LossStats(len(etas))
@@ -51,9 +51,9 @@ def _compute(config: OptimalStepConfig, cell: Cell, seed: np.random.SeedSequence
     return {"etas": etas} | stats.arrays()
 
 
-def _check(config: OptimalStepConfig, results: Results) -> list[Claim]:
+def check(config: ICLOptimalStepConfig, results: Results) -> list[Claim]:
     z_max, worst, gaps, unit = 0.0, "", [], []
-    for cell in _cells(config):
+    for cell in cells(config):
         r = results[cell_key(cell)]
         n, d, s2 = cell["n"], cell["d"], cell["noise_var"]
         se = np.sqrt(np.diag(r["cov_of_mean"]))
@@ -109,7 +109,7 @@ def _check(config: OptimalStepConfig, results: Results) -> list[Claim]:
     ]
 
 
-def _figures(config: OptimalStepConfig, results: Results) -> dict:
+def figures(config: ICLOptimalStepConfig, results: Results) -> dict:
     fig, axes = figure(1, len(config.noise_vars))
     axes = np.atleast_1d(axes)
     for ax, s2 in zip(axes, config.noise_vars, strict=True):
@@ -131,20 +131,22 @@ def _figures(config: OptimalStepConfig, results: Results) -> dict:
     return {"risk_curve": fig}
 
 
-ICL_OPTIMAL_STEP = register(
+CLAIMS = (
+    ClaimSpec("icl_optimal_step.risk_curve", "R(eta) matches Monte Carlo everywhere on the grid"),
+    ClaimSpec("icl_optimal_step.eta_star_not_beaten", "no step beats eta* beyond the noise"),
+    ClaimSpec("icl_optimal_step.negative_control_unit_step", "the unit step is detected as worse"),
+)
+
+SIM = register(
     Sim(
         name="icl_optimal_step",
         area=AREA,
         description="One-step GD for in-context linear regression: closed-form R(eta) and step eta* vs Monte Carlo",
-        config_cls=OptimalStepConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("icl_optimal_step.risk_curve", "R(eta) matches Monte Carlo everywhere on the grid"),
-            ClaimSpec("icl_optimal_step.eta_star_not_beaten", "no step beats eta* beyond the noise"),
-            ClaimSpec("icl_optimal_step.negative_control_unit_step", "the unit step is detected as worse"),
-        ),
+        config_cls=ICLOptimalStepConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

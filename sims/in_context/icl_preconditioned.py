@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.in_context._common import AREA, N_SE, Z_TOL, LossStats, chunks, fit_preconditioner_chunked, paired
+from sims.in_context.common import AREA, N_SE, Z_TOL, LossStats, chunks, fit_preconditioner_chunked, paired
 from theory.in_context import (
     best_scalar_step,
     one_step_gd_predict,
@@ -19,18 +19,18 @@ from theory.in_context import (
 
 
 @dataclass(frozen=True)
-class PreconditionedConfig:
+class ICLPreconditionedConfig:
     shapes: tuple[tuple[int, int], ...] = ((10, 3), (40, 5))  # (n, d)
     n_covariances: int = 3
     noise_var: float = 0.5
     n_prompts: int = 1_000_000
 
     @classmethod
-    def quick(cls) -> PreconditionedConfig:
+    def quick(cls) -> ICLPreconditionedConfig:
         return cls(shapes=((10, 3),), n_covariances=2, n_prompts=100_000)
 
     @classmethod
-    def full(cls) -> PreconditionedConfig:
+    def full(cls) -> ICLPreconditionedConfig:
         return cls()
 
 
@@ -42,11 +42,11 @@ def random_covariance(d: int, rng: np.random.Generator) -> np.ndarray:
     return (Q * lam) @ Q.T
 
 
-def _cells(config: PreconditionedConfig) -> list[Cell]:
+def cells(config: ICLPreconditionedConfig) -> list[Cell]:
     return [{"n": n, "d": d, "cov": k} for n, d in config.shapes for k in range(config.n_covariances)]
 
 
-def _compute(config: PreconditionedConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: ICLPreconditionedConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     n, d, s2 = cell["n"], cell["d"], config.noise_var
     s_cov, s_fit, s_risk = seed.spawn(3)
     S = random_covariance(d, np.random.default_rng(s_cov))
@@ -59,9 +59,9 @@ def _compute(config: PreconditionedConfig, cell: Cell, seed: np.random.SeedSeque
     return {"cov": S, "G_star": G_star, "eta_scalar": np.array(eta_s)} | fit | stats.arrays()
 
 
-def _check(config: PreconditionedConfig, results: Results) -> list[Claim]:
+def check(config: ICLPreconditionedConfig, results: Results) -> list[Claim]:
     z_G, z_risk, z_scalar, where = 0.0, 0.0, np.inf, ""
-    for cell in _cells(config):
+    for cell in cells(config):
         r = results[cell_key(cell)]
         n, d, s2 = cell["n"], cell["d"], config.noise_var
         se_G = np.sqrt(np.diag(r["cov_vecG"])).reshape(d, d)
@@ -113,9 +113,9 @@ def _check(config: PreconditionedConfig, results: Results) -> list[Claim]:
     ]
 
 
-def _figures(config: PreconditionedConfig, results: Results) -> dict:
+def figures(config: ICLPreconditionedConfig, results: Results) -> dict:
     fig, ax = figure()
-    for k, cell in enumerate(_cells(config)):
+    for k, cell in enumerate(cells(config)):
         r = results[cell_key(cell)]
         se = np.sqrt(np.diag(r["cov_vecG"]))
         ax.errorbar(
@@ -138,20 +138,22 @@ def _figures(config: PreconditionedConfig, results: Results) -> dict:
     return {"preconditioner": fig}
 
 
-ICL_PRECONDITIONED = register(
+CLAIMS = (
+    ClaimSpec("icl_preconditioned.G_star_is_least_squares", "G* = the least-squares preconditioner"),
+    ClaimSpec("icl_preconditioned.risk_of_G_star", "R(G*) matches Monte Carlo"),
+    ClaimSpec("icl_preconditioned.negative_control_scalar_step", "the best scalar step loses: detected"),
+)
+
+SIM = register(
     Sim(
         name="icl_preconditioned",
         area=AREA,
         description="One-step preconditioned GD with non-isotropic covariates: G* vs the least-squares preconditioner",
-        config_cls=PreconditionedConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("icl_preconditioned.G_star_is_least_squares", "G* = the least-squares preconditioner"),
-            ClaimSpec("icl_preconditioned.risk_of_G_star", "R(G*) matches Monte Carlo"),
-            ClaimSpec("icl_preconditioned.negative_control_scalar_step", "the best scalar step loses: detected"),
-        ),
+        config_cls=ICLPreconditionedConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

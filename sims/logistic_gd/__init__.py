@@ -1,5 +1,19 @@
-"""Sims for logistic regression with large-step gradient descent and its perceptron limit (Tyurin 2024).
+"""Logistic regression with large-step gradient descent and its perceptron limit (Tyurin 2025; theory/logistic_gd.py).
 
-Importing this package registers its sims, one module per sim."""
+The room of one area: one module per sim (named as the sim), the area's public helpers (``common``), where each
+claim comes from (``sources``) and the report's summary (``findings``). Importing it registers its sims and the area.
+"""
 
-from sims.logistic_gd import iteration_bounds, large_step_rates, perceptron_limit, step_size_paradox, worst_case_scaling  # noqa: F401  (registers the sims)
+from sims.engine.areas import Area, register_area
+from sims.logistic_gd import (  # noqa: F401  (each registers its sim)
+    iteration_bounds,
+    large_step_rates,
+    perceptron_limit,
+    step_size_paradox,
+    worst_case_scaling,
+)
+from sims.logistic_gd.common import AREA
+from sims.logistic_gd.findings import FIGURE, FINDINGS
+from sims.logistic_gd.sources import SOURCES
+
+register_area(Area(title=AREA, package=__name__, sources=SOURCES, findings=FINDINGS, figure=FIGURE))

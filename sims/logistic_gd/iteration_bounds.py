@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.logistic_gd._common import AREA, iterations_to_separate
+from sims.logistic_gd.common import AREA, iterations_to_separate
 from theory.logistic_gd import (
     batch_perceptron,
     batch_perceptron_iteration_bound,
@@ -22,7 +22,7 @@ from theory.logistic_gd import (
 
 
 @dataclass(frozen=True)
-class BoundsConfig:
+class IterationBoundsConfig:
     ns: tuple[int, ...] = (20, 100, 500)
     ds: tuple[int, ...] = (2, 10, 50)
     mus: tuple[float, ...] = (0.1, 0.3, 0.6)
@@ -31,19 +31,19 @@ class BoundsConfig:
     max_iters: int = 50_000
 
     @classmethod
-    def quick(cls) -> BoundsConfig:
+    def quick(cls) -> IterationBoundsConfig:
         return cls(ns=(20, 100), ds=(2, 10), mus=(0.1, 0.5), reps=2, max_iters=20_000)
 
     @classmethod
-    def full(cls) -> BoundsConfig:
+    def full(cls) -> IterationBoundsConfig:
         return cls()
 
 
-def _bounds_cells(config: BoundsConfig) -> list[Cell]:
+def cells(config: IterationBoundsConfig) -> list[Cell]:
     return [{"n": n, "d": d, "mu": mu} for n in config.ns for d in config.ds for mu in config.mus]
 
 
-def _bounds_compute(config: BoundsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: IterationBoundsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(config.reps):
@@ -59,10 +59,10 @@ def _bounds_compute(config: BoundsConfig, cell: Cell, seed: np.random.SeedSequen
     return {"rows": np.array(rows, dtype=float)}  # columns: mu, R, batch, normalized, nlr(gamma) ...
 
 
-def _bounds_ratios(config: BoundsConfig, results: Results) -> dict[str, NDArray]:
+def _ratios(config: IterationBoundsConfig, results: Results) -> dict[str, NDArray]:
     out: dict[str, list] = {"batch": [], "normalized": [], **{f"nlr{g:g}": [] for g in config.lr_gammas}}
     censored = 0
-    for c in _bounds_cells(config):
+    for c in cells(config):
         rows = results[cell_key(c)]["rows"]
         for mu, R, *counts in rows:
             n = c["n"]
@@ -76,8 +76,8 @@ def _bounds_ratios(config: BoundsConfig, results: Results) -> dict[str, NDArray]
     return {k: np.array(v) for k, v in out.items()} | {"censored": np.array(censored)}
 
 
-def _bounds_check(config: BoundsConfig, results: Results) -> list[Claim]:
-    ratios = _bounds_ratios(config, results)
+def check(config: IterationBoundsConfig, results: Results) -> list[Claim]:
+    ratios = _ratios(config, results)
     specs = [
         ("batch", "Thm 3.3: batch perceptron iterations <= n R^2/mu^2"),
         ("normalized", "Thm 5.3: normalized batch perceptron iterations <= R^2/mu^2"),
@@ -111,8 +111,8 @@ def _bounds_check(config: BoundsConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _bounds_figures(config: BoundsConfig, results: Results) -> dict:
-    ratios = _bounds_ratios(config, results)
+def figures(config: IterationBoundsConfig, results: Results) -> dict:
+    ratios = _ratios(config, results)
     fig, ax = figure()
     keys = [k for k in ratios if k != "censored"]
     ax.boxplot([np.maximum(ratios[k], 1e-6) for k in keys], tick_labels=keys, whis=(0, 100))
@@ -126,20 +126,22 @@ def _bounds_figures(config: BoundsConfig, results: Results) -> dict:
     return {"bounds": fig}
 
 
-ITERATION_BOUNDS = register(
+CLAIMS = (
+    ClaimSpec("iteration_bounds.batch", "Thm 3.3"),
+    ClaimSpec("iteration_bounds.normalized", "Thm 5.3"),
+    ClaimSpec("iteration_bounds.nlr*", "Thm 6.1 for several gamma"),
+)
+
+SIM = register(
     Sim(
         name="iteration_bounds",
         area=AREA,
         description="Iteration bounds of Thms 3.3, 5.3, 6.1 on random data",
-        config_cls=BoundsConfig,
-        cells=_bounds_cells,
-        compute=_bounds_compute,
-        check=_bounds_check,
-        figures=_bounds_figures,
-        claims=(
-            ClaimSpec("iteration_bounds.batch", "Thm 3.3"),
-            ClaimSpec("iteration_bounds.normalized", "Thm 5.3"),
-            ClaimSpec("iteration_bounds.nlr*", "Thm 6.1 for several gamma"),
-        ),
+        config_cls=IterationBoundsConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.logistic_gd._common import AREA
+from sims.logistic_gd.common import AREA
 from theory.logistic_gd import (
     logistic_loss,
     lr_gd,
@@ -19,7 +19,7 @@ from theory.logistic_gd import (
 
 
 @dataclass(frozen=True)
-class RatesConfig:
+class LargeStepRatesConfig:
     n_datasets: int = 6
     n: int = 50
     d: int = 5
@@ -29,15 +29,15 @@ class RatesConfig:
     horizons_accel: tuple[int, ...] = (30, 100, 300, 1000, 3000, 10000)
 
     @classmethod
-    def quick(cls) -> RatesConfig:
+    def quick(cls) -> LargeStepRatesConfig:
         return cls(n_datasets=2, gammas=(1.0, 100.0), horizon=2000, horizons_accel=(30, 100, 300, 1000))
 
     @classmethod
-    def full(cls) -> RatesConfig:
+    def full(cls) -> LargeStepRatesConfig:
         return cls()
 
 
-def _rates_cells(config: RatesConfig) -> list[Cell]:
+def cells(config: LargeStepRatesConfig) -> list[Cell]:
     return [{"data": f"planted{i}"} for i in range(config.n_datasets)]
 
 
@@ -45,7 +45,7 @@ def _checkpoints(T: int) -> NDArray:
     return np.unique(np.round(np.logspace(0, np.log10(T), 40)).astype(int))
 
 
-def _rates_compute(config: RatesConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: LargeStepRatesConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     A, y = planted_margin_dataset(config.n, config.d, config.mu, np.random.default_rng(seed))
     ts = _checkpoints(config.horizon)
     curves = np.array([logistic_loss(lr_gd(A, y, g, config.horizon).iterates[ts], A, y) for g in config.gammas])
@@ -54,11 +54,11 @@ def _rates_compute(config: RatesConfig, cell: Cell, seed: np.random.SeedSequence
     return {"ts": ts, "curves": curves, "accel": accel}
 
 
-def _rates_slopes(config: RatesConfig, results: Results) -> tuple[NDArray, NDArray]:
+def _slopes(config: LargeStepRatesConfig, results: Results) -> tuple[NDArray, NDArray]:
     per_gamma = []
     for k in range(len(config.gammas)):
         s = []
-        for c in _rates_cells(config):
+        for c in cells(config):
             r = results[cell_key(c)]
             late = r["ts"] >= r["ts"][-1] / 100  # last two decades: past the unstable phase
             loss = r["curves"][k, late]
@@ -67,7 +67,7 @@ def _rates_slopes(config: RatesConfig, results: Results) -> tuple[NDArray, NDArr
                 s.append(np.polyfit(np.log(r["ts"][late][ok]), np.log(loss[ok]), 1)[0])
         per_gamma.append(s)
     accel = []
-    for c in _rates_cells(config):
+    for c in cells(config):
         r = results[cell_key(c)]
         ok = r["accel"] > 0
         if ok.sum() >= 3:
@@ -75,8 +75,8 @@ def _rates_slopes(config: RatesConfig, results: Results) -> tuple[NDArray, NDArr
     return np.array(per_gamma, dtype=object), np.array(accel)
 
 
-def _rates_check(config: RatesConfig, results: Results) -> list[Claim]:
-    per_gamma, accel = _rates_slopes(config, results)
+def check(config: LargeStepRatesConfig, results: Results) -> list[Claim]:
+    per_gamma, accel = _slopes(config, results)
     claims = []
     for g, s in zip(config.gammas, per_gamma, strict=True):
         s = np.array(s, dtype=float)
@@ -113,9 +113,9 @@ def _rates_check(config: RatesConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _rates_figures(config: RatesConfig, results: Results) -> dict:
+def figures(config: LargeStepRatesConfig, results: Results) -> dict:
     fig, (ax, ax2) = figure(1, 2)
-    for c in _rates_cells(config):
+    for c in cells(config):
         r = results[cell_key(c)]
         for k, g in enumerate(config.gammas):
             ax.loglog(
@@ -125,7 +125,7 @@ def _rates_figures(config: RatesConfig, results: Results) -> dict:
                 lw=1,
                 color=f"C{k}",
                 alpha=0.6,
-                label=rf"$\gamma = {g:g}$" if c == _rates_cells(config)[0] else None,
+                label=rf"$\gamma = {g:g}$" if c == cells(config)[0] else None,
             )
         ax2.loglog(config.horizons_accel, np.maximum(r["accel"], 1e-300), "o-", ms=3, color="C0", alpha=0.6)
     t = np.array([config.horizon / 100, config.horizon])
@@ -133,7 +133,7 @@ def _rates_figures(config: RatesConfig, results: Results) -> dict:
     T = np.array(config.horizons_accel, dtype=float)
     ax2.loglog(
         T,
-        results[cell_key(_rates_cells(config)[0])]["accel"][0] * (T / T[0]) ** -2.0,
+        results[cell_key(cells(config)[0])]["accel"][0] * (T / T[0]) ** -2.0,
         "k--",
         lw=1,
         label=r"$\propto 1/T^2$",
@@ -145,19 +145,21 @@ def _rates_figures(config: RatesConfig, results: Results) -> dict:
     return {"rates": fig}
 
 
-LARGE_STEP_RATES = register(
+CLAIMS = (
+    ClaimSpec("large_step_rates.gamma=*.slope_in_t", "observation: slope -1"),
+    ClaimSpec("large_step_rates.accelerated_slope", "observation: slope -2"),
+)
+
+SIM = register(
     Sim(
         name="large_step_rates",
         area=AREA,
         description="Loss decay of LR+GD with large steps (Wu et al. 2024)",
-        config_cls=RatesConfig,
-        cells=_rates_cells,
-        compute=_rates_compute,
-        check=_rates_check,
-        figures=_rates_figures,
-        claims=(
-            ClaimSpec("large_step_rates.gamma=*.slope_in_t", "observation: slope -1"),
-            ClaimSpec("large_step_rates.accelerated_slope", "observation: slope -2"),
-        ),
+        config_cls=LargeStepRatesConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.logistic_gd._common import AREA, degenerate_dataset
+from sims.logistic_gd.common import AREA, degenerate_dataset
 from theory.logistic_gd import (
     batch_perceptron,
     lr_gd,
@@ -20,7 +20,7 @@ EPS = float(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
-class LimitConfig:
+class PerceptronLimitConfig:
     n_datasets: int = 12
     n: int = 40
     d: int = 5
@@ -29,19 +29,19 @@ class LimitConfig:
     extra_steps: int = 3
 
     @classmethod
-    def quick(cls) -> LimitConfig:
+    def quick(cls) -> PerceptronLimitConfig:
         return cls(n_datasets=3, gammas=tuple(float(g) for g in np.logspace(0, 12, 13)))
 
     @classmethod
-    def full(cls) -> LimitConfig:
+    def full(cls) -> PerceptronLimitConfig:
         return cls()
 
 
-def _limit_cells(config: LimitConfig) -> list[Cell]:
+def cells(config: PerceptronLimitConfig) -> list[Cell]:
     return [{"data": f"planted{i}"} for i in range(config.n_datasets)] + [{"data": "degenerate"}]
 
 
-def _limit_compute(config: LimitConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: PerceptronLimitConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     if cell["data"] == "degenerate":
         A, y = degenerate_dataset()
     else:
@@ -78,7 +78,7 @@ def _machine_tol(r: Arrays) -> float:
     return float(16 * EPS * (int(r["t_sep"]) + 3) * max(float(r["R"]), 1.0) * max(float(r["scale"]), 1.0))
 
 
-def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
+def check(config: PerceptronLimitConfig, results: Results) -> list[Claim]:
     planted = [results[cell_key({"data": f"planted{i}"})] for i in range(config.n_datasets)]
     final = np.array([r["err"][-1] for r in planted])
     tols = np.array([_machine_tol(r) for r in planted])
@@ -153,7 +153,7 @@ def _limit_check(config: LimitConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _limit_figures(config: LimitConfig, results: Results) -> dict:
+def figures(config: PerceptronLimitConfig, results: Results) -> dict:
     fig, ax = figure()
     for i in range(config.n_datasets):
         r = results[cell_key({"data": f"planted{i}"})]
@@ -187,20 +187,22 @@ def _limit_figures(config: LimitConfig, results: Results) -> dict:
     return {"limit": fig}
 
 
-PERCEPTRON_LIMIT = register(
+CLAIMS = (
+    ClaimSpec("perceptron_limit.machine_precision_at_1e12", "Thm 3.2 limit to machine precision"),
+    ClaimSpec("perceptron_limit.exponential_rate", "error ~ exp(-c gamma), c predicted"),
+    ClaimSpec("perceptron_limit.negative_control_assumption_3_1", "zero margin breaks the limit"),
+)
+
+SIM = register(
     Sim(
         name="perceptron_limit",
         area=AREA,
         description="theta_t/gamma of LR+GD vs the batch perceptron for gamma in [1, 1e12]",
-        config_cls=LimitConfig,
-        cells=_limit_cells,
-        compute=_limit_compute,
-        check=_limit_check,
-        figures=_limit_figures,
-        claims=(
-            ClaimSpec("perceptron_limit.machine_precision_at_1e12", "Thm 3.2 limit to machine precision"),
-            ClaimSpec("perceptron_limit.exponential_rate", "error ~ exp(-c gamma), c predicted"),
-            ClaimSpec("perceptron_limit.negative_control_assumption_3_1", "zero margin breaks the limit"),
-        ),
+        config_cls=PerceptronLimitConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

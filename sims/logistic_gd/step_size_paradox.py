@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.logistic_gd._common import AREA, iterations_to_separate
+from sims.logistic_gd.common import AREA, iterations_to_separate
 from theory.logistic_gd import (
     logistic_loss,
     lr_gd,
@@ -19,7 +19,7 @@ from theory.logistic_gd import (
 
 
 @dataclass(frozen=True)
-class ParadoxConfig:
+class StepSizeParadoxConfig:
     gammas: tuple[float, ...] = tuple(float(g) for g in np.logspace(-2, 12, 29))
     n_random: int = 8
     n: int = 40
@@ -28,19 +28,19 @@ class ParadoxConfig:
     max_iters: int = 20_000
 
     @classmethod
-    def quick(cls) -> ParadoxConfig:
+    def quick(cls) -> StepSizeParadoxConfig:
         return cls(gammas=tuple(float(g) for g in np.logspace(-1, 12, 14)), n_random=2, max_iters=5_000)
 
     @classmethod
-    def full(cls) -> ParadoxConfig:
+    def full(cls) -> StepSizeParadoxConfig:
         return cls()
 
 
-def _paradox_cells(config: ParadoxConfig) -> list[Cell]:
+def cells(config: StepSizeParadoxConfig) -> list[Cell]:
     return [{"data": "thm4.1"}] + [{"data": f"planted{i}"} for i in range(config.n_random)]
 
 
-def _paradox_compute(config: ParadoxConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: StepSizeParadoxConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     if cell["data"] == "thm4.1":
         A, y = step_size_paradox_dataset()
     else:
@@ -57,7 +57,7 @@ def _paradox_compute(config: ParadoxConfig, cell: Cell, seed: np.random.SeedSequ
     return {"gammas": g, "f1": np.array(f1), "f2": np.array(f2), "theta2_over_gamma": np.array(th2), "iters": iters}
 
 
-def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
+def check(config: StepSizeParadoxConfig, results: Results) -> list[Claim]:
     r = results[cell_key({"data": "thm4.1"})]
     claims = [
         equality(
@@ -113,7 +113,7 @@ def _paradox_check(config: ParadoxConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _paradox_figures(config: ParadoxConfig, results: Results) -> dict:
+def figures(config: StepSizeParadoxConfig, results: Results) -> dict:
     r = results[cell_key({"data": "thm4.1"})]
     fig, (ax, ax2) = figure(1, 2)
     g = r["gammas"]
@@ -132,21 +132,23 @@ def _paradox_figures(config: ParadoxConfig, results: Results) -> dict:
     return {"paradox": fig}
 
 
-STEP_SIZE_PARADOX = register(
+CLAIMS = (
+    ClaimSpec("step_size_paradox.f_theta1_grows", "f(theta_1)/gamma -> 1/8"),
+    ClaimSpec("step_size_paradox.f_theta2_vanishes", "f(theta_2) -> 0"),
+    ClaimSpec("step_size_paradox.theta2_limit", "theta_2/gamma -> (1, 1/4)"),
+    ClaimSpec("step_size_paradox.iterations_vs_gamma", "observation"),
+)
+
+SIM = register(
     Sim(
         name="step_size_paradox",
         area=AREA,
         description="f(theta_1), f(theta_2), theta_2/gamma and iterations vs gamma",
-        config_cls=ParadoxConfig,
-        cells=_paradox_cells,
-        compute=_paradox_compute,
-        check=_paradox_check,
-        figures=_paradox_figures,
-        claims=(
-            ClaimSpec("step_size_paradox.f_theta1_grows", "f(theta_1)/gamma -> 1/8"),
-            ClaimSpec("step_size_paradox.f_theta2_vanishes", "f(theta_2) -> 0"),
-            ClaimSpec("step_size_paradox.theta2_limit", "theta_2/gamma -> (1, 1/4)"),
-            ClaimSpec("step_size_paradox.iterations_vs_gamma", "observation"),
-        ),
+        config_cls=StepSizeParadoxConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.logistic_gd._common import AREA
+from sims.logistic_gd.common import AREA
 from theory.logistic_gd import (
     batch_perceptron,
     batch_perceptron_iteration_bound,
@@ -23,16 +23,16 @@ from theory.logistic_gd import (
 
 
 @dataclass(frozen=True)
-class ScalingConfig:
+class WorstCaseScalingConfig:
     ns: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000, 10000)
     gamma: float = 1e12
 
     @classmethod
-    def quick(cls) -> ScalingConfig:
+    def quick(cls) -> WorstCaseScalingConfig:
         return cls(ns=(10, 100, 300, 1000))
 
     @classmethod
-    def full(cls) -> ScalingConfig:
+    def full(cls) -> WorstCaseScalingConfig:
         return cls()
 
 
@@ -40,11 +40,11 @@ class ScalingConfig:
 MU_TOL = Tol(1e-6, "relative accuracy of mu from the conic solver (~1e-9), squared; 1e-6 leaves 1000x")
 
 
-def _scaling_cells(config: ScalingConfig) -> list[Cell]:
+def cells(config: WorstCaseScalingConfig) -> list[Cell]:
     return [{"n": n} for n in config.ns]
 
 
-def _scaling_compute(config: ScalingConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: WorstCaseScalingConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     n = int(cell["n"])
     A, y = perceptron_worst_case_dataset(n)
     cap = n + 10  # > 0.3 n + 2, the exact count
@@ -72,7 +72,7 @@ def _slope_ci(x: NDArray, y: NDArray) -> tuple[float, float]:
     return float(res.slope), half
 
 
-def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
+def check(config: WorstCaseScalingConfig, results: Results) -> list[Claim]:
     ns = np.array(config.ns)
     C = np.array([results[cell_key({"n": int(n)})]["counts"] for n in ns])
     mu = np.array([float(results[cell_key({"n": int(n)})]["mu"]) for n in ns])
@@ -152,7 +152,7 @@ def _scaling_check(config: ScalingConfig, results: Results) -> list[Claim]:
     ]
 
 
-def _scaling_figures(config: ScalingConfig, results: Results) -> dict:
+def figures(config: WorstCaseScalingConfig, results: Results) -> dict:
     ns = np.array(config.ns)
     C = np.array([results[cell_key({"n": int(n)})]["counts"] for n in ns])
     mu = float(results[cell_key({"n": int(ns[0])})]["mu"])
@@ -171,26 +171,28 @@ def _scaling_figures(config: ScalingConfig, results: Results) -> dict:
     return {"scaling": fig}
 
 
-WORST_CASE_SCALING = register(
+CLAIMS = tuple(
+    ClaimSpec(f"worst_case_scaling.{k}", k)
+    for k in (
+        "batch_exact_count",
+        "lr_gd_matches_perceptron",
+        "linear_in_n",
+        "normalized_constant",
+        "batch_bound_holds",
+        "negative_control_classical_bound",
+    )
+)
+
+SIM = register(
     Sim(
         name="worst_case_scaling",
         area=AREA,
         description="Iterations to separate vs n on the Thm 5.1 data",
-        config_cls=ScalingConfig,
-        cells=_scaling_cells,
-        compute=_scaling_compute,
-        check=_scaling_check,
-        figures=_scaling_figures,
-        claims=tuple(
-            ClaimSpec(f"worst_case_scaling.{k}", k)
-            for k in (
-                "batch_exact_count",
-                "lr_gd_matches_perceptron",
-                "linear_in_n",
-                "normalized_constant",
-                "batch_bound_holds",
-                "negative_control_classical_bound",
-            )
-        ),
+        config_cls=WorstCaseScalingConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

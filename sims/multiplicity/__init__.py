@@ -1,10 +1,19 @@
-"""Sims for predictive multiplicity of L2-regularised logistic regression (Watson-Daniels, Parkes, Ustun 2023).
+"""Predictive multiplicity of L2-regularised logistic regression (Watson-Daniels, Parkes, Ustun 2023;
+theory/multiplicity.py).
 
-Importing this package registers its sims, one module per sim."""
+The room of one area: one module per sim (named as the sim), the area's public helpers (``common``), where each
+claim comes from (``sources``) and the report's summary (``findings``). Importing it registers its sims and the area.
+"""
 
-from sims.multiplicity import (  # noqa: F401  (registers the sims)
+from sims.engine.areas import Area, register_area
+from sims.multiplicity import (  # noqa: F401  (each registers its sim)
     multiplicity_exactness,
     multiplicity_measures,
     multiplicity_small_eps,
     multiplicity_soundness,
 )
+from sims.multiplicity.common import AREA
+from sims.multiplicity.findings import FIGURE, FINDINGS
+from sims.multiplicity.sources import SOURCES
+
+register_area(Area(title=AREA, package=__name__, sources=SOURCES, findings=FINDINGS, figure=FIGURE))

@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.multiplicity._common import AREA, lagrangian_path_extreme, load_dataset
+from sims.multiplicity.common import AREA, lagrangian_path_extreme, load_dataset
 from theory.multiplicity import (
     _design,
     fit_logistic,
@@ -19,7 +19,7 @@ from theory.multiplicity import (
 
 
 @dataclass(frozen=True)
-class ExactnessConfig:
+class MultiplicityExactnessConfig:
     datasets: tuple[str, ...] = ("breast_cancer", "synthetic")
     l2: float = 1e-2
     eps: float = 0.01
@@ -27,19 +27,19 @@ class ExactnessConfig:
     n_path: int = 25
 
     @classmethod
-    def quick(cls) -> ExactnessConfig:
+    def quick(cls) -> MultiplicityExactnessConfig:
         return cls(n_cvxpy=4, n_path=2)
 
     @classmethod
-    def full(cls) -> ExactnessConfig:
+    def full(cls) -> MultiplicityExactnessConfig:
         return cls()
 
 
-def _exact_cells(config: ExactnessConfig) -> list[Cell]:
+def cells(config: MultiplicityExactnessConfig) -> list[Cell]:
     return [{"data": d} for d in config.datasets]
 
 
-def _exact_compute(config: ExactnessConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: MultiplicityExactnessConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     X, y = load_dataset(cell["data"], seed)
     rng = np.random.default_rng(seed)
     lo, hi = viable_logit_range(X, y, X, config.eps, config.l2)
@@ -62,7 +62,7 @@ def _exact_compute(config: ExactnessConfig, cell: Cell, seed: np.random.SeedSequ
     }
 
 
-def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
+def check(config: MultiplicityExactnessConfig, results: Results) -> list[Claim]:
     claims = []
     for d in config.datasets:
         r = results[cell_key({"data": d})]
@@ -102,7 +102,7 @@ def _exact_check(config: ExactnessConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _exact_figures(config: ExactnessConfig, results: Results) -> dict:
+def figures(config: MultiplicityExactnessConfig, results: Results) -> dict:
     fig, ax = figure()
     for i, d in enumerate(config.datasets):
         r = results[cell_key({"data": d})]
@@ -132,19 +132,21 @@ def _exact_figures(config: ExactnessConfig, results: Results) -> dict:
     return {"exactness": fig}
 
 
-MULTIPLICITY_EXACTNESS = register(
+CLAIMS = (
+    ClaimSpec("multiplicity_exactness.*.fast_vs_high_accuracy_reference", "agreement to 1e-6"),
+    ClaimSpec("multiplicity_exactness.*.fast_vs_cvxpy", "agreement with Clarabel"),
+)
+
+SIM = register(
     Sim(
         name="multiplicity_exactness",
         area=AREA,
         description="Fast viable ranges vs cvxpy and a Lagrangian-path reference",
-        config_cls=ExactnessConfig,
-        cells=_exact_cells,
-        compute=_exact_compute,
-        check=_exact_check,
-        figures=_exact_figures,
-        claims=(
-            ClaimSpec("multiplicity_exactness.*.fast_vs_high_accuracy_reference", "agreement to 1e-6"),
-            ClaimSpec("multiplicity_exactness.*.fast_vs_cvxpy", "agreement with Clarabel"),
-        ),
+        config_cls=MultiplicityExactnessConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -10,7 +10,7 @@ from scipy.special import expit
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.multiplicity._common import AREA, load_dataset
+from sims.multiplicity.common import AREA, load_dataset
 from theory.multiplicity import (
     logistic_objective,
     multiplicity_profile,
@@ -18,26 +18,26 @@ from theory.multiplicity import (
 
 
 @dataclass(frozen=True)
-class MeasuresConfig:
+class MultiplicityMeasuresConfig:
     l2: float = 1e-2
     eps: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03, 0.1)
     deltas: tuple[float, ...] = (0.01, 0.05, 0.1, 0.2)
     greedy_rounds: int = 30
 
     @classmethod
-    def quick(cls) -> MeasuresConfig:
+    def quick(cls) -> MultiplicityMeasuresConfig:
         return cls(eps=(0.003, 0.03), deltas=(0.05, 0.2), greedy_rounds=5)
 
     @classmethod
-    def full(cls) -> MeasuresConfig:
+    def full(cls) -> MultiplicityMeasuresConfig:
         return cls()
 
 
-def _measures_cells(config: MeasuresConfig) -> list[Cell]:
+def cells(config: MultiplicityMeasuresConfig) -> list[Cell]:
     return [{"eps": e} for e in config.eps]
 
 
-def _measures_compute(config: MeasuresConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: MultiplicityMeasuresConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     X, y = load_dataset("breast_cancer")
     p = multiplicity_profile(X, y, cell["eps"], config.deltas, config.l2, greedy_rounds=config.greedy_rounds)
     models = np.vstack([d.model for d in p.discrepancy] + [p.discrepancy_01.model])
@@ -54,7 +54,7 @@ def _measures_compute(config: MeasuresConfig, cell: Cell, seed: np.random.SeedSe
     }
 
 
-def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
+def check(config: MultiplicityMeasuresConfig, results: Results) -> list[Claim]:
     rows = [results[cell_key({"eps": e})] for e in config.eps]
     amb = np.array([r["ambiguity"] for r in rows])
     mono = float(np.max(-np.diff(amb, axis=0), initial=0.0))
@@ -109,7 +109,7 @@ def _measures_check(config: MeasuresConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _measures_figures(config: MeasuresConfig, results: Results) -> dict:
+def figures(config: MultiplicityMeasuresConfig, results: Results) -> dict:
     rows = [results[cell_key({"eps": e})] for e in config.eps]
     fig, (ax, ax2) = figure(1, 2)
     for j, delta in enumerate(config.deltas):
@@ -139,21 +139,23 @@ def _measures_figures(config: MeasuresConfig, results: Results) -> dict:
     return {"measures": fig}
 
 
-MULTIPLICITY_MEASURES = register(
+CLAIMS = (
+    ClaimSpec("multiplicity_measures.ambiguity_monotone_in_eps", "monotone"),
+    ClaimSpec("multiplicity_measures.discrepancy_certificates", "certified"),
+    ClaimSpec("multiplicity_measures.discrepancy_interval_ordered", "lower <= upper"),
+    ClaimSpec("multiplicity_measures.discrepancy_gap", "observation"),
+)
+
+SIM = register(
     Sim(
         name="multiplicity_measures",
         area=AREA,
         description="Ambiguity and discrepancy vs eps and delta (breast cancer)",
-        config_cls=MeasuresConfig,
-        cells=_measures_cells,
-        compute=_measures_compute,
-        check=_measures_check,
-        figures=_measures_figures,
-        claims=(
-            ClaimSpec("multiplicity_measures.ambiguity_monotone_in_eps", "monotone"),
-            ClaimSpec("multiplicity_measures.discrepancy_certificates", "certified"),
-            ClaimSpec("multiplicity_measures.discrepancy_interval_ordered", "lower <= upper"),
-            ClaimSpec("multiplicity_measures.discrepancy_gap", "observation"),
-        ),
+        config_cls=MultiplicityMeasuresConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
-from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, single_cell
 from sims.engine.plotting import figure
-from sims.multiplicity._common import AREA, load_dataset, single_cell
+from sims.multiplicity.common import AREA, load_dataset
 from theory.multiplicity import (
     small_eps_half_width,
     viable_logit_range,
@@ -17,21 +17,21 @@ from theory.multiplicity import (
 
 
 @dataclass(frozen=True)
-class SmallEpsConfig:
+class MultiplicitySmallEpsConfig:
     l2: float = 1e-2
     eps: tuple[float, ...] = tuple(float(e) for e in np.logspace(-9, -1, 17))
     n_query: int = 40
 
     @classmethod
-    def quick(cls) -> SmallEpsConfig:
+    def quick(cls) -> MultiplicitySmallEpsConfig:
         return cls(eps=tuple(float(e) for e in np.logspace(-8, -2, 7)), n_query=10)
 
     @classmethod
-    def full(cls) -> SmallEpsConfig:
+    def full(cls) -> MultiplicitySmallEpsConfig:
         return cls()
 
 
-def _small_compute(config: SmallEpsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: MultiplicitySmallEpsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     rng = np.random.default_rng(seed)
     X, y = load_dataset("breast_cancer")
     q = np.sort(rng.choice(len(X), config.n_query, replace=False))
@@ -42,7 +42,7 @@ def _small_compute(config: SmallEpsConfig, cell: Cell, seed: np.random.SeedSeque
     return {"eps": np.array(config.eps), "ratio": np.array(ratios)}  # (n_eps, n_query)
 
 
-def _small_check(config: SmallEpsConfig, results: Results) -> list[Claim]:
+def check(config: MultiplicitySmallEpsConfig, results: Results) -> list[Claim]:
     from scipy import stats
 
     r = results[cell_key({})]
@@ -81,7 +81,7 @@ def _small_check(config: SmallEpsConfig, results: Results) -> list[Claim]:
     ]
 
 
-def _small_figures(config: SmallEpsConfig, results: Results) -> dict:
+def figures(config: MultiplicitySmallEpsConfig, results: Results) -> dict:
     r = results[cell_key({})]
     fig, ax = figure()
     dev = np.abs(r["ratio"] - 1)
@@ -97,19 +97,23 @@ def _small_figures(config: SmallEpsConfig, results: Results) -> dict:
     return {"small_eps": fig}
 
 
-MULTIPLICITY_SMALL_EPS = register(
+cells = single_cell  # everything in one cell
+
+CLAIMS = (
+    ClaimSpec("multiplicity_small_eps.ratio_to_one", "ratio -> 1"),
+    ClaimSpec("multiplicity_small_eps.correction_order", "correction O(eps)"),
+)
+
+SIM = register(
     Sim(
         name="multiplicity_small_eps",
         area=AREA,
         description="Half-width of viable ranges vs sqrt(2 eps c'H^-1 c)",
-        config_cls=SmallEpsConfig,
-        cells=single_cell,
-        compute=_small_compute,
-        check=_small_check,
-        figures=_small_figures,
-        claims=(
-            ClaimSpec("multiplicity_small_eps.ratio_to_one", "ratio -> 1"),
-            ClaimSpec("multiplicity_small_eps.correction_order", "correction O(eps)"),
-        ),
+        config_cls=MultiplicitySmallEpsConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -8,9 +8,9 @@ import numpy as np
 from scipy.special import expit
 
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
-from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, single_cell
 from sims.engine.plotting import figure
-from sims.multiplicity._common import AREA, load_dataset, single_cell
+from sims.multiplicity.common import AREA, load_dataset
 from theory.multiplicity import (
     _design,
     _loss_grad_hess,
@@ -23,7 +23,7 @@ from theory.multiplicity import (
 
 
 @dataclass(frozen=True)
-class SoundnessConfig:
+class MultiplicitySoundnessConfig:
     l2: float = 1e-2
     eps: float = 0.01
     n_query: int = 60
@@ -31,11 +31,11 @@ class SoundnessConfig:
     n_combinations: int = 2000
 
     @classmethod
-    def quick(cls) -> SoundnessConfig:
+    def quick(cls) -> MultiplicitySoundnessConfig:
         return cls(n_query=15, n_directions=300, n_combinations=200)
 
     @classmethod
-    def full(cls) -> SoundnessConfig:
+    def full(cls) -> MultiplicitySoundnessConfig:
         return cls()
 
 
@@ -57,7 +57,7 @@ def _boundary_steps(A, z, l2, mask, theta_star, U, tau) -> np.ndarray:
     return lo
 
 
-def _sound_compute(config: SoundnessConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: MultiplicitySoundnessConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     rng = np.random.default_rng(seed)
     X, y = load_dataset("breast_cancer")
     q = np.sort(rng.choice(len(X), config.n_query, replace=False))
@@ -100,7 +100,7 @@ SOUND_TOL = 1e-9
 SOUND_TOL_REASON = "fast-method accuracy (~1e-10 in logit, KKT residuals 1e-14) plus rounding of c.theta (~1e-14)"
 
 
-def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
+def check(config: MultiplicitySoundnessConfig, results: Results) -> list[Claim]:
     r = results[cell_key({})]
     inside = r["sample_loss"] <= r["tau"] + 1e-12
     S = r["sample_logits"][inside]
@@ -151,7 +151,7 @@ def _sound_check(config: SoundnessConfig, results: Results) -> list[Claim]:
     ]
 
 
-def _sound_figures(config: SoundnessConfig, results: Results) -> dict:
+def figures(config: MultiplicitySoundnessConfig, results: Results) -> dict:
     r = results[cell_key({})]
     S = r["sample_logits"][r["sample_loss"] <= r["tau"] + 1e-12]
     order = np.argsort((r["lo"] + r["hi"]) / 2)
@@ -170,20 +170,24 @@ def _sound_figures(config: SoundnessConfig, results: Results) -> dict:
     return {"soundness": fig}
 
 
-MULTIPLICITY_SOUNDNESS = register(
+cells = single_cell  # everything in one cell
+
+CLAIMS = (
+    ClaimSpec("multiplicity_soundness.samples_inside_ranges", "sound"),
+    ClaimSpec("multiplicity_soundness.extremes_attained", "tight"),
+    ClaimSpec("multiplicity_soundness.negative_control_narrowed_ranges", "narrowed ranges caught"),
+)
+
+SIM = register(
     Sim(
         name="multiplicity_soundness",
         area=AREA,
         description="Monte Carlo soundness and tightness of viable ranges",
-        config_cls=SoundnessConfig,
-        cells=single_cell,
-        compute=_sound_compute,
-        check=_sound_check,
-        figures=_sound_figures,
-        claims=(
-            ClaimSpec("multiplicity_soundness.samples_inside_ranges", "sound"),
-            ClaimSpec("multiplicity_soundness.extremes_attained", "tight"),
-            ClaimSpec("multiplicity_soundness.negative_control_narrowed_ranges", "narrowed ranges caught"),
-        ),
+        config_cls=MultiplicitySoundnessConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

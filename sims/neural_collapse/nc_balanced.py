@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.neural_collapse._common import AREA, METRICS, OBJ_TOL, means, metric_vector
+from sims.neural_collapse.common import AREA, METRICS, OBJ_TOL, means, metric_vector
 from theory.neural_collapse import (
     train_ufm,
     ufm_mse_solution,
@@ -30,7 +30,7 @@ PREDICTED_GEOMETRY = {"mse": "orthogonal", "mse_bias": "etf", "ce": "etf"}
 
 
 @dataclass(frozen=True)
-class BalancedConfig:
+class NCBalancedConfig:
     K: int = 4
     n_per_class: int = 10
     d: int = 8
@@ -40,19 +40,19 @@ class BalancedConfig:
     restarts: int = 3
 
     @classmethod
-    def quick(cls) -> BalancedConfig:
+    def quick(cls) -> NCBalancedConfig:
         return cls(n_per_class=5, depths=(1, 3), restarts=2)
 
     @classmethod
-    def full(cls) -> BalancedConfig:
+    def full(cls) -> NCBalancedConfig:
         return cls()
 
 
-def _balanced_cells(config: BalancedConfig) -> list[Cell]:
+def cells(config: NCBalancedConfig) -> list[Cell]:
     return [{"variant": v, "L": L} for v in VARIANTS for L in config.depths]
 
 
-def _balanced_compute(config: BalancedConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: NCBalancedConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     loss, bias = VARIANTS[cell["variant"]]
     sizes = np.full(config.K, config.n_per_class)
     tr = train_ufm(
@@ -87,19 +87,19 @@ def _balanced_compute(config: BalancedConfig, cell: Cell, seed: np.random.SeedSe
     return out
 
 
-def _nc1_tol(config: BalancedConfig, r: Arrays) -> float:
+def _nc1_tol(config: NCBalancedConfig, r: Arrays) -> float:
     # the objective is lambda_H-strongly convex in H for fixed weights, so each feature column is within
     # ||grad||/lambda_H of the columns' common optimum: Sigma_W <= (2 g/lambda_H)^2 I and
     # NC1 = tr(Sigma_W Sigma_B^+)/K <= (2 g/lambda_H)^2 tr(Sigma_B^+)/K
     return float((2 * r["grad_norm"] / config.lambda_H) ** 2 * r["trace_sigma_b_pinv"] / config.K)
 
 
-def _geom_tol(config: BalancedConfig, r: Arrays) -> float:
+def _geom_tol(config: NCBalancedConfig, r: Arrays) -> float:
     # cosines of the means move by at most ~2 (per-column displacement)/(smallest mean norm), both derived above
     return float(4 * (2 * r["grad_norm"] / config.lambda_H) / r["min_mean_norm"]) + 1e-12
 
 
-def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
+def check(config: NCBalancedConfig, results: Results) -> list[Claim]:
     claims = []
     idx = {k: i for i, k in enumerate(METRICS)}
     for variant, geometry in PREDICTED_GEOMETRY.items():
@@ -204,7 +204,7 @@ def _balanced_check(config: BalancedConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _balanced_figures(config: BalancedConfig, results: Results) -> dict:
+def figures(config: NCBalancedConfig, results: Results) -> dict:
     fig, ax = figure(figsize=(8.0, 4.6))
     show = ("nc1", "nc2_etf_uncentred", "nc2_orthogonal", "nc3", "nc4")
     labels = (
@@ -245,22 +245,24 @@ def _balanced_figures(config: BalancedConfig, results: Results) -> dict:
     return {"balanced": fig}
 
 
-NC_BALANCED = register(
+CLAIMS = (
+    ClaimSpec("nc_balanced.*.nc1_collapse", "NC1 -> 0"),
+    ClaimSpec("nc_balanced.*.geometry_*", "orthogonal frame (MSE) / ETF (MSE+bias, CE)"),
+    ClaimSpec("nc_balanced.*.nc4_ncc_agreement", "NC4"),
+    ClaimSpec("nc_balanced.*.objective_matches_closed_form", "MSE objective = closed form"),
+    ClaimSpec("nc_balanced.ce.etf_is_global_minimiser_L=*", "CE: ETF global at L = 1, 2; not at L >= 3"),
+)
+
+SIM = register(
     Sim(
         name="nc_balanced",
         area=AREA,
         description="NC1-NC4 of trained balanced UFMs (MSE, MSE+bias, CE; L = 1..3)",
-        config_cls=BalancedConfig,
-        cells=_balanced_cells,
-        compute=_balanced_compute,
-        check=_balanced_check,
-        figures=_balanced_figures,
-        claims=(
-            ClaimSpec("nc_balanced.*.nc1_collapse", "NC1 -> 0"),
-            ClaimSpec("nc_balanced.*.geometry_*", "orthogonal frame (MSE) / ETF (MSE+bias, CE)"),
-            ClaimSpec("nc_balanced.*.nc4_ncc_agreement", "NC4"),
-            ClaimSpec("nc_balanced.*.objective_matches_closed_form", "MSE objective = closed form"),
-            ClaimSpec("nc_balanced.ce.etf_is_global_minimiser_L=*", "CE: ETF global at L = 1, 2; not at L >= 3"),
-        ),
+        config_cls=NCBalancedConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -18,7 +18,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, refutation
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.neural_collapse._common import AREA, OBJ_TOL, means
+from sims.neural_collapse.common import AREA, OBJ_TOL, means
 from theory.neural_collapse import train_ufm, ufm_objective
 
 # (K, L, bias): Garrod and Keating's K >= 6, L = 2 regime, Dang et al.'s setting (with the bias) at L = 2 and 3, and
@@ -29,22 +29,22 @@ OUTSIDE_THEOREM = {(4, 2, False)}
 
 
 @dataclass(frozen=True)
-class DeepCEConfig:
+class NCDeepCEOptimalityConfig:
     n_per_class: int = 10
     lam: float = 5e-3  # the same weight decay on every W_l and on H, as in the theorem
     restarts: int = 6
     etf_restarts: int = 4
 
     @classmethod
-    def quick(cls) -> DeepCEConfig:
+    def quick(cls) -> NCDeepCEOptimalityConfig:
         return cls(n_per_class=5, restarts=3, etf_restarts=3)
 
     @classmethod
-    def full(cls) -> DeepCEConfig:
+    def full(cls) -> NCDeepCEOptimalityConfig:
         return cls()
 
 
-def _cells(config: DeepCEConfig) -> list[Cell]:
+def cells(config: NCDeepCEOptimalityConfig) -> list[Cell]:
     return [{"K": K, "L": L, "bias": bias} for K, L, bias in SETTINGS]
 
 
@@ -56,7 +56,7 @@ def _flat(tr, bias: bool) -> np.ndarray:
     return np.concatenate([w.ravel() for w in tr.weights] + [tr.H.ravel()] + ([tr.b.ravel()] if bias else []))
 
 
-def _compute(config: DeepCEConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: NCDeepCEOptimalityConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     K, L, bias = cell["K"], cell["L"], cell["bias"]
     sizes = np.full(K, config.n_per_class)
     d = K  # the theorem's smallest width
@@ -73,7 +73,7 @@ def _compute(config: DeepCEConfig, cell: Cell, seed: np.random.SeedSequence) -> 
     return out
 
 
-def _objective(config: DeepCEConfig, cell: Cell, params: np.ndarray) -> float:
+def _objective(config: NCDeepCEOptimalityConfig, cell: Cell, params: np.ndarray) -> float:
     """The UFM objective re-evaluated at saved explicit parameters (the certificate)."""
     K, L, bias = cell["K"], cell["L"], cell["bias"]
     N = K * config.n_per_class
@@ -86,9 +86,9 @@ def _rank(s: np.ndarray) -> int:
     return int(np.sum(s > 1e-6 * s.max()))
 
 
-def _check(config: DeepCEConfig, results: Results) -> list[Claim]:
+def check(config: NCDeepCEOptimalityConfig, results: Results) -> list[Claim]:
     claims = []
-    for cell in _cells(config):
+    for cell in cells(config):
         K, L, bias = cell["K"], cell["L"], cell["bias"]
         r = results[cell_key(cell)]
         f_found = _objective(config, cell, r["found_params"])
@@ -176,10 +176,10 @@ def _check(config: DeepCEConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _figures(config: DeepCEConfig, results: Results) -> dict:
+def figures(config: NCDeepCEOptimalityConfig, results: Results) -> dict:
     fig, ax = figure()
     width = 0.38
-    for i, cell in enumerate(_cells(config)):
+    for i, cell in enumerate(cells(config)):
         r = results[cell_key(cell)]
         for j, (name, colour) in enumerate((("dnc", "C0"), ("found", "C3"))):
             s = r[f"{name}_mean_singular_values"]
@@ -202,22 +202,24 @@ def _figures(config: DeepCEConfig, results: Results) -> dict:
     return {"deep_ce_optimality": fig}
 
 
-NC_DEEP_CE_OPTIMALITY = register(
+CLAIMS = (
+    ClaimSpec("nc_deep_ce_optimality.*.dnc_not_global", "a certified non-DNC point beats the best DNC point"),
+    ClaimSpec("nc_deep_ce_optimality.*.bias.etf_is_global_minimiser", "with a bias: ETF optimality refuted"),
+    ClaimSpec("nc_deep_ce_optimality.K=4.L=2.dnc_global", "outside the theorem: DNC is not beaten"),
+    ClaimSpec("nc_deep_ce_optimality.*.certificate_not_dnc", "the certificate's class means have rank < K - 1"),
+)
+
+SIM = register(
     Sim(
         name="nc_deep_ce_optimality",
         area=AREA,
         description="Deep linear CE UFMs: a certified non-DNC configuration beats the best DNC stationary point "
         "(K = 6, L = 2 and Dang et al.'s setting with a bias)",
-        config_cls=DeepCEConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("nc_deep_ce_optimality.*.dnc_not_global", "a certified non-DNC point beats the best DNC point"),
-            ClaimSpec("nc_deep_ce_optimality.*.bias.etf_is_global_minimiser", "with a bias: ETF optimality refuted"),
-            ClaimSpec("nc_deep_ce_optimality.K=4.L=2.dnc_global", "outside the theorem: DNC is not beaten"),
-            ClaimSpec("nc_deep_ce_optimality.*.certificate_not_dnc", "the certificate's class means have rank < K - 1"),
-        ),
+        config_cls=NCDeepCEOptimalityConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

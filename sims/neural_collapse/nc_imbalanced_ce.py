@@ -9,14 +9,14 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.neural_collapse._common import AREA, METRICS, means, metric_vector
+from sims.neural_collapse.common import AREA, METRICS, means, metric_vector
 from theory.neural_collapse import (
     train_ufm,
 )
 
 
 @dataclass(frozen=True)
-class ImbalancedCEConfig:
+class NCImbalancedCEConfig:
     K: int = 4
     d: int = 8
     depths: tuple[int, ...] = (1, 2)
@@ -27,19 +27,19 @@ class ImbalancedCEConfig:
     restarts: int = 2
 
     @classmethod
-    def quick(cls) -> ImbalancedCEConfig:
+    def quick(cls) -> NCImbalancedCEConfig:
         return cls(depths=(1,), ratios=(1.0, 10.0), majority=10)
 
     @classmethod
-    def full(cls) -> ImbalancedCEConfig:
+    def full(cls) -> NCImbalancedCEConfig:
         return cls()
 
 
-def _ce_cells(config: ImbalancedCEConfig) -> list[Cell]:
+def cells(config: NCImbalancedCEConfig) -> list[Cell]:
     return [{"L": L, "ratio": r} for L in config.depths for r in config.ratios]
 
 
-def _ce_compute(config: ImbalancedCEConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: NCImbalancedCEConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     minority = max(1, round(config.majority / cell["ratio"]))
     sizes = np.array([config.majority] * (config.K // 2) + [minority] * (config.K - config.K // 2))
     tr = train_ufm(
@@ -54,10 +54,10 @@ def _ce_compute(config: ImbalancedCEConfig, cell: Cell, seed: np.random.SeedSequ
     }
 
 
-def _ce_check(config: ImbalancedCEConfig, results: Results) -> list[Claim]:
+def check(config: NCImbalancedCEConfig, results: Results) -> list[Claim]:
     claims = []
     idx = {k: i for i, k in enumerate(METRICS)}
-    for c in _ce_cells(config):
+    for c in cells(config):
         r = results[cell_key(c)]
         K2 = config.K // 2
         claims.append(
@@ -79,7 +79,7 @@ def _ce_check(config: ImbalancedCEConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _ce_figures(config: ImbalancedCEConfig, results: Results) -> dict:
+def figures(config: NCImbalancedCEConfig, results: Results) -> dict:
     fig, ax = figure()
     idx = {k: i for i, k in enumerate(METRICS)}
     for i, L in enumerate(config.depths):
@@ -108,16 +108,18 @@ def _ce_figures(config: ImbalancedCEConfig, results: Results) -> dict:
     return {"ce": fig}
 
 
-NC_IMBALANCED_CE = register(
+CLAIMS = (ClaimSpec("nc_imbalanced_ce.*", "observation: geometry vs imbalance"),)
+
+SIM = register(
     Sim(
         name="nc_imbalanced_ce",
         area=AREA,
         description="Imbalanced CE UFM geometry (observations)",
-        config_cls=ImbalancedCEConfig,
-        cells=_ce_cells,
-        compute=_ce_compute,
-        check=_ce_check,
-        figures=_ce_figures,
-        claims=(ClaimSpec("nc_imbalanced_ce.*", "observation: geometry vs imbalance"),),
+        config_cls=NCImbalancedCEConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.neural_collapse._common import AREA, METRICS, OBJ_TOL, means, metric_vector
+from sims.neural_collapse.common import AREA, METRICS, OBJ_TOL, means, metric_vector
 from theory.neural_collapse import (
     collapse_threshold,
     train_ufm,
@@ -23,7 +23,7 @@ from theory.neural_collapse import (
 
 
 @dataclass(frozen=True)
-class ImbalancedConfig:
+class NCImbalancedMSEConfig:
     K: int = 4
     d: int = 8
     depths: tuple[int, ...] = (1, 2, 3)
@@ -35,19 +35,19 @@ class ImbalancedConfig:
     restarts: int = 3
 
     @classmethod
-    def quick(cls) -> ImbalancedConfig:
+    def quick(cls) -> NCImbalancedMSEConfig:
         return cls(depths=(1, 2), n_instances=3, ratios=(1.0, 4.0, 15.0), lambdas=(1e-3, 1e-2), restarts=2)
 
     @classmethod
-    def full(cls) -> ImbalancedConfig:
+    def full(cls) -> NCImbalancedMSEConfig:
         return cls()
 
 
-def _imb_cells(config: ImbalancedConfig) -> list[Cell]:
+def cells(config: NCImbalancedMSEConfig) -> list[Cell]:
     return [{"L": L, "part": "random"} for L in config.depths] + [{"L": L, "part": "phase"} for L in config.depths]
 
 
-def _train_summary(sizes: NDArray, L: int, lw: float, lh: float, config: ImbalancedConfig, seed) -> NDArray:
+def _train_summary(sizes: NDArray, L: int, lw: float, lh: float, config: NCImbalancedMSEConfig, seed) -> NDArray:
     tr = train_ufm(sizes, config.d, L, lw, lh, seed=seed, restarts=config.restarts)
     M = means(tr.H, tr.labels, config.K)
     logits = np.diag(tr.W @ M)
@@ -55,7 +55,7 @@ def _train_summary(sizes: NDArray, L: int, lw: float, lh: float, config: Imbalan
     return np.r_[(M**2).sum(0), (tr.W**2).sum(1), logits, tr.objective, tr.grad_norm, metrics]
 
 
-def _imb_compute(config: ImbalancedConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: NCImbalancedMSEConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     rng = np.random.default_rng(seed)
     L = int(cell["L"])
     K = config.K
@@ -77,7 +77,7 @@ def _imb_compute(config: ImbalancedConfig, cell: Cell, seed: np.random.SeedSeque
     return {"params": np.array(params), "rows": np.array(rows)}
 
 
-def _split(config: ImbalancedConfig, row: NDArray):
+def _split(config: NCImbalancedMSEConfig, row: NDArray):
     K = config.K
     h2, w2, logit = row[:K], row[K : 2 * K], row[2 * K : 3 * K]
     obj, g = row[3 * K], row[3 * K + 1]
@@ -85,7 +85,7 @@ def _split(config: ImbalancedConfig, row: NDArray):
     return h2, w2, logit, obj, g, metrics
 
 
-def _imb_instances(config: ImbalancedConfig, results: Results, part: str):
+def _instances(config: NCImbalancedMSEConfig, results: Results, part: str):
     for L in config.depths:
         r = results[cell_key({"L": L, "part": part})]
         for p, row in zip(r["params"], r["rows"], strict=True):
@@ -93,10 +93,10 @@ def _imb_instances(config: ImbalancedConfig, results: Results, part: str):
             yield L, sizes, lw, lh, ufm_mse_solution(sizes, lw, lh, L), _split(config, row)
 
 
-def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
+def check(config: NCImbalancedMSEConfig, results: Results) -> list[Claim]:
     claims = []
     below, norm_err, matched, stuck, certs = [], [], 0, [], []
-    for L, sizes, lw, lh, sol, (h2, w2, logit, obj, _g, _) in _imb_instances(config, results, "random"):
+    for L, sizes, lw, lh, sol, (h2, w2, logit, obj, _g, _) in _instances(config, results, "random"):
         below.append(sol.objective - obj)  # > 0 would mean training beat the claimed global minimum
         Ws, H, _ = ufm_mse_parameters(sizes, lw, lh, L, d=config.d)
         labels = np.repeat(np.arange(config.K), sizes)
@@ -177,7 +177,7 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
     )
     # phase diagram: predicted collapse vs trained collapse (||h_k||^2 below 1e-8)
     agree, total, etf_dist = {L: 0 for L in config.depths}, {L: 0 for L in config.depths}, []
-    for L, _sizes, _lw, _lh, sol, (h2, *_rest, metrics) in _imb_instances(config, results, "phase"):
+    for L, _sizes, _lw, _lh, sol, (h2, *_rest, metrics) in _instances(config, results, "phase"):
         total[L] += 1
         agree[L] += int(np.array_equal(sol.collapsed, h2 < 1e-8))
         etf_dist.append(metrics[METRICS.index("nc2_etf")])
@@ -224,11 +224,11 @@ def _imb_check(config: ImbalancedConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
+def figures(config: NCImbalancedMSEConfig, results: Results) -> dict:
     fig, (ax, ax2) = figure(1, 2)
     for i, L in enumerate(config.depths):
         first = True
-        for L2, _s, _lw, _lh, sol, (h2, w2, *_r) in _imb_instances(config, results, "random"):
+        for L2, _s, _lw, _lh, sol, (h2, w2, *_r) in _instances(config, results, "random"):
             if L2 != L:
                 continue
             ax.loglog(
@@ -262,9 +262,7 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
     ratios, lams = np.array(config.ratios), np.array(config.lambdas)
     for i, L in enumerate(config.depths):
         pts = [
-            (sizes, lw, h2)
-            for L2, sizes, lw, _lh, _sol, (h2, *_r) in _imb_instances(config, results, "phase")
-            if L2 == L
+            (sizes, lw, h2) for L2, sizes, lw, _lh, _sol, (h2, *_r) in _instances(config, results, "phase") if L2 == L
         ]
         for sizes, lw, h2 in pts:
             ratio = sizes[0] / sizes[-1]
@@ -288,27 +286,29 @@ def _imb_figures(config: ImbalancedConfig, results: Results) -> dict:
     return {"imbalanced": fig}  # left: norms vs closed form; right: the phase diagram
 
 
-NC_IMBALANCED_MSE = register(
+CLAIMS = tuple(
+    ClaimSpec(f"nc_imbalanced_mse.{k}", k)
+    for k in (
+        "closed_form_is_global_min",
+        "closed_form_attained",
+        "norms_match_closed_form",
+        "local_minima_observed",
+        "phase_diagram_L1",
+        "phase_diagram_L*",
+        "negative_control_etf",
+    )
+)
+
+SIM = register(
     Sim(
         name="nc_imbalanced_mse",
         area=AREA,
         description="Closed-form imbalanced MSE UFM vs training; minority collapse",
-        config_cls=ImbalancedConfig,
-        cells=_imb_cells,
-        compute=_imb_compute,
-        check=_imb_check,
-        figures=_imb_figures,
-        claims=tuple(
-            ClaimSpec(f"nc_imbalanced_mse.{k}", k)
-            for k in (
-                "closed_form_is_global_min",
-                "closed_form_attained",
-                "norms_match_closed_form",
-                "local_minima_observed",
-                "phase_diagram_L1",
-                "phase_diagram_L*",
-                "negative_control_etf",
-            )
-        ),
+        config_cls=NCImbalancedMSEConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

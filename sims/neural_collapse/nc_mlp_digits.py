@@ -7,27 +7,27 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.engine.claims import Claim, ClaimSpec
-from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, single_cell
 from sims.engine.plotting import figure
-from sims.neural_collapse._common import AREA, METRICS, metric_vector
+from sims.neural_collapse.common import AREA, METRICS, metric_vector
 
 
 @dataclass(frozen=True)
-class MLPConfig:
+class NCMLPDigitsConfig:
     hidden: tuple[int, ...] = (64, 32)
     epochs: tuple[int, ...] = (1, 3, 10, 30, 100, 300)
     alpha: float = 1e-4
 
     @classmethod
-    def quick(cls) -> MLPConfig:
+    def quick(cls) -> NCMLPDigitsConfig:
         return cls(epochs=(1, 10, 50))
 
     @classmethod
-    def full(cls) -> MLPConfig:
+    def full(cls) -> NCMLPDigitsConfig:
         return cls()
 
 
-def _mlp_compute(config: MLPConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: NCMLPDigitsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     import warnings
 
     from sklearn.datasets import load_digits
@@ -61,7 +61,7 @@ def _mlp_compute(config: MLPConfig, cell: Cell, seed: np.random.SeedSequence) ->
     return {"epochs": np.array(config.epochs), "metrics": np.array(rows), "train_accuracy": np.array(accs)}
 
 
-def _mlp_check(config: MLPConfig, results: Results) -> list[Claim]:
+def check(config: NCMLPDigitsConfig, results: Results) -> list[Claim]:
     r = results[cell_key({})]
     idx = {k: i for i, k in enumerate(METRICS)}
     nc1 = r["metrics"][:, idx["nc1"]]
@@ -83,7 +83,7 @@ def _mlp_check(config: MLPConfig, results: Results) -> list[Claim]:
     ]
 
 
-def _mlp_figures(config: MLPConfig, results: Results) -> dict:
+def figures(config: NCMLPDigitsConfig, results: Results) -> dict:
     r = results[cell_key({})]
     fig, ax = figure()
     for k in ("nc1", "nc2_etf", "nc2_etf_W", "nc3", "nc4"):
@@ -95,20 +95,20 @@ def _mlp_figures(config: MLPConfig, results: Results) -> dict:
     return {"mlp": fig}
 
 
-def _one_cell(config: MLPConfig) -> list[Cell]:
-    return [{}]
+cells = single_cell  # everything in one cell
 
+CLAIMS = (ClaimSpec("nc_mlp_digits.nc1_along_training", "observation"),)
 
-NC_MLP_DIGITS = register(
+SIM = register(
     Sim(
         name="nc_mlp_digits",
         area=AREA,
         description="NC metrics along the training of a small MLP on digits",
-        config_cls=MLPConfig,
-        cells=_one_cell,
-        compute=_mlp_compute,
-        check=_mlp_check,
-        figures=_mlp_figures,
-        claims=(ClaimSpec("nc_mlp_digits.nc1_along_training", "observation"),),
+        config_cls=NCMLPDigitsConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

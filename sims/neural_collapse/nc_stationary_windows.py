@@ -18,7 +18,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.neural_collapse._common import AREA
+from sims.neural_collapse.common import AREA
 from theory.neural_collapse import (
     collapse_ratio_threshold,
     stationary_ratio_threshold,
@@ -33,7 +33,7 @@ GRAD_TOL = Tol(1e-10, "float64 rounding of O(1) gradient terms (observed ~1e-16)
 
 
 @dataclass(frozen=True)
-class WindowConfig:
+class NCStationaryWindowsConfig:
     depths: tuple[int, ...] = (2, 3, 4)
     n_ratios: int = 9  # ratios n_k/b inside the window, plus two above the global threshold
     majority: int = 200
@@ -41,32 +41,32 @@ class WindowConfig:
     grid: int = 200_001  # the brute-force grid for the threshold of the stationary equation
 
     @classmethod
-    def quick(cls) -> WindowConfig:
+    def quick(cls) -> NCStationaryWindowsConfig:
         return cls(depths=(2, 3), n_ratios=4, grid=20_001)
 
     @classmethod
-    def full(cls) -> WindowConfig:
+    def full(cls) -> NCStationaryWindowsConfig:
         return cls()
 
 
-def _cells(config: WindowConfig) -> list[Cell]:
+def cells(config: NCStationaryWindowsConfig) -> list[Cell]:
     return [{"L": L} for L in config.depths]
 
 
-def _ratios(config: WindowConfig, L: int) -> np.ndarray:
+def _ratios(config: NCStationaryWindowsConfig, L: int) -> np.ndarray:
     lo, hi = stationary_ratio_threshold(L), collapse_ratio_threshold(L)
     inside = np.linspace(lo, hi, config.n_ratios + 2)[1:-1]
     return np.r_[inside, hi * 1.05, hi * 1.25]
 
 
-def _lam_for_ratio(config: WindowConfig, L: int, ratio: float) -> float:
+def _lam_for_ratio(config: NCStationaryWindowsConfig, L: int, ratio: float) -> float:
     """The weight decay (the same on W and H) that puts the minority class at n_k/b = ratio."""
     N = config.majority + config.minority
     b = config.minority / ratio  # b = L N (N lam^(L+1))^(1/L)
     return float((b / (L * N ** (1 + 1 / L))) ** (L / (L + 1)))
 
 
-def _compute(config: WindowConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: NCStationaryWindowsConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     L = cell["L"]
     sizes = [config.majority, config.minority]
     labels = np.repeat([0, 1], sizes)
@@ -87,7 +87,7 @@ def _compute(config: WindowConfig, cell: Cell, seed: np.random.SeedSequence) -> 
     return {"ratios": ratios, "objective": obj, "grad_norm": grad, "brute_threshold": np.array(1.0 / peak)}
 
 
-def _check(config: WindowConfig, results: Results) -> list[Claim]:
+def check(config: NCStationaryWindowsConfig, results: Results) -> list[Claim]:
     claims = []
     for L in config.depths:
         r = results[cell_key({"L": L})]
@@ -155,7 +155,7 @@ def _check(config: WindowConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _figures(config: WindowConfig, results: Results) -> dict:
+def figures(config: NCStationaryWindowsConfig, results: Results) -> dict:
     fig, ax = figure()
     for i, L in enumerate(config.depths):
         r = results[cell_key({"L": L})]
@@ -172,22 +172,24 @@ def _figures(config: WindowConfig, results: Results) -> dict:
     return {"stationary_windows": fig}
 
 
-NC_STATIONARY_WINDOWS = register(
+CLAIMS = (
+    ClaimSpec("nc_stationary_windows.L=*.threshold", "threshold of the stationary equation, brute force"),
+    ClaimSpec("nc_stationary_windows.L=*.code_point_stationary", "both configurations are stationary"),
+    ClaimSpec("nc_stationary_windows.L=*.code_point_worse_in_window", "code's point is worse in the window"),
+    ClaimSpec("nc_stationary_windows.L=*.code_point_global_above", "code's point is global above it"),
+)
+
+SIM = register(
     Sim(
         name="nc_stationary_windows",
         area=AREA,
         description="Imbalanced deep MSE UFMs: the stationary point Dang et al.'s released code keeps vs the global "
         "minimiser, inside and above the window of class sizes where they differ",
-        config_cls=WindowConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("nc_stationary_windows.L=*.threshold", "threshold of the stationary equation, brute force"),
-            ClaimSpec("nc_stationary_windows.L=*.code_point_stationary", "both configurations are stationary"),
-            ClaimSpec("nc_stationary_windows.L=*.code_point_worse_in_window", "code's point is worse in the window"),
-            ClaimSpec("nc_stationary_windows.L=*.code_point_global_above", "code's point is global above it"),
-        ),
+        config_cls=NCStationaryWindowsConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.bandits._common import AREA, curves_figure, loss_table
+from sims.bandits.common import loss_table
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.plotting import regret_curves_figure
+from sims.online.common import AREA
 from theory.bandits import adversarial_bandit, simulate
 from theory.online import (
     REGULARIZERS,
@@ -19,31 +21,29 @@ from theory.online import (
 
 
 @dataclass(frozen=True)
-class FTRLConfig:
+class OnlineFTRLConfig:
     horizon: int = 10_000
     K: int = 10
     iid_tables: int = 5  # i.i.d. Bernoulli(1/2) tables, the instance where the Hedge bound is nearly tight
 
     @classmethod
-    def quick(cls) -> FTRLConfig:
+    def quick(cls) -> OnlineFTRLConfig:
         return cls(horizon=2000, iid_tables=2)
 
     @classmethod
-    def full(cls) -> FTRLConfig:
+    def full(cls) -> OnlineFTRLConfig:
         return cls()
 
 
-def _ftrl_tables(config: FTRLConfig) -> list[str]:
+def _tables(config: OnlineFTRLConfig) -> list[str]:
     return [f"iid{i}" for i in range(config.iid_tables)] + ["switching", "stoch_constrained"]
 
 
-def _ftrl_cells(config: FTRLConfig) -> list[Cell]:
-    return [
-        {"table": t, "alg": a, "reg": r} for t in _ftrl_tables(config) for a in ("ftrl", "omd") for r in REGULARIZERS
-    ]
+def cells(config: OnlineFTRLConfig) -> list[Cell]:
+    return [{"table": t, "alg": a, "reg": r} for t in _tables(config) for a in ("ftrl", "omd") for r in REGULARIZERS]
 
 
-def _ftrl_compute(config: FTRLConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: OnlineFTRLConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     env = adversarial_bandit(loss_table(cell["table"], config.horizon, config.K, seed))
     make = ftrl if cell["alg"] == "ftrl" else omd
     # full information: the pseudo-regret depends on the table only, not on the action draws, so one replicate
@@ -51,9 +51,9 @@ def _ftrl_compute(config: FTRLConfig, cell: Cell, seed: np.random.SeedSequence) 
     return {"regret": res.regret, "checkpoints": res.checkpoints, "curve": res.curve}
 
 
-def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
+def check(config: OnlineFTRLConfig, results: Results) -> list[Claim]:
     T, K = config.horizon, config.K
-    tables = _ftrl_tables(config)
+    tables = _tables(config)
     claims = []
 
     def get(t: str, a: str, r: str) -> Arrays:
@@ -112,30 +112,32 @@ def _ftrl_check(config: FTRLConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _ftrl_figures(config: FTRLConfig, results: Results) -> dict:
+def figures(config: OnlineFTRLConfig, results: Results) -> dict:
     T, K = config.horizon, config.K
     out = {}
     for table in ("iid0", "switching"):
         rows = {f"FTRL {r}": results[cell_key({"table": table, "alg": "ftrl", "reg": r})] for r in REGULARIZERS}
         bounds = {f"FTRL {r}": lambda t, r=r: np.full(len(t), float(ftrl_regret_bound(T, K, r))) for r in REGULARIZERS}
-        out[f"ftrl_{table}"] = curves_figure(f"FTRL/OMD on loss table '{table}' (K={K}, T={T})", rows, bounds)
+        out[f"ftrl_{table}"] = regret_curves_figure(f"FTRL/OMD on loss table '{table}' (K={K}, T={T})", rows, bounds)
     return out
 
 
-ONLINE_FTRL = register(
+CLAIMS = (
+    ClaimSpec("online_ftrl.*.bound", "FTRL/OMD regret bounds, three regularisers"),
+    ClaimSpec("online_ftrl.*.omd_equals_ftrl", "OMD = FTRL for Legendre regularisers"),
+    ClaimSpec("online_ftrl.negative_control_hedge_bound_over_2", "halved Hedge bound detected"),
+)
+
+SIM = register(
     Sim(
         name="online_ftrl",
         area=AREA,
         description="FTRL and OMD on the simplex with negentropy, 1/2-Tsallis and log-barrier regularisers",
-        config_cls=FTRLConfig,
-        cells=_ftrl_cells,
-        compute=_ftrl_compute,
-        check=_ftrl_check,
-        figures=_ftrl_figures,
-        claims=(
-            ClaimSpec("online_ftrl.*.bound", "FTRL/OMD regret bounds, three regularisers"),
-            ClaimSpec("online_ftrl.*.omd_equals_ftrl", "OMD = FTRL for Legendre regularisers"),
-            ClaimSpec("online_ftrl.negative_control_hedge_bound_over_2", "halved Hedge bound detected"),
-        ),
+        config_cls=OnlineFTRLConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

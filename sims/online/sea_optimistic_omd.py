@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.bandits._common import AREA, N_SE, mean_se
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
 from sims.engine.plotting import figure
+from sims.engine.stats import mean_se
+from sims.online.common import AREA, N_SE
 from theory.online import (
     optimistic_omd,
     optimistic_omd_regret_bound,
@@ -21,7 +22,7 @@ from theory.online import (
 
 
 @dataclass(frozen=True)
-class SEAConfig:
+class SEAOptimisticOMDConfig:
     horizon: int = 10_000
     n_reps: int = 100
     d: int = 5
@@ -29,15 +30,15 @@ class SEAConfig:
     adversarial: tuple[float, ...] = (0.0, 0.03, 0.1, 0.3, 1.0)
 
     @classmethod
-    def quick(cls) -> SEAConfig:
+    def quick(cls) -> SEAOptimisticOMDConfig:
         return cls(horizon=2000, n_reps=20, sigmas=(0.0, 0.1, 1.0), adversarial=(0.0, 0.1, 1.0))
 
     @classmethod
-    def full(cls) -> SEAConfig:
+    def full(cls) -> SEAOptimisticOMDConfig:
         return cls()
 
 
-def _sea_cells(config: SEAConfig) -> list[Cell]:
+def cells(config: SEAOptimisticOMDConfig) -> list[Cell]:
     return [
         {"domain": dom, "alg": alg, "sigma": s, "adv": a}
         for dom in ("ball", "simplex")
@@ -47,7 +48,7 @@ def _sea_cells(config: SEAConfig) -> list[Cell]:
     ]
 
 
-def _sea_compute(config: SEAConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: SEAOptimisticOMDConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     # the adversary's signs are drawn once per instance (oblivious), the noise fresh per replicate
     env = sea_environment(
         config.horizon,
@@ -72,11 +73,11 @@ def _sea_compute(config: SEAConfig, cell: Cell, seed: np.random.SeedSequence) ->
     }
 
 
-def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
+def check(config: SEAOptimisticOMDConfig, results: Results) -> list[Claim]:
     R = config.n_reps
     claims = []
     groups: dict[tuple[str, str], list] = {}
-    for c in _sea_cells(config):
+    for c in cells(config):
         groups.setdefault((c["domain"], c["alg"]), []).append((c, results[cell_key(c)]))
     for (dom, alg), mine in groups.items():
         gap = max(float(np.max(r["regret"] - r["pathwise_bound"])) for _, r in mine)
@@ -167,12 +168,12 @@ def _sea_check(config: SEAConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _sea_figures(config: SEAConfig, results: Results) -> dict:
+def figures(config: SEAOptimisticOMDConfig, results: Results) -> dict:
     fig, axes = figure(1, 2)
     for ax, dom in zip(axes, ("ball", "simplex"), strict=True):
         for i, alg in enumerate(("optimistic", "plain")):
             x, y, e = [], [], []
-            for c in _sea_cells(config):
+            for c in cells(config):
                 if c["domain"] != dom or c["alg"] != alg:
                     continue
                 r = results[cell_key(c)]
@@ -208,21 +209,23 @@ def _sea_figures(config: SEAConfig, results: Results) -> dict:
     return {"sea_grid": fig}
 
 
-SEA_OMD = register(
+CLAIMS = (
+    ClaimSpec("sea_optimistic_omd.*.pathwise_bound", "path-wise optimistic OMD bound"),
+    ClaimSpec("sea_optimistic_omd.ball.*.expected_bound", "SEA expected-regret bound"),
+    ClaimSpec("sea_optimistic_omd.ball.negative_control_no_sigma_term", "bound without sigma detected"),
+    ClaimSpec("sea_optimistic_omd.ball.optimistic.constant", "constant of the SEA rate (observation)"),
+)
+
+SIM = register(
     Sim(
         name="sea_optimistic_omd",
         area=AREA,
         description="Optimistic vs plain OMD on a grid of stochastic (sigma) and adversarial (a) knobs, SEA model",
-        config_cls=SEAConfig,
-        cells=_sea_cells,
-        compute=_sea_compute,
-        check=_sea_check,
-        figures=_sea_figures,
-        claims=(
-            ClaimSpec("sea_optimistic_omd.*.pathwise_bound", "path-wise optimistic OMD bound"),
-            ClaimSpec("sea_optimistic_omd.ball.*.expected_bound", "SEA expected-regret bound"),
-            ClaimSpec("sea_optimistic_omd.ball.negative_control_no_sigma_term", "bound without sigma detected"),
-            ClaimSpec("sea_optimistic_omd.ball.optimistic.constant", "constant of the SEA rate (observation)"),
-        ),
+        config_cls=SEAOptimisticOMDConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.bandits._common import AREA, slope_ci
 from sims.engine.claims import Claim, ClaimSpec, Tol, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
 from sims.engine.plotting import figure
+from sims.engine.stats import loglog_slope
+from sims.online.common import AREA
 from theory.online import (
     optimistic_omd,
     sea_environment,
@@ -40,11 +41,11 @@ class SEARatesConfig:
         return cls()
 
 
-def _rates_cells(config: SEARatesConfig) -> list[Cell]:
+def cells(config: SEARatesConfig) -> list[Cell]:
     return [{"regime": g, "alg": a} for g in SEA_REGIMES for a in ("optimistic", "plain")]
 
 
-def _rates_compute(config: SEARatesConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: SEARatesConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     sigma, a = SEA_REGIMES[cell["regime"]]
     seeds = seed.spawn(len(config.horizons))
     reg = np.empty((len(config.horizons), config.n_reps))
@@ -56,7 +57,7 @@ def _rates_compute(config: SEARatesConfig, cell: Cell, seed: np.random.SeedSeque
     return {"horizons": np.array(config.horizons), "regret": reg}
 
 
-def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
+def check(config: SEARatesConfig, results: Results) -> list[Claim]:
     claims = []
     for g in SEA_REGIMES:
         for alg in ("optimistic", "plain"):
@@ -81,7 +82,7 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
                     )
                 )
                 continue
-            slope, half = slope_ci(Ts, mean)
+            slope, half = loglog_slope(Ts, mean, positive_only=True)
             claims.append(
                 equality(
                     id=f"sea_rates.{g}.{alg}.slope",
@@ -121,7 +122,7 @@ def _rates_check(config: SEARatesConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _rates_figures(config: SEARatesConfig, results: Results) -> dict:
+def figures(config: SEARatesConfig, results: Results) -> dict:
     fig, ax = figure()
     for i, g in enumerate(SEA_REGIMES):
         for alg, style in (("optimistic", "-o"), ("plain", "--s")):
@@ -134,20 +135,22 @@ def _rates_figures(config: SEARatesConfig, results: Results) -> dict:
     return {"sea_rates": fig}
 
 
-SEA_RATES = register(
+CLAIMS = (
+    ClaimSpec("sea_rates.*.*.slope", "sqrt(T) growth exponents"),
+    ClaimSpec("sea_rates.benign.optimistic.bounded", "O(1) regret with a perfect hint"),
+    ClaimSpec("sea_rates.benign.negative_control_plain_bounded", "plain OGD is not O(1): detected"),
+)
+
+SIM = register(
     Sim(
         name="sea_rates",
         area=AREA,
         description="Growth of optimistic/plain OGD regret in T in the stochastic, adversarial, mixed, benign regimes",
         config_cls=SEARatesConfig,
-        cells=_rates_cells,
-        compute=_rates_compute,
-        check=_rates_check,
-        figures=_rates_figures,
-        claims=(
-            ClaimSpec("sea_rates.*.*.slope", "sqrt(T) growth exponents"),
-            ClaimSpec("sea_rates.benign.optimistic.bounded", "O(1) regret with a perfect hint"),
-            ClaimSpec("sea_rates.benign.negative_control_plain_bounded", "plain OGD is not O(1): detected"),
-        ),
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -14,6 +14,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
+from sims.ldr.common import AREA
 from theory.hconsistency import comp_sum_transform
 from theory.ldr import conditional_minimizer, conditional_risk, ldr_kl_loss, ldr_top1_calibration
 
@@ -27,22 +28,22 @@ def half_width(lam: float, c: float) -> float:
 
 
 @dataclass(frozen=True)
-class CalibrationConfig:
+class LDRCalibrationConfig:
     settings: tuple[tuple[float, float], ...] = ((0.3, 1.0), (1.0, 1.0), (3.0, 1.0), (1.0, 0.0))  # (lambda, c)
     n_q: int = 100
     n_q_brute: int = 12
     n_f: int = 481  # brute-force grid points per score axis
 
     @classmethod
-    def quick(cls) -> CalibrationConfig:
+    def quick(cls) -> LDRCalibrationConfig:
         return cls(settings=((1.0, 1.0),), n_q=40, n_q_brute=6, n_f=161)
 
     @classmethod
-    def full(cls) -> CalibrationConfig:
+    def full(cls) -> LDRCalibrationConfig:
         return cls()
 
 
-def _cells(config: CalibrationConfig) -> list[Cell]:
+def cells(config: LDRCalibrationConfig) -> list[Cell]:
     return [{"lam": lam, "margin": c} for lam, c in config.settings]
 
 
@@ -69,7 +70,7 @@ def _brute(t: float, lam: float, c: float, n_q: int, n_f: int) -> float:
     return best
 
 
-def _compute(config: CalibrationConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: LDRCalibrationConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     lam, c = cell["lam"], cell["margin"]
     T, q = ldr_top1_calibration(np.array(T_GRID), lam, c, config.n_q)
     T_small, _ = ldr_top1_calibration(np.array(T_BRUTE), lam, c, config.n_q_brute)
@@ -77,9 +78,9 @@ def _compute(config: CalibrationConfig, cell: Cell, seed: np.random.SeedSequence
     return {"t": np.array(T_GRID), "T": T, "q": q, "t_brute": np.array(T_BRUTE), "T_small": T_small, "brute": brute}
 
 
-def _check(config: CalibrationConfig, results: Results) -> list[Claim]:
+def check(config: LDRCalibrationConfig, results: Results) -> list[Claim]:
     claims = []
-    for cell in _cells(config):
+    for cell in cells(config):
         r = results[cell_key(cell)]
         lam, c = cell["lam"], cell["margin"]
         V = half_width(lam, c)
@@ -120,7 +121,7 @@ def _check(config: CalibrationConfig, results: Results) -> list[Claim]:
                 details="T(t) = " + ", ".join(f"{t:g}: {v:.4g}" for t, v in zip(r["t"], r["T"], strict=True)),
             )
         )
-    r = results[cell_key(_cells(config)[0])]
+    r = results[cell_key(cells(config)[0])]
     claims.append(
         negative_control(
             id="ldr_calibration.negative_control_uncalibrated",
@@ -147,16 +148,16 @@ def _check(config: CalibrationConfig, results: Results) -> list[Claim]:
             details=", ".join(
                 f"lambda = {cl['lam']:g}, c = {cl['margin']:g}: "
                 f"{float(results[cell_key(cl)]['T'][list(T_GRID).index(0.5)]) / ce:.3f}"
-                for cl in _cells(config)
+                for cl in cells(config)
             ),
         )
     )
     return claims
 
 
-def _figures(config: CalibrationConfig, results: Results) -> dict:
+def figures(config: LDRCalibrationConfig, results: Results) -> dict:
     fig, ax = figure()
-    for k, cell in enumerate(_cells(config)):
+    for k, cell in enumerate(cells(config)):
         r = results[cell_key(cell)]
         ax.plot(
             r["t"], r["T"], "-", color=f"C{k}", label=rf"LDR-KL, $\lambda = {cell['lam']:g}$, $c = {cell['margin']:g}$"
@@ -174,21 +175,23 @@ def _figures(config: CalibrationConfig, results: Results) -> dict:
     return {"ldr_calibration": fig}
 
 
-LDR_CALIBRATION = register(
+CLAIMS = (
+    ClaimSpec("ldr_calibration.*.matches_brute_force", "the reduction equals brute force"),
+    ClaimSpec("ldr_calibration.*.positive", "T(t) > 0 for t > 0"),
+    ClaimSpec("ldr_calibration.negative_control_uncalibrated", "T(0.5) = 0 is detected as false"),
+    ClaimSpec("ldr_calibration.versus_cross_entropy", "LDR-KL vs CE (observation)"),
+)
+
+SIM = register(
     Sim(
         name="ldr_calibration",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="Top-1 calibration function of LDR-KL (K = 3) against brute force and the comp-sum transformations",
-        config_cls=CalibrationConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("ldr_calibration.*.matches_brute_force", "the reduction equals brute force"),
-            ClaimSpec("ldr_calibration.*.positive", "T(t) > 0 for t > 0"),
-            ClaimSpec("ldr_calibration.negative_control_uncalibrated", "T(0.5) = 0 is detected as false"),
-            ClaimSpec("ldr_calibration.versus_cross_entropy", "LDR-KL vs CE (observation)"),
-        ),
+        config_cls=LDRCalibrationConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -16,11 +16,12 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
+from sims.ldr.common import AREA
 from theory.ldr import conditional_minimizer, conditional_risk, mae_loss, topk_preserving
 
 
 @dataclass(frozen=True)
-class TopKConfig:
+class LDRTopKConsistencyConfig:
     K: int = 6
     lams: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
     margins: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0)
@@ -28,15 +29,15 @@ class TopKConfig:
     n_ties: int = 100
 
     @classmethod
-    def quick(cls) -> TopKConfig:
+    def quick(cls) -> LDRTopKConsistencyConfig:
         return cls(K=4, lams=(0.03, 1.0, 30.0), margins=(0.0, 1.0), n_dirichlet=60, n_ties=20)
 
     @classmethod
-    def full(cls) -> TopKConfig:
+    def full(cls) -> LDRTopKConsistencyConfig:
         return cls()
 
 
-def _cells(config: TopKConfig) -> list[Cell]:
+def cells(config: LDRTopKConsistencyConfig) -> list[Cell]:
     return [{"lam": lam, "margin": c} for lam in config.lams for c in config.margins]
 
 
@@ -52,7 +53,7 @@ def near_ties(n: int, K: int, rng: np.random.Generator, gap: float = 1e-4) -> np
     return q / q.sum(axis=1, keepdims=True)
 
 
-def _compute(config: TopKConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: LDRTopKConsistencyConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     rng = np.random.default_rng(seed)
     K = config.K
     q = np.vstack(
@@ -77,8 +78,8 @@ def mae_certificate(t: float) -> tuple[np.ndarray, np.ndarray, float, bool]:
     return q, f, excess, bool(topk_preserving(f, q, 2)[0])
 
 
-def _check(config: TopKConfig, results: Results) -> list[Claim]:
-    rs = {(c["lam"], c["margin"]): results[cell_key(c)] for c in _cells(config)}
+def check(config: LDRTopKConsistencyConfig, results: Results) -> list[Claim]:
+    rs = {(c["lam"], c["margin"]): results[cell_key(c)] for c in cells(config)}
     frac = {key: float(r["preserved"].all(axis=1).mean()) for key, r in rs.items()}
     worst = min(frac, key=frac.get)
     n_q = sum(len(r["q"]) for r in rs.values())
@@ -127,7 +128,7 @@ def _check(config: TopKConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _figures(config: TopKConfig, results: Results) -> dict:
+def figures(config: LDRTopKConsistencyConfig, results: Results) -> dict:
     fig, axes = figure(1, 2)
     M = np.array(
         [
@@ -157,20 +158,22 @@ def _figures(config: TopKConfig, results: Results) -> dict:
     return {"ldr_topk_map": fig}
 
 
-LDR_TOPK_CONSISTENCY = register(
+CLAIMS = (
+    ClaimSpec("ldr_topk_consistency.preserves_topk_everywhere_on_the_grid", "every top-k preserved"),
+    ClaimSpec("ldr_topk_consistency.minimisers_converged", "every minimiser converged"),
+    ClaimSpec("ldr_topk_consistency.negative_control_mae_top2", "MAE: a wrong-top-2 near-minimiser"),
+)
+
+SIM = register(
     Sim(
         name="ldr_topk_consistency",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="LDR-KL conditional minimisers preserve every top-k set of q over a (lambda, c) grid; MAE does not",
-        config_cls=TopKConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("ldr_topk_consistency.preserves_topk_everywhere_on_the_grid", "every top-k preserved"),
-            ClaimSpec("ldr_topk_consistency.minimisers_converged", "every minimiser converged"),
-            ClaimSpec("ldr_topk_consistency.negative_control_mae_top2", "MAE: a wrong-top-2 near-minimiser"),
-        ),
+        config_cls=LDRTopKConsistencyConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

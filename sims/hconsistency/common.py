@@ -81,6 +81,8 @@ BOX_TOL = Tol(
     "1e-6 leaves 100x",
 )
 
+AREA = "H-consistency and surrogate losses"
+
 
 def conservative_inverse(t: NDArray, value: NDArray, eps: NDArray) -> NDArray:
     """Gamma from sampled values of a non-decreasing transformation: the largest t with M(t) <= eps, where M is the

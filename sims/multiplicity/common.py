@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sims.engine.core import Cell
 from theory.multiplicity import (
     _design,
     _loss_grad_hess,
@@ -17,10 +16,6 @@ from theory.multiplicity import (
 )
 
 AREA = "Predictive multiplicity"
-
-
-def single_cell(config) -> list[Cell]:
-    return [{}]
 
 
 def load_dataset(name: str, seed: int | np.random.SeedSequence = 0) -> tuple[NDArray, NDArray]:

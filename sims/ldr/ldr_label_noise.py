@@ -19,6 +19,7 @@ from scipy.special import log_softmax, softmax
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
+from sims.ldr.common import AREA
 from theory.ldr import ldr_kl_grad, ldr_kl_loss
 
 LOSSES = ("cross_entropy", "ldr_kl")
@@ -26,7 +27,7 @@ NOISES = {"uniform": 0.6, "class_dependent": 0.3}
 
 
 @dataclass(frozen=True)
-class LabelNoiseConfig:
+class LDRLabelNoiseConfig:
     n_seeds: int = 5
     l2: float = 1e-3
     lam: float = 1.0
@@ -34,15 +35,15 @@ class LabelNoiseConfig:
     max_iter: int = 2000  # L-BFGS iterations (the quick preset stops early: its rows are a smoke test)
 
     @classmethod
-    def quick(cls) -> LabelNoiseConfig:
+    def quick(cls) -> LDRLabelNoiseConfig:
         return cls(n_seeds=1, max_iter=300)
 
     @classmethod
-    def full(cls) -> LabelNoiseConfig:
+    def full(cls) -> LDRLabelNoiseConfig:
         return cls()
 
 
-def _cells(config: LabelNoiseConfig) -> list[Cell]:
+def cells(config: LDRLabelNoiseConfig) -> list[Cell]:
     return [{"noise": nz, "loss": lo} for nz in NOISES for lo in LOSSES]
 
 
@@ -57,7 +58,7 @@ def corrupt(y: np.ndarray, kind: str, rate: float, K: int, rng: np.random.Genera
     return np.where(flip, other, y)
 
 
-def _fit(X: np.ndarray, y: np.ndarray, K: int, loss: str, config: LabelNoiseConfig) -> np.ndarray:
+def _fit(X: np.ndarray, y: np.ndarray, K: int, loss: str, config: LDRLabelNoiseConfig) -> np.ndarray:
     n, d = X.shape
 
     def f(w):
@@ -76,7 +77,7 @@ def _fit(X: np.ndarray, y: np.ndarray, K: int, loss: str, config: LabelNoiseConf
     return r.x.reshape(d, K)
 
 
-def _compute(config: LabelNoiseConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: LDRLabelNoiseConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
@@ -93,7 +94,7 @@ def _compute(config: LabelNoiseConfig, cell: Cell, seed: np.random.SeedSequence)
     return {"accuracy": np.array(acc)}
 
 
-def _check(config: LabelNoiseConfig, results: Results) -> list[Claim]:
+def check(config: LDRLabelNoiseConfig, results: Results) -> list[Claim]:
     claims = []
     for nz in NOISES:
         a = {lo: results[cell_key({"noise": nz, "loss": lo})]["accuracy"] for lo in LOSSES}
@@ -115,7 +116,7 @@ def _check(config: LabelNoiseConfig, results: Results) -> list[Claim]:
     return claims
 
 
-def _figures(config: LabelNoiseConfig, results: Results) -> dict:
+def figures(config: LDRLabelNoiseConfig, results: Results) -> dict:
     fig, ax = figure()
     for i, nz in enumerate(NOISES):
         for j, lo in enumerate(LOSSES):
@@ -132,16 +133,18 @@ def _figures(config: LabelNoiseConfig, results: Results) -> dict:
     return {"ldr_label_noise": fig}
 
 
-LDR_LABEL_NOISE = register(
+CLAIMS = (ClaimSpec("ldr_label_noise.*.ldr_minus_ce_accuracy", "LDR-KL vs CE accuracy (observation)"),)
+
+SIM = register(
     Sim(
         name="ldr_label_noise",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="Cross-entropy vs LDR-KL on digits with uniform and class-dependent label noise (observations)",
-        config_cls=LabelNoiseConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(ClaimSpec("ldr_label_noise.*.ldr_minus_ce_accuracy", "LDR-KL vs CE accuracy (observation)"),),
+        config_cls=LDRLabelNoiseConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -10,6 +10,7 @@ from scipy.optimize import minimize
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
+from sims.ldr.common import AREA
 from theory.ldr import _dual_objective, ldr_kl_dual_objective, ldr_kl_loss
 
 # SLSQP on the simplex stops at ftol 1e-13 (absolute, on objectives of order 1-10): the maximum it reports is within
@@ -18,22 +19,22 @@ MAX_TOL = Tol(1e-8, "SLSQP on the simplex run to ftol 1e-13: its maximum is with
 
 
 @dataclass(frozen=True)
-class DualConfig:
+class LDRDualFormConfig:
     n_instances: int = 200
     Ks: tuple[int, ...] = (3, 10)
     lams: tuple[float, ...] = (0.05, 0.3, 1.0, 3.0)
     margins: tuple[float, ...] = (0.0, 1.0)
 
     @classmethod
-    def quick(cls) -> DualConfig:
+    def quick(cls) -> LDRDualFormConfig:
         return cls(n_instances=30, Ks=(3,), lams=(0.3, 3.0))
 
     @classmethod
-    def full(cls) -> DualConfig:
+    def full(cls) -> LDRDualFormConfig:
         return cls()
 
 
-def _cells(config: DualConfig) -> list[Cell]:
+def cells(config: LDRDualFormConfig) -> list[Cell]:
     return [{"K": K, "lam": lam, "margin": c} for K in config.Ks for lam in config.lams for c in config.margins]
 
 
@@ -75,7 +76,7 @@ def _numerical_max(f: np.ndarray, y: int, lam: float, c: float) -> float:
     return best
 
 
-def _compute(config: DualConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
+def compute(config: LDRDualFormConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
     K, lam, c = cell["K"], cell["lam"], cell["margin"]
     rng = np.random.default_rng(seed)
     f = rng.normal(scale=2.0, size=(config.n_instances, K))
@@ -95,16 +96,16 @@ def _compute(config: DualConfig, cell: Cell, seed: np.random.SeedSequence) -> Ar
     }
 
 
-def _check(config: DualConfig, results: Results) -> list[Claim]:
-    rs = [results[cell_key(c)] for c in _cells(config)]
+def check(config: LDRDualFormConfig, results: Results) -> list[Claim]:
+    rs = [results[cell_key(c)] for c in cells(config)]
     gap = max(float(np.max(np.abs(r["closed"] - r["numeric"]))) for r in rs)
     # lam -> 0: 0 <= l - max_k a_k <= lam log K... the loss is within lam log K of the hinge (and above it - lam log K)
-    cells = _cells(config)
+    grid = cells(config)
     # D = l - (max_k a_k - lambda log K) = lambda log sum_k exp((a_k - max a)/lambda) lies in [0, lambda log K]
     # and is ~0 unless several a_k lie within ~lambda of the maximum
     hinge_gap = max(
         float(np.max(np.abs(r["at_lam_min"] - (r["hinge"] - 1e-3 * np.log(c["K"]))))) / (1e-3 * np.log(c["K"]))
-        for r, c in zip(rs, cells, strict=True)
+        for r, c in zip(rs, grid, strict=True)
     )
     # l - mean(a) = lambda log E_k exp((a_k - mean a)/lambda) is in [0, range^2/(8 lambda)] (Jensen; Hoeffding's lemma)
     mean_ratio = max(float(np.max((r["at_lam_max"] - r["mean"]) / (r["range"] ** 2 / (8 * 1e3)))) for r in rs)
@@ -164,7 +165,7 @@ def _check(config: DualConfig, results: Results) -> list[Claim]:
     ]
 
 
-def _figures(config: DualConfig, results: Results) -> dict:
+def figures(config: LDRDualFormConfig, results: Results) -> dict:
     fig, ax = figure()
     rng = np.random.default_rng(0)
     f = rng.normal(scale=2.0, size=(1, 5))
@@ -185,21 +186,23 @@ def _figures(config: DualConfig, results: Results) -> dict:
     return {"ldr_limits": fig}
 
 
-LDR_DUAL_FORM = register(
+CLAIMS = (
+    ClaimSpec("ldr_dual_form.closed_form_equals_max_over_simplex", "closed form = numerical max"),
+    ClaimSpec("ldr_dual_form.limit_lambda_to_zero_is_the_hinge", "lambda -> 0: Crammer-Singer"),
+    ClaimSpec("ldr_dual_form.limit_lambda_to_infinity_is_the_mean", "lambda -> infinity: the mean"),
+    ClaimSpec("ldr_dual_form.negative_control_without_kl", "dropping the KL term: detected"),
+)
+
+SIM = register(
     Sim(
         name="ldr_dual_form",
-        area="H-consistency and surrogate losses",
+        area=AREA,
         description="LDR-KL losses: the closed form is the max over label distributions; its two temperature limits",
-        config_cls=DualConfig,
-        cells=_cells,
-        compute=_compute,
-        check=_check,
-        figures=_figures,
-        claims=(
-            ClaimSpec("ldr_dual_form.closed_form_equals_max_over_simplex", "closed form = numerical max"),
-            ClaimSpec("ldr_dual_form.limit_lambda_to_zero_is_the_hinge", "lambda -> 0: Crammer-Singer"),
-            ClaimSpec("ldr_dual_form.limit_lambda_to_infinity_is_the_mean", "lambda -> infinity: the mean"),
-            ClaimSpec("ldr_dual_form.negative_control_without_kl", "dropping the KL term: detected"),
-        ),
+        config_cls=LDRDualFormConfig,
+        cells=cells,
+        compute=compute,
+        check=check,
+        figures=figures,
+        claims=CLAIMS,
     )
 )

@@ -5,14 +5,12 @@ Public, so that each sim module imports them by name; nothing here is a sim.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 
 from sims.engine.claims import Claim
 from sims.engine.core import Arrays, shared_seed
-from sims.engine.plotting import figure
+from sims.engine.stats import mean_se
 from theory.bandits import (
     exp3,
     follow_the_leader,
@@ -27,7 +25,7 @@ from theory.bandits import (
     ucb1,
 )
 
-AREA = "Online learning and bandits"
+AREA = "Bandits"
 
 
 N_SE = 3.0  # one-sided 3 standard errors (99.87% under normality of the replicate mean)
@@ -43,18 +41,6 @@ POLICIES = {
     "hedge": hedge,
     "ftl": follow_the_leader,
 }
-
-
-def mean_se(x: NDArray) -> tuple[float, float]:
-    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x)))
-
-
-def slope_ci(t: NDArray, y: NDArray) -> tuple[float, float]:
-    from scipy import stats
-
-    ok = y > 0
-    res = stats.linregress(np.log(t[ok]), np.log(y[ok]))
-    return float(res.slope), float(stats.t.ppf(0.975, ok.sum() - 2) * res.stderr)
 
 
 def run_policy(policy: str, env, T: int, R: int, seed: np.random.SeedSequence) -> Arrays:
@@ -90,22 +76,6 @@ def bound_claim(
         figure=figure_name,
         details=f"mean {m:.2f}, SE {se:.2f}",
     )
-
-
-def curves_figure(title: str, rows: dict, bounds: dict, dashed: str = "guarantee") -> object:
-    fig, ax = figure()
-    for i, (name, r) in enumerate(rows.items()):
-        cps, curve = r["checkpoints"], r["curve"]
-        m = curve.mean(0)
-        ax.plot(cps, m, color=f"C{i}", label=name)
-        if curve.shape[0] > 1:  # full-information runs have one (deterministic) replicate: no band
-            se = curve.std(0, ddof=1) / math.sqrt(curve.shape[0])
-            ax.fill_between(cps, m - 2 * se, m + 2 * se, color=f"C{i}", alpha=0.2)
-        if name in bounds:
-            ax.plot(cps, bounds[name](cps), "--", color=f"C{i}", lw=1)
-    ax.set(xscale="log", yscale="log", xlabel="round t", ylabel="pseudo-regret (mean ± 2 SE)", title=title)
-    ax.legend(fontsize=8, ncols=2, title=f"dashed: {dashed}")
-    return fig
 
 
 def loss_table(name: str, T: int, K: int, seed: np.random.SeedSequence) -> NDArray:
