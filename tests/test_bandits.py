@@ -156,14 +156,11 @@ def test_lazy_kl_ucb_makes_the_plain_choices_on_the_same_stream(means):
     ],
 )
 def test_compiled_loop_pulls_the_arms_of_the_per_round_loop(policy, means, T, R):
-    """The compiled loop on Bernoulli bandits (``_simulate_compiled``) against the per-round loop on the same seed:
+    """The compiled loop on Bernoulli bandits (``simulate``'s default) against the per-round loop on the same seed:
     the same counts at every checkpoint (hence the same arms), the regret curves equal to rounding."""
-    from theory._checks import rng_from
-    from theory.bandits import _simulate
-
     env = bernoulli_bandit(means)
-    fast = _simulate(policy, env, T, R, rng_from(11, "seed"), T, compiled=True)
-    loop = _simulate(policy, env, T, R, rng_from(11, "seed"), T, compiled=False)
+    fast = simulate(policy, env, T, R, seed=11, n_checkpoints=T, compiled=True)
+    loop = simulate(policy, env, T, R, seed=11, n_checkpoints=T, compiled=False)
     np.testing.assert_array_equal(fast.checkpoints, loop.checkpoints)
     np.testing.assert_allclose(fast.curve, loop.curve, rtol=1e-12, atol=1e-9)
     # at every checkpoint, not only the end: an arm pulled differently shows as a gap of a whole Delta

@@ -219,7 +219,7 @@ def test_published_transform_tight_for_tau_le_1(tau):
 @pytest.mark.parametrize("tau", [0.0, 0.5, 1.0, 1.5])
 def test_tight_search_restarted_on_collapsed_faces_finds_what_uncut_runs_find(tau, monkeypatch):
     # runs cut when some p_j collapses (and restarted on the face) against the same starts run to their end
-    import theory.hconsistency as hc
+    import theory.hconsistency.tightest as hc
 
     t = np.array([0.05, 0.3, 0.8])
     runs, search = [], hc._slsqp_on_support
@@ -318,13 +318,13 @@ def _random_dist(seed=0, m=6, d=3, n=3):
 
 
 def test_minimizability_gap_convex_and_local_search_agree():
-    from theory.hconsistency import _linear_best
+    from theory.hconsistency import linear_best_in_class_risk
 
     dist = _random_dist(4)
     g = minimizability_gap(1.0, dist, LinearScores(1.5))
     assert g.exact and 0 <= g.gap <= g.approximation_error + 1e-7
     # the non-convex path (SLSQP with restarts) on the same convex instance reaches the cvxpy optimum
-    local, _ = _linear_best(1.0, dist, 1.5, False, np.random.default_rng(0))
+    local, _ = linear_best_in_class_risk(1.0, dist, 1.5, np.random.default_rng(0), convex=False)
     assert local == pytest.approx(g.best_in_class, abs=1e-6)
 
 
@@ -409,10 +409,10 @@ def test_conservative_inverse_never_undercuts_the_true_inverse():
 def test_comp_sum_risk_gradient_against_finite_differences(tau):
     """The closed-form gradient that the score-box searches of tight_transform use, against central differences of
     the public comp_sum_loss (an independent evaluation of the same risk)."""
-    from theory.hconsistency import _comp_sum_risk_and_grad
+    from theory.hconsistency._base import comp_sum_risk_and_grad
 
     rng = np.random.default_rng(4)
-    risk_and_grad = _comp_sum_risk_and_grad(tau)
+    risk_and_grad = comp_sum_risk_and_grad(tau)
     for _ in range(20):
         n = int(rng.integers(2, 7))
         h = rng.uniform(-3, 3, n)

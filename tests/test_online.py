@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from theory.bandits import _power_normaliser, adversarial_bandit, hedge, hedge_regret_bound, simulate
+from theory._probability import power_normaliser
+from theory.bandits import adversarial_bandit, hedge, hedge_regret_bound, simulate
 from theory.online import (
     REGULARIZERS,
     ftrl,
@@ -163,10 +164,10 @@ def test_warm_started_normaliser_matches_cold_start():
     rng = np.random.default_rng(2)
     L = rng.uniform(0, 50, size=(20, 30))
     for p in (1, 2):
-        w0, x0 = _power_normaliser(L, 0.3, p)
+        w0, x0 = power_normaliser(L, 0.3, p)
         L2 = L + rng.uniform(0, 3, size=L.shape)  # next round: losses grow, eta shrinks
-        cold, _ = _power_normaliser(L2, 0.28, p)
-        warm, _ = _power_normaliser(L2, 0.28, p, x0)
+        cold, _ = power_normaliser(L2, 0.28, p)
+        warm, _ = power_normaliser(L2, 0.28, p, x0)
         np.testing.assert_allclose(warm, cold, atol=1e-12)
         np.testing.assert_allclose(w0.sum(1), 1, atol=1e-12)
 

@@ -136,12 +136,18 @@ def test_fingerprint_follows_transitive_imports_as_relative_paths():
     ftrl = fingerprint_files("sims.online.online_ftrl")
     # reached only through sims.bandits.common (loss_table), and theory.bandits through it
     assert "sims/bandits/common.py" in ftrl
-    assert {"theory/bandits.py", "theory/online.py", "sims/engine/core.py", "sims/engine/store.py"} <= set(ftrl)
+    assert {
+        "theory/bandits/__init__.py",
+        "theory/bandits/simulation.py",
+        "theory/online.py",
+        "theory/_probability.py",
+    } <= set(ftrl)
+    assert {"sims/engine/core.py", "sims/engine/store.py"} <= set(ftrl)
     assert "theory/neural_collapse.py" not in ftrl and "sims/hconsistency/common.py" not in ftrl
     # presentation modules never shape a cell
     assert "sims/engine/claims.py" not in ftrl and "sims/engine/plotting.py" not in ftrl
     mc = fingerprint_files("sims.hconsistency.margin_calibration")
-    assert {"theory/hconsistency.py", "theory/_checks.py", "sims/hconsistency/common.py"} <= set(mc)
+    assert {"theory/hconsistency/margin.py", "theory/_checks.py", "sims/hconsistency/common.py"} <= set(mc)
     assert "sims/bandits/common.py" not in mc and "theory/bandits.py" not in mc
 
 

@@ -42,6 +42,32 @@ from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import as_finite_array, finite_result, integer_in, rng_from, scalar
 
+__all__ = [
+    "MAX_CONDITION",
+    "MAX_CONTEXT",
+    "MAX_DIM",
+    "MAX_ENTRIES",
+    "MAX_NOISE",
+    "LSAFit",
+    "SpanFit",
+    "bayes_ridge_predict",
+    "best_scalar_step",
+    "fit_lsa",
+    "fit_preconditioner",
+    "gd_statistic",
+    "lsa_forward",
+    "lsa_span_coefficients",
+    "lsa_span_features",
+    "lsa_span_fit",
+    "one_step_gd_predict",
+    "one_step_gd_risk",
+    "optimal_gd_step",
+    "optimal_preconditioner",
+    "preconditioned_gd_risk",
+    "sample_prompts",
+    "span_weights",
+]
+
 # Valid ranges, as data. A batch holds m n d floats: beyond MAX_ENTRIES (160 MB) sample in chunks instead.
 MAX_ENTRIES = 20_000_000
 MAX_DIM = 200  # d: the monomial span has d^3 + d^2 + d columns

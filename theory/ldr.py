@@ -35,6 +35,21 @@ from scipy.special import logsumexp, softmax
 
 from theory._checks import as_finite_array, integer_in, probability_vectors, scalar
 
+__all__ = [
+    "MAX_CLASSES",
+    "MAX_MARGIN",
+    "MAX_NEWTON",
+    "ConditionalMinimizer",
+    "conditional_minimizer",
+    "conditional_risk",
+    "ldr_kl_dual_objective",
+    "ldr_kl_grad",
+    "ldr_kl_loss",
+    "ldr_top1_calibration",
+    "mae_loss",
+    "topk_preserving",
+]
+
 # Valid ranges, as data. lambda below 1e-3 (relative to scores of order 1) is the hinge to float64 accuracy, and
 # above 1e3 the mean; both limits are available exactly, so a lambda outside is almost surely a unit mistake.
 LAM_MIN, LAM_MAX = 1e-3, 1e3

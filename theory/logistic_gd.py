@@ -26,6 +26,25 @@ from theory._checks import (
     scalar,
 )
 
+__all__ = [
+    "MAX_ITERS",
+    "NotSeparableError",
+    "Path",
+    "batch_perceptron",
+    "batch_perceptron_iteration_bound",
+    "check_data",
+    "logistic_grad",
+    "logistic_loss",
+    "lr_gd",
+    "margin",
+    "normalized_lr_gd_iteration_bound",
+    "normalized_perceptron_iteration_bound",
+    "perceptron_worst_case_dataset",
+    "perceptron_worst_case_iterations",
+    "planted_margin_dataset",
+    "step_size_paradox_dataset",
+]
+
 # Paths store every iterate, (n_iters + 1) x d floats: a horizon beyond this is a memory error, not a result.
 MAX_ITERS = 10_000_000
 

@@ -23,7 +23,10 @@ from theory._checks import as_finite_array, in_interval, instance_of, integer_in
 from theory._solvers import SolverError
 
 __all__ = [
+    "ConvergenceError",
+    "Discrepancy",
     "LogisticFit",
+    "MultiplicityProfile",
     "SolverError",
     "ambiguity",
     "discrepancy",

@@ -29,6 +29,26 @@ from theory._checks import (
     scalar,
 )
 
+__all__ = [
+    "MAX_CLASSES",
+    "MAX_DEPTH",
+    "MAX_LAMBDA",
+    "RULES",
+    "NCMetrics",
+    "TrainedUFM",
+    "UFMSolution",
+    "collapse_ratio_threshold",
+    "collapse_threshold",
+    "etf_gram",
+    "nc_metrics",
+    "simplex_etf",
+    "stationary_ratio_threshold",
+    "train_ufm",
+    "ufm_mse_parameters",
+    "ufm_mse_solution",
+    "ufm_objective",
+]
+
 # Valid ranges, as data. K x K (and d x K) matrices: beyond MAX_CLASSES a Gram matrix alone is gigabytes.
 MAX_CLASSES = 10_000
 # u^L and products of L layers overflow float64 long before depth 100 at any useful scale.

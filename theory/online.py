@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory import _kernels
+from theory import _online_kernels
 from theory._checks import (
     as_finite_array,
     finite_result,
@@ -43,7 +43,31 @@ from theory._checks import (
     rng_from,
     scalar,
 )
-from theory.bandits import Policy, _draw, _log_weights_to_probs, _power_normaliser, log_checkpoints
+from theory._probability import draw, log_weights_to_probs, power_normaliser
+from theory.bandits import Policy, log_checkpoints
+
+__all__ = [
+    "DOMAINS",
+    "MAX_D",
+    "MAX_T",
+    "REGULARIZERS",
+    "OCOResult",
+    "OptimisticOMD",
+    "Regularizer",
+    "SEAEnvironment",
+    "ftrl",
+    "ftrl_regret_bound",
+    "ftrl_tuned_eta",
+    "ftrl_weights",
+    "omd",
+    "omd_step",
+    "optimistic_omd",
+    "optimistic_omd_regret_bound",
+    "regularizer_range",
+    "sea_environment",
+    "sea_regret_bound",
+    "simulate_oco",
+]
 
 Regularizer = Literal["negentropy", "tsallis", "log_barrier"]
 REGULARIZERS = ("negentropy", "tsallis", "log_barrier")
@@ -107,8 +131,8 @@ def ftrl_weights(L: ArrayLike, eta: float, regularizer: Regularizer = "negentrop
 def _ftrl_map(L2: NDArray, eta: float, regularizer: str) -> NDArray:
     """``ftrl_weights`` on checked (R, K) rows (the policies call it every round; the checks cost ~60% there)."""
     if regularizer == "negentropy":
-        return _log_weights_to_probs(-eta * L2)
-    return _power_normaliser(L2, eta, 2 if regularizer == "tsallis" else 1)[0]
+        return log_weights_to_probs(-eta * L2)
+    return power_normaliser(L2, eta, 2 if regularizer == "tsallis" else 1)[0]
 
 
 def _grad_psi_inverse_shift(w: NDArray, regularizer: str, eta: float) -> NDArray:
@@ -305,10 +329,10 @@ class _FTRL(Policy):
     def act(self, s, t, T, rng):
         reg, eta = self.params["regularizer"], self._eta(T, s.cum.shape[1])
         if reg == "negentropy":
-            p = _log_weights_to_probs(-eta * s.cum)
+            p = log_weights_to_probs(-eta * s.cum)
         else:  # = ftrl_weights(s.cum, eta, reg), warm-started from last round's normaliser
-            p, s.aux = _power_normaliser(s.cum, eta, 2 if reg == "tsallis" else 1, s.aux)
-        return _draw(p, rng), p
+            p, s.aux = power_normaliser(s.cum, eta, 2 if reg == "tsallis" else 1, s.aux)
+        return draw(p, rng), p
 
     def update(self, s, t, T, arms, r, full, p):
         super().update(s, t, T, arms, r, full, p)
@@ -365,7 +389,7 @@ class _OMD(_FTRL):
         return s
 
     def act(self, s, t, T, rng):
-        return _draw(s.aux, rng), s.aux
+        return draw(s.aux, rng), s.aux
 
     def update(self, s, t, T, arms, r, full, p):
         super().update(s, t, T, arms, r, full, p)
@@ -549,23 +573,6 @@ class OCOResult:
     checkpoints: NDArray
     curve: NDArray
     eta: float
-
-
-def _project_ball(x: NDArray, radius: float) -> NDArray:
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    return x * np.minimum(1.0, radius / np.maximum(n, 1e-300))
-
-
-def _dual_sq(g: NDArray, domain: str) -> NDArray:
-    # the simplex updates ignore a common shift of the coordinates, so the dual norm is half the range
-    if domain == "ball":
-        return np.sum(g * g, axis=1)
-    return ((g.max(axis=1) - g.min(axis=1)) / 2) ** 2
-
-
-def _hindsight_min(C: NDArray, domain: str, radius: float) -> NDArray:
-    """min_x <C, x> over the domain, row by row."""
-    return -radius * np.linalg.norm(C, axis=1) if domain == "ball" else C.min(axis=1)
 
 
 def optimistic_omd_regret_bound(
@@ -772,14 +779,14 @@ def simulate_oco(
     state, M, C = np.zeros((R, d)), np.zeros((R, d)), np.zeros((R, d))
     loss, herr = np.zeros(R), np.zeros(R)
     noise_scale = env.sigma / math.sqrt(d)
-    # the rounds run compiled (theory._kernels.oco_rounds), in blocks whose noise is drawn at once: a (rounds, R, d)
-    # draw is the same stream as one (R, d) draw per round
+    # the rounds run compiled (theory._online_kernels.oco_rounds), in blocks whose noise is drawn at once: a
+    # (rounds, R, d) draw is the same stream as one (R, d) draw per round
     block = max(1, min(T, 2**22 // (R * d)))
     c = 0
     for t0 in range(0, T, block):
         n = min(block, T - t0)
         noise = rng.standard_normal((n, R, d))
-        c = _kernels.oco_rounds(
+        c = _online_kernels.oco_rounds(
             dom == "ball",
             bool(alg.optimistic),
             float(eta),

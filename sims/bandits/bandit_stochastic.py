@@ -81,96 +81,116 @@ def _gaussian_thompson_claim(config: BanditStochasticConfig, r: Arrays) -> Claim
     )
 
 
+def _ucb1_claims(inst: str, r: Arrays, means: np.ndarray, T: int, R: int) -> list[Claim]:
+    """UCB1's gap-dependent bound, its negative control (on the anchor instance) and how loose the bound is."""
+    b = float(ucb1_regret_bound(T, means))
+    claims = [
+        bound_claim(
+            f"bandit_stochastic.{inst}.ucb1_bound",
+            "UCB1: R_T <= sum_i 8 ln T/Delta_i + (1 + pi^2/3) sum_i Delta_i.",
+            r,
+            b,
+            R,
+            f"stochastic_{inst}",
+        )
+    ]
+    if inst == "linspace":  # the bound is ~50x loose on 'close'; the control lives on the anchor instance
+        claims.append(
+            bound_claim(
+                f"bandit_stochastic.{inst}.negative_control_ucb1_bound_over_20",
+                "Negative control: the UCB1 bound divided by 20. The data must violate it.",
+                r,
+                b / 20,
+                R,
+                f"stochastic_{inst}",
+                expect="violated",
+                role="negative_control",
+            )
+        )
+    m_ucb, _ = mean_se(r["regret"])
+    claims.append(
+        Claim.observation(
+            id=f"bandit_stochastic.{inst}.ucb1_bound_looseness",
+            statement="Observation: how loose the UCB1 bound is on this instance.",
+            method=f"{R} replicates",
+            quantity="bound / mean regret",
+            predicted=float("nan"),
+            measured=b / m_ucb,
+            figure=f"stochastic_{inst}",
+        )
+    )
+    return claims
+
+
+def _minimax_bound_claims(inst: str, res: dict[str, Arrays], K: int, T: int, R: int) -> list[Claim]:
+    """Exp3's and Tsallis-INF's adversarial bounds, which hold on stochastic instances too."""
+    claims = []
+    if "exp3" in res:
+        claims.append(
+            bound_claim(
+                f"bandit_stochastic.{inst}.exp3_bound",
+                "Exp3 (tuned eta): R_T <= sqrt(2 T K ln K) (any oblivious sequence, so also stochastic ones).",
+                res["exp3"],
+                float(exp3_regret_bound(T, K)),
+                R,
+                f"stochastic_{inst}",
+            )
+        )
+    for est in ("iw", "rv"):
+        key = f"tsallis_{est}"
+        if key in res:
+            claims.append(
+                bound_claim(
+                    f"bandit_stochastic.{inst}.{key}_adversarial_bound",
+                    f"Tsallis-INF ({est}) stays below its adversarial bound on a stochastic instance.",
+                    res[key],
+                    float(tsallis_inf_regret_bound(T, K, est)),
+                    R,
+                    f"stochastic_{inst}",
+                )
+            )
+    return claims
+
+
+def _lai_robbins_observations(config: BanditStochasticConfig, inst: str, res: dict[str, Arrays]) -> list[Claim]:
+    """Each policy's regret against the Lai-Robbins rate, with its growth exponent."""
+    T, R, means = config.horizon, config.n_reps, INSTANCES[inst]
+    lr = lai_robbins_constant(means)
+    d = means.max() - means
+    log_sum = float(np.sum(math.log(T) / d[d > 0]))
+    claims = []
+    for p in config.policies:
+        m, se = mean_se(res[p]["regret"])
+        slope, half = loglog_slope(
+            res[p]["checkpoints"][-15:].astype(float), res[p]["curve"][:, -15:].mean(0), positive_only=True
+        )
+        claims.append(
+            Claim.observation(
+                id=f"bandit_stochastic.{inst}.{p}.observed",
+                statement=f"Observation: {p} on '{inst}' (K={len(means)}).",
+                method=f"{R} replicates, T = {T}",
+                quantity="R_T / (Lai-Robbins constant x ln T)",
+                predicted=1.0,
+                measured=m / (lr * math.log(T)),
+                figure=f"stochastic_{inst}",
+                details=f"mean regret {m:.1f} +- {se:.1f} (SE); growth exponent of the mean curve over the last "
+                f"15 checkpoints {slope:.3f} +- {half:.3f} (95% CI); "
+                f"R_T / sum_i (ln T / Delta_i) = {m / log_sum:.3f}",
+            )
+        )
+    return claims
+
+
 def check(config: BanditStochasticConfig, results: Results) -> list[Claim]:
     T, R = config.horizon, config.n_reps
     claims = []
     for inst in config.instances:
         means = INSTANCES[inst]
-        K = len(means)
         res = {p: results[cell_key({"instance": inst, "policy": p})] for p in config.policies}
         if "ucb1" in res:
-            b = float(ucb1_regret_bound(T, means))
-            claims.append(
-                bound_claim(
-                    f"bandit_stochastic.{inst}.ucb1_bound",
-                    "UCB1: R_T <= sum_i 8 ln T/Delta_i + (1 + pi^2/3) sum_i Delta_i.",
-                    res["ucb1"],
-                    b,
-                    R,
-                    f"stochastic_{inst}",
-                )
-            )
-            if inst == "linspace":  # the bound is ~50x loose on 'close'; the control lives on the anchor instance
-                claims.append(
-                    bound_claim(
-                        f"bandit_stochastic.{inst}.negative_control_ucb1_bound_over_20",
-                        "Negative control: the UCB1 bound divided by 20. The data must violate it.",
-                        res["ucb1"],
-                        b / 20,
-                        R,
-                        f"stochastic_{inst}",
-                        expect="violated",
-                        role="negative_control",
-                    )
-                )
-            m_ucb, _ = mean_se(res["ucb1"]["regret"])
-            claims.append(
-                Claim.observation(
-                    id=f"bandit_stochastic.{inst}.ucb1_bound_looseness",
-                    statement="Observation: how loose the UCB1 bound is on this instance.",
-                    method=f"{R} replicates",
-                    quantity="bound / mean regret",
-                    predicted=float("nan"),
-                    measured=b / m_ucb,
-                    figure=f"stochastic_{inst}",
-                )
-            )
-        if "exp3" in res:
-            claims.append(
-                bound_claim(
-                    f"bandit_stochastic.{inst}.exp3_bound",
-                    "Exp3 (tuned eta): R_T <= sqrt(2 T K ln K) (any oblivious sequence, so also stochastic ones).",
-                    res["exp3"],
-                    float(exp3_regret_bound(T, K)),
-                    R,
-                    f"stochastic_{inst}",
-                )
-            )
-        for est in ("iw", "rv"):
-            key = f"tsallis_{est}"
-            if key in res:
-                claims.append(
-                    bound_claim(
-                        f"bandit_stochastic.{inst}.{key}_adversarial_bound",
-                        f"Tsallis-INF ({est}) stays below its adversarial bound on a stochastic instance.",
-                        res[key],
-                        float(tsallis_inf_regret_bound(T, K, est)),
-                        R,
-                        f"stochastic_{inst}",
-                    )
-                )
-        lr = lai_robbins_constant(means)
-        d = means.max() - means
-        log_sum = float(np.sum(math.log(T) / d[d > 0]))
-        for p in config.policies:
-            m, se = mean_se(res[p]["regret"])
-            slope, half = loglog_slope(
-                res[p]["checkpoints"][-15:].astype(float), res[p]["curve"][:, -15:].mean(0), positive_only=True
-            )
-            claims.append(
-                Claim.observation(
-                    id=f"bandit_stochastic.{inst}.{p}.observed",
-                    statement=f"Observation: {p} on '{inst}' (K={K}).",
-                    method=f"{R} replicates, T = {T}",
-                    quantity="R_T / (Lai-Robbins constant x ln T)",
-                    predicted=1.0,
-                    measured=m / (lr * math.log(T)),
-                    figure=f"stochastic_{inst}",
-                    details=f"mean regret {m:.1f} +- {se:.1f} (SE); growth exponent of the mean curve over the last "
-                    f"15 checkpoints {slope:.3f} +- {half:.3f} (95% CI); "
-                    f"R_T / sum_i (ln T / Delta_i) = {m / log_sum:.3f}",
-                )
-            )
+            claims += _ucb1_claims(inst, res["ucb1"], means, T, R)
+        claims += _minimax_bound_claims(inst, res, len(means), T, R)
+        claims += _lai_robbins_observations(config, inst, res)
     claims.append(
         _gaussian_thompson_claim(config, results[cell_key({"instance": "gaussian", "policy": "thompson_gaussian"})])
     )

@@ -85,10 +85,129 @@ def _worst_case(r: Arrays) -> tuple[NDArray, NDArray]:
     return r["mean"][rows, k], r["se"][rows, k]
 
 
+def _uniform_claims(
+    config: StreamingBanditsConfig, K: int, r: Arrays, slope: float, half: float, ratio: np.ndarray
+) -> list[Claim]:
+    """Streaming uniform exploration: its instance bound on every (T, gap), its T^(2/3) growth, and the control."""
+    Ts = np.array(config.horizons, float)
+    log_allow = 1 / (3 * math.log(Ts.min()))  # d ln(ln^{1/3} T) / d ln T at the smallest T
+    claims: list[Claim] = []
+    # where the Hoeffding term exceeds the largest gap, the bound is capped at the largest possible regret
+    # n sum Delta + (T - nK) max Delta, which every replicate meets by construction and the mean nearly
+    # attains (the king is then almost a random arm): those instances say nothing and are left out
+    m_plus = (r["mean"] + N_SE * r["se"]) / r["bound"]
+    capped = r["capped"].astype(bool)
+    m_plus = np.where(capped, -np.inf, m_plus)
+    claims.append(
+        bound(
+            id=f"streaming_bandits.K{K}.uniform.instance_bound",
+            statement="Streaming uniform exploration with n pulls per arm: E[R_T] <= n sum_i Delta_i + "
+            "(T - nK) min(max_i Delta_i, sum_i Delta_i exp(-n Delta_i^2/2)) (Hoeffding), on every (T, gap) "
+            "instance.",
+            method=f"{len(Ts)} horizons x {config.n_gaps} gaps, {config.n_reps} replicates each; "
+            f"{int(capped.sum())} instances where the bound is capped at the largest possible regret are "
+            "left out",
+            quantity=f"max over instances of (mean regret + {N_SE:g} SE) / bound",
+            predicted=1.0,
+            measured=float(np.max(m_plus)),
+            tol=Tol(
+                1e-9,
+                f"{N_SE:g} standard errors over R = {config.n_reps} folded in; 1e-9 for "
+                "floating "
+                "point (with large gaps exploration dominates and the bound is attained exactly)",
+            ),
+            figure="streaming_worst_case",
+        )
+    )
+    claims.append(
+        equality(
+            id=f"streaming_bandits.K{K}.uniform.slope",
+            statement="Worst-case (over the gap) regret of streaming uniform exploration grows as "
+            "K^{1/3} T^{2/3} up to log^{1/3} T: growth exponent 2/3 in T.",
+            method=f"log-log fit of max over {config.n_gaps} gaps of the mean regret, T = "
+            f"{int(Ts[0]):.0e}..{int(Ts[-1]):.0e}",
+            quantity="growth exponent in T",
+            predicted=2 / 3,
+            measured=slope,
+            tol=Tol(
+                half + log_allow,
+                f"95% CI half-width ({half:.3f}) + {log_allow:.3f}, the local exponent of "
+                "the log^{1/3} T factor at the smallest T",
+            ),
+            figure="streaming_worst_case",
+            details="worst-case regret / (K^{1/3} T^{2/3}) = " + ", ".join(f"{x:.2f}" for x in ratio),
+        )
+    )
+    claims.append(
+        negative_control(
+            id=f"streaming_bandits.K{K}.negative_control_sqrt_rate",
+            statement="Negative control: one-arm-memory streaming reaches the full-memory minimax rate "
+            "sqrt(K T) (growth exponent <= 1/2). False for o(K) memory.",
+            method="same fit",
+            quantity="growth exponent in T",
+            predicted=0.5,
+            measured=slope,
+            tol=Tol(half, "95% CI half-width of the slope"),
+            figure="streaming_worst_case",
+        )
+    )
+    return claims
+
+
+def _challenge_claims(
+    config: StreamingBanditsConfig,
+    K: int,
+    results: Results,
+    worst: np.ndarray,
+    slope: float,
+    half: float,
+    ratio: np.ndarray,
+) -> list[Claim]:
+    """The challenge algorithm against uniform exploration and the two reference rates (observations)."""
+    Ts = np.array(config.horizons, float)
+    claims: list[Claim] = []
+    u_worst, _ = _worst_case(results[cell_key({"K": K, "alg": "uniform"})])
+    claims.append(
+        Claim.observation(
+            id=f"streaming_bandits.K{K}.challenge.observed",
+            statement="Observation: worst-case regret of the single-arm challenge algorithm (early "
+            "elimination) relative to uniform exploration.",
+            method=f"max over {config.n_gaps} gaps, {config.n_reps} replicates",
+            quantity="worst-case regret / uniform exploration's, at the largest T",
+            measured=float(worst[-1] / u_worst[-1]),
+            figure="streaming_worst_case",
+            details=f"growth exponent {slope:.3f} +- {half:.3f}; worst-case regret / (K^(1/3) T^(2/3)) = "
+            + ", ".join(f"{x:.2f}" for x in ratio),
+        )
+    )
+    # Both reference rates are orders with unspecified constants, and a worst case over a gap grid is
+    # below the true worst case, so neither comparison can be judged: they are reported as ratios.
+    for name, rate_fn, what in (
+        ("lower_bound_rate", streaming_lower_bound_rate, "the o(K)-memory lower bound K^(1/3) T^(2/3)"),
+        ("single_arm_rate", streaming_single_arm_rate, "the single-arm benchmark K^(1/3) T^(2/3) log K"),
+    ):
+        rr = worst / rate_fn(Ts, K)
+        claims.append(
+            Claim.observation(
+                id=f"streaming_bandits.K{K}.challenge.vs_{name}",
+                statement=f"Observation: worst-case regret of the challenge algorithm against {what}.",
+                method=f"max over {config.n_gaps} gaps of the mean over {config.n_reps} replicates, at "
+                f"each of {len(Ts)} horizons",
+                quantity="worst-case regret / rate, at the largest T",
+                measured=float(rr[-1]),
+                figure="streaming_worst_case",
+                details="ratio at T = "
+                + ", ".join(f"{int(T):.0e}: {x:.3g}" for T, x in zip(Ts, rr, strict=True))
+                + "; not judged: the rate's constant is unspecified and a gap grid under-estimates the "
+                "worst case",
+            )
+        )
+    return claims
+
+
 def check(config: StreamingBanditsConfig, results: Results) -> list[Claim]:
     claims = []
     Ts = np.array(config.horizons, float)
-    log_allow = 1 / (3 * math.log(Ts.min()))  # d ln(ln^{1/3} T) / d ln T at the smallest T
     for K in config.Ks:
         for alg in STREAMING:
             r = results[cell_key({"K": K, "alg": alg})]
@@ -96,102 +215,9 @@ def check(config: StreamingBanditsConfig, results: Results) -> list[Claim]:
             slope, half = loglog_slope(Ts, worst, positive_only=True)
             ratio = worst / streaming_rate(Ts, K)
             if alg == "uniform":
-                # where the Hoeffding term exceeds the largest gap, the bound is capped at the largest possible regret
-                # n sum Delta + (T - nK) max Delta, which every replicate meets by construction and the mean nearly
-                # attains (the king is then almost a random arm): those instances say nothing and are left out
-                m_plus = (r["mean"] + N_SE * r["se"]) / r["bound"]
-                capped = r["capped"].astype(bool)
-                m_plus = np.where(capped, -np.inf, m_plus)
-                claims.append(
-                    bound(
-                        id=f"streaming_bandits.K{K}.uniform.instance_bound",
-                        statement="Streaming uniform exploration with n pulls per arm: E[R_T] <= n sum_i Delta_i + "
-                        "(T - nK) min(max_i Delta_i, sum_i Delta_i exp(-n Delta_i^2/2)) (Hoeffding), on every (T, gap) "
-                        "instance.",
-                        method=f"{len(Ts)} horizons x {config.n_gaps} gaps, {config.n_reps} replicates each; "
-                        f"{int(capped.sum())} instances where the bound is capped at the largest possible regret are "
-                        "left out",
-                        quantity=f"max over instances of (mean regret + {N_SE:g} SE) / bound",
-                        predicted=1.0,
-                        measured=float(np.max(m_plus)),
-                        tol=Tol(
-                            1e-9,
-                            f"{N_SE:g} standard errors over R = {config.n_reps} folded in; 1e-9 for "
-                            "floating "
-                            "point (with large gaps exploration dominates and the bound is attained exactly)",
-                        ),
-                        figure="streaming_worst_case",
-                    )
-                )
-                claims.append(
-                    equality(
-                        id=f"streaming_bandits.K{K}.uniform.slope",
-                        statement="Worst-case (over the gap) regret of streaming uniform exploration grows as "
-                        "K^{1/3} T^{2/3} up to log^{1/3} T: growth exponent 2/3 in T.",
-                        method=f"log-log fit of max over {config.n_gaps} gaps of the mean regret, T = "
-                        f"{int(Ts[0]):.0e}..{int(Ts[-1]):.0e}",
-                        quantity="growth exponent in T",
-                        predicted=2 / 3,
-                        measured=slope,
-                        tol=Tol(
-                            half + log_allow,
-                            f"95% CI half-width ({half:.3f}) + {log_allow:.3f}, the local exponent of "
-                            "the log^{1/3} T factor at the smallest T",
-                        ),
-                        figure="streaming_worst_case",
-                        details="worst-case regret / (K^{1/3} T^{2/3}) = " + ", ".join(f"{x:.2f}" for x in ratio),
-                    )
-                )
-                claims.append(
-                    negative_control(
-                        id=f"streaming_bandits.K{K}.negative_control_sqrt_rate",
-                        statement="Negative control: one-arm-memory streaming reaches the full-memory minimax rate "
-                        "sqrt(K T) (growth exponent <= 1/2). False for o(K) memory.",
-                        method="same fit",
-                        quantity="growth exponent in T",
-                        predicted=0.5,
-                        measured=slope,
-                        tol=Tol(half, "95% CI half-width of the slope"),
-                        figure="streaming_worst_case",
-                    )
-                )
+                claims += _uniform_claims(config, K, r, slope, half, ratio)
             else:
-                u_worst, _ = _worst_case(results[cell_key({"K": K, "alg": "uniform"})])
-                claims.append(
-                    Claim.observation(
-                        id=f"streaming_bandits.K{K}.challenge.observed",
-                        statement="Observation: worst-case regret of the single-arm challenge algorithm (early "
-                        "elimination) relative to uniform exploration.",
-                        method=f"max over {config.n_gaps} gaps, {config.n_reps} replicates",
-                        quantity="worst-case regret / uniform exploration's, at the largest T",
-                        measured=float(worst[-1] / u_worst[-1]),
-                        figure="streaming_worst_case",
-                        details=f"growth exponent {slope:.3f} +- {half:.3f}; worst-case regret / (K^(1/3) T^(2/3)) = "
-                        + ", ".join(f"{x:.2f}" for x in ratio),
-                    )
-                )
-                # Both reference rates are orders with unspecified constants, and a worst case over a gap grid is
-                # below the true worst case, so neither comparison can be judged: they are reported as ratios.
-                for name, rate_fn, what in (
-                    ("lower_bound_rate", streaming_lower_bound_rate, "the o(K)-memory lower bound K^(1/3) T^(2/3)"),
-                    ("single_arm_rate", streaming_single_arm_rate, "the single-arm benchmark K^(1/3) T^(2/3) log K"),
-                ):
-                    rr = worst / rate_fn(Ts, K)
-                    claims.append(
-                        Claim.observation(
-                            id=f"streaming_bandits.K{K}.challenge.vs_{name}",
-                            statement=f"Observation: worst-case regret of the challenge algorithm against {what}.",
-                            method=f"max over {config.n_gaps} gaps of the mean over {config.n_reps} replicates, at "
-                            f"each of {len(Ts)} horizons",
-                            quantity="worst-case regret / rate, at the largest T",
-                            measured=float(rr[-1]),
-                            figure="streaming_worst_case",
-                            details="ratio at T = "
-                            + ", ".join(f"{int(T):.0e}: {x:.3g}" for T, x in zip(Ts, rr, strict=True))
-                            + "; not judged: the rate's constant is unspecified and a gap grid under-estimates the "
-                            "worst case",
-                        )
-                    )
+                claims += _challenge_claims(config, K, results, worst, slope, half, ratio)
     return claims
 
 

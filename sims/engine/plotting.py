@@ -7,8 +7,9 @@ backend (and its inline plots) alone, and a figure needs no ``close``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from sims.engine.stats import mean_se
 
 STYLE: dict[str, Any] = {
     "figure.figsize": (7.0, 4.2),
@@ -57,7 +58,7 @@ def regret_curves_figure(title: str, rows: dict, bounds: dict, dashed: str = "gu
         m = curve.mean(0)
         ax.plot(cps, m, color=f"C{i}", label=name)
         if curve.shape[0] > 1:  # full-information runs have one (deterministic) replicate: no band
-            se = curve.std(0, ddof=1) / math.sqrt(curve.shape[0])
+            se = mean_se(curve, axis=0)[1]
             ax.fill_between(cps, m - 2 * se, m + 2 * se, color=f"C{i}", alpha=0.2)
         if name in bounds:
             ax.plot(cps, bounds[name](cps), "--", color=f"C{i}", lw=1)

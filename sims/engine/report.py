@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sims.engine.claims import ROLE_LABELS, Claim
 from sims.engine.core import registry
+from sims.engine.deprecation import alias_names
 from sims.engine.provenance import full_citation, short_citation
 from sims.engine.report_model import CONTENTS, STATUS_TEXT, SimEntry, citation_counts, num, run_command, stamp
 
@@ -122,3 +123,18 @@ def render_markdown(entries: Sequence[SimEntry], quick: bool, intro_md: str) -> 
         lines += _section(e, sims[e.name].description, quick)
     lines += _references_section([c for e in entries for c in e.claims])
     return "\n".join(lines)
+
+
+# Names that lived here before the report was split into a model, the markdown, the figures and the publishing step.
+alias_names(
+    __name__,
+    {
+        "write_report": "sims.engine.publish:write_report",
+        "save_figures": "sims.engine.figures:save_figures",
+        "current_figures": "sims.engine.figures:current_figures",
+        "MANIFEST": "sims.engine.figures:MANIFEST",
+        "collect_entries": "sims.engine.report_model:collect_entries",
+        "area_counts": "sims.engine.report_model:area_counts",
+        "counted_claims": "sims.engine.report_model:counted_claims",
+    },
+)

@@ -437,6 +437,50 @@ def _compute(sim, config, seed, todo, jobs, dask, layout, results, outcome, bar,
             bar.update(1)
 
 
+def _plan(
+    sim: Sim, layout: Layout, seed: int, force: bool, outcome: SimOutcome, locks: dict[tuple[str, str], CellLock]
+) -> tuple[Any, Results, list[tuple[CellRecord, Cell]], bool]:
+    """One sim's part of ``run_many``: its saved cells loaded (recorded as skipped in ``outcome``), and a lock taken
+    (into ``locks``) on each cell to compute. Returns (config, results so far, the cells to compute, whether a cell
+    is held by another run)."""
+    config = sim.config(layout.quick)
+    cells = sim.cells(config)
+    results: Results = {}
+    mine, busy = [], False
+    for rec, cell in zip(_records(sim, config, cells, seed, layout.mode), cells, strict=True):
+        arrays = None if force else load_cell(layout.results_dir, rec)
+        if arrays is not None:
+            results[rec.cell_key] = arrays
+            outcome.skipped.append(rec.cell_key)
+            continue
+        done, lock = _claim(layout, rec, blocking=False, reload=not force)
+        if lock is not None:
+            locks[sim.name, rec.cell_key] = lock
+            mine.append((rec, cell))
+        elif done is not None:  # another run finished it just now
+            results[rec.cell_key] = done
+            outcome.skipped.append(rec.cell_key)
+        else:
+            busy = True
+    return config, results, mine, busy
+
+
+def _save_finished(
+    layout: Layout, fut: Any, by_future: dict, ex: Any, locks: dict[tuple[str, str], CellLock]
+) -> tuple[Sim, CellRecord, Arrays]:
+    """A finished cell of ``run_many`` saved and its lock released; a cell that raised cancels the rest and raises
+    the error naming the sim and the cell."""
+    sim, rec = by_future[fut]
+    try:
+        arrays, wall = fut.result()
+    except Exception as e:
+        ex.cancel(list(by_future))
+        raise _cell_error(sim, rec, e) from e
+    save_cell(layout.results_dir, rec, arrays, wall)
+    locks.pop((sim.name, rec.cell_key)).release()
+    return sim, rec, arrays
+
+
 def run_many(
     sims: Sequence[Sim],
     layout: Layout,
@@ -469,26 +513,8 @@ def run_many(
     ready: list[Sim] = []
     try:
         for sim in sims:
-            config = sim.config(layout.quick)
-            cells = sim.cells(config)
-            outcome = outcomes[sim.name] = SimOutcome(sim.name)
-            results: Results = {}
-            mine, busy = [], False
-            for rec, cell in zip(_records(sim, config, cells, seed, layout.mode), cells, strict=True):
-                arrays = None if force else load_cell(layout.results_dir, rec)
-                if arrays is not None:
-                    results[rec.cell_key] = arrays
-                    outcome.skipped.append(rec.cell_key)
-                    continue
-                done, lock = _claim(layout, rec, blocking=False, reload=not force)
-                if lock is not None:
-                    locks[sim.name, rec.cell_key] = lock
-                    mine.append((rec, cell))
-                elif done is not None:  # another run finished it just now
-                    results[rec.cell_key] = done
-                    outcome.skipped.append(rec.cell_key)
-                else:
-                    busy = True
+            outcomes[sim.name] = SimOutcome(sim.name)
+            config, results, mine, busy = _plan(sim, layout, seed, force, outcomes[sim.name], locks)
             if busy:  # run_sim waits for the other run's cells, then computes this run's own
                 for rec, _ in mine:
                     locks.pop((sim.name, rec.cell_key)).release()
@@ -519,14 +545,7 @@ def run_many(
             for sim in ready:  # already complete: checked and drawn while the workers compute
                 complete(sim)
             for fut in ex.as_completed(list(by_future)):
-                sim, rec = by_future[fut]
-                try:
-                    arrays, wall = fut.result()
-                except Exception as e:
-                    ex.cancel(list(by_future))
-                    raise _cell_error(sim, rec, e) from e
-                save_cell(layout.results_dir, rec, arrays, wall)
-                locks.pop((sim.name, rec.cell_key)).release()
+                sim, rec, arrays = _save_finished(layout, fut, by_future, ex, locks)
                 state[sim.name][1][rec.cell_key] = arrays
                 outcomes[sim.name].computed.append(rec.cell_key)
                 left[sim.name] -= 1

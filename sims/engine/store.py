@@ -14,6 +14,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -213,8 +214,6 @@ def fingerprint_files(module_name: str, root: Path | None = None) -> list[str]:
     root = (root or PROJECT_ROOT).resolve()
     start = _module_path(module_name, root)
     if start is None:  # a sim defined elsewhere (a test's toy sim, a user's script): its own file, as loaded
-        import sys
-
         src = getattr(sys.modules.get(module_name), "__file__", None)
         if src is None:
             raise ValueError(f"module_name must name a project module or a loaded one; got {module_name!r}")

@@ -11,6 +11,7 @@ from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.hconsistency.common import AREA, BOX_TOL, conservative_inverse
 from theory.hconsistency import (
+    box_pointwise_infimum,
     comp_sum_bound,
     comp_sum_loss,
     comp_sum_transform,
@@ -50,8 +51,6 @@ def cells(config: CompSumBoundedConfig) -> list[Cell]:
 
 
 def compute(config: CompSumBoundedConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
-    from theory.hconsistency import _box_inf
-
     tau, n, lam = float(cell["tau"]), int(cell["n"]), float(cell["Lambda"])
     rng = np.random.default_rng(seed)
     k = config.n_grid if n == 2 else config.n_grid_multi
@@ -61,7 +60,7 @@ def compute(config: CompSumBoundedConfig, cell: Cell, seed: np.random.SeedSequen
     for _ in range(config.n_dists):  # random distributions and random bounded scoring functions
         px = rng.dirichlet(np.ones(config.support))
         py = rng.dirichlet(np.full(n, 0.5), size=config.support)
-        inf_box = np.array([_box_inf(tau, p, lam, rng) for p in py])
+        inf_box = np.array([box_pointwise_infimum(tau, p, lam, rng) for p in py])
         best01 = px @ (1 - py.max(1))
         for _ in range(config.n_hyp):
             h = rng.uniform(-lam, lam, size=(config.support, n))

@@ -64,6 +64,113 @@ def _two_class_form(t: NDArray, tau: float) -> NDArray:
     return comp_sum_transform(t, tau, 2)
 
 
+def _published_claims(config: CompSumTightnessConfig, tau: float, rows: list, pub_gap: list) -> list[Claim]:
+    """The restated T_tau against the tightest transformation: valid everywhere, and tight where the numbers say so."""
+    claims: list[Claim] = []
+    worst_valid = max(float(g.max()) for *_, g in pub_gap)
+    claims.append(
+        bound(
+            id=f"comp_sum_tightness.tau={tau:g}.published_valid",
+            statement=f"The transformation T_tau (tau = {tau:g}) in the form restated by secondary sources is "
+            "a valid H-consistency transformation: T_tau(t) <= T*(t) for every t and n.",
+            method=f"numerical tightest transformation tight_transform (certificates) at n in {list(config.ns)}",
+            quantity="max_{n,t} (T_restated(t) - T*(t))",
+            predicted=0.0,
+            measured=worst_valid,
+            tol=Tol(TIGHT_TOL, TIGHT_TOL_REASON),
+            figure="tightness",
+        )
+    )
+    # tightness of the restated form, split where the numbers say it holds and where it does not
+    if tau <= 1.0:
+        parts = [("published_tight", "for every n and t", lambda n, t: np.ones_like(t, bool), "holds")]
+    elif tau < 2.0:
+        parts = [
+            ("published_tight_n=2", "at n = 2", lambda n, t: np.full_like(t, n == 2, bool), "holds"),
+            ("published_tight_n>2", "for n >= 3", lambda n, t: np.full_like(t, n > 2, bool), "violated"),
+        ]
+    else:
+        parts = [
+            (
+                "published_tight_small_t",
+                "for t <= 1/(n-1)",
+                lambda n, t: t <= 1.0 / (n - 1) + 1e-12,
+                "holds",
+            ),
+            (
+                "published_tight_large_t",
+                "for t > 1/(n-1)",
+                lambda n, t: t > 1.0 / (n - 1) + 1e-12,
+                "violated",
+            ),
+        ]
+    for suffix, where, mask_fn, expect in parts:
+        excess = [(-g)[mask_fn(n, tc)] for n, tc, g in pub_gap]
+        excess = np.concatenate([e for e in excess if e.size] or [np.array([np.nan])])
+        claims.append(
+            Claim(
+                id=f"comp_sum_tightness.tau={tau:g}.{suffix}",
+                statement=f"T_tau (tau = {tau:g}) in the restated form is tight {where}: T_tau(t) = T*(t).",
+                method="numerical tightest transformation (certificates)",
+                quantity="max (T*(t) - T_restated(t))",
+                predicted=0.0,
+                measured=float(np.nanmax(excess)),
+                tolerance=TIGHT_TOL,
+                tolerance_reason=TIGHT_TOL_REASON,
+                relation="<=",
+                expect=expect,
+                role="claim" if expect == "holds" else "restated_refuted",
+                figure="tightness",
+                details=_loose_details(tau, rows) if expect == "violated" else "",
+            )
+        )
+    return claims
+
+
+def _corrected_form_claims(config: CompSumTightnessConfig, tau: float, rows: list) -> list[Claim]:
+    """The corrected form derived here, and (1 < tau < 2) the n-free two-class form, against the tightest one."""
+    claims: list[Claim] = []
+    diff = max(float(np.abs(r["value"] - comp_sum_transform_tight(r["t_certificate"], tau, n)).max()) for n, r in rows)
+    claims.append(
+        equality(
+            id=f"comp_sum_tightness.tau={tau:g}.corrected_form_equals_tight",
+            statement=f"comp_sum_transform_tight (min over j-class tied-softmax certificates, derived here) "
+            f"equals the numerical tightest transformation for tau = {tau:g}.",
+            method="numerical tightest transformation (independent global search)",
+            quantity="max_{n,t} |T_corrected(t) - T*(t)|",
+            predicted=0.0,
+            measured=diff,
+            tol=Tol(TIGHT_TOL, TIGHT_TOL_REASON),
+            figure="tightness",
+        )
+    )
+    if 1.0 < tau < 2.0:
+        two = max(float((_two_class_form(r["t_certificate"], tau) - r["value"]).max()) for _, r in rows)
+        # expectation from the encoded corrected form, not from the numbers being checked
+        tt = np.linspace(0.01, 1.0, 60)
+        n_free = all(
+            np.allclose(comp_sum_transform_tight(tt, tau, n), _two_class_form(tt, tau), atol=1e-12) for n in config.ns
+        )
+        claims.append(
+            Claim(
+                id=f"comp_sum_tightness.tau={tau:g}.two_class_form_valid_all_n",
+                statement=f"The n-free two-class form (the restated form at n = 2) is valid for every n at "
+                f"tau = {tau:g} (the worst case sits on two classes).",
+                method="numerical tightest transformation (certificates)",
+                quantity="max_{n,t} (T_two_class(t) - T*(t))",
+                predicted=0.0,
+                measured=two,
+                tolerance=TIGHT_TOL,
+                tolerance_reason=TIGHT_TOL_REASON,
+                relation="<=",
+                expect="holds" if n_free else "violated",
+                role="claim" if n_free else "conjecture_rejected",
+                figure="tightness",
+            )
+        )
+    return claims
+
+
 def check(config: CompSumTightnessConfig, results: Results) -> list[Claim]:
     claims: list[Claim] = []
     for tau in config.taus:
@@ -72,104 +179,8 @@ def check(config: CompSumTightnessConfig, results: Results) -> list[Claim]:
         for n, r in rows:
             tc = r["t_certificate"]
             pub_gap.append((n, tc, comp_sum_transform(tc, tau, n) - r["value"]))
-        worst_valid = max(float(g.max()) for *_, g in pub_gap)
-        claims.append(
-            bound(
-                id=f"comp_sum_tightness.tau={tau:g}.published_valid",
-                statement=f"The transformation T_tau (tau = {tau:g}) in the form restated by secondary sources is "
-                "a valid H-consistency transformation: T_tau(t) <= T*(t) for every t and n.",
-                method=f"numerical tightest transformation tight_transform (certificates) at n in {list(config.ns)}",
-                quantity="max_{n,t} (T_restated(t) - T*(t))",
-                predicted=0.0,
-                measured=worst_valid,
-                tol=Tol(TIGHT_TOL, TIGHT_TOL_REASON),
-                figure="tightness",
-            )
-        )
-        # tightness of the restated form, split where the numbers say it holds and where it does not
-        if tau <= 1.0:
-            parts = [("published_tight", "for every n and t", lambda n, t: np.ones_like(t, bool), "holds")]
-        elif tau < 2.0:
-            parts = [
-                ("published_tight_n=2", "at n = 2", lambda n, t: np.full_like(t, n == 2, bool), "holds"),
-                ("published_tight_n>2", "for n >= 3", lambda n, t: np.full_like(t, n > 2, bool), "violated"),
-            ]
-        else:
-            parts = [
-                (
-                    "published_tight_small_t",
-                    "for t <= 1/(n-1)",
-                    lambda n, t: t <= 1.0 / (n - 1) + 1e-12,
-                    "holds",
-                ),
-                (
-                    "published_tight_large_t",
-                    "for t > 1/(n-1)",
-                    lambda n, t: t > 1.0 / (n - 1) + 1e-12,
-                    "violated",
-                ),
-            ]
-        for suffix, where, mask_fn, expect in parts:
-            excess = [(-g)[mask_fn(n, tc)] for n, tc, g in pub_gap]
-            excess = np.concatenate([e for e in excess if e.size] or [np.array([np.nan])])
-            claims.append(
-                Claim(
-                    id=f"comp_sum_tightness.tau={tau:g}.{suffix}",
-                    statement=f"T_tau (tau = {tau:g}) in the restated form is tight {where}: T_tau(t) = T*(t).",
-                    method="numerical tightest transformation (certificates)",
-                    quantity="max (T*(t) - T_restated(t))",
-                    predicted=0.0,
-                    measured=float(np.nanmax(excess)),
-                    tolerance=TIGHT_TOL,
-                    tolerance_reason=TIGHT_TOL_REASON,
-                    relation="<=",
-                    expect=expect,
-                    role="claim" if expect == "holds" else "restated_refuted",
-                    figure="tightness",
-                    details=_loose_details(tau, rows) if expect == "violated" else "",
-                )
-            )
-        diff = max(
-            float(np.abs(r["value"] - comp_sum_transform_tight(r["t_certificate"], tau, n)).max()) for n, r in rows
-        )
-        claims.append(
-            equality(
-                id=f"comp_sum_tightness.tau={tau:g}.corrected_form_equals_tight",
-                statement=f"comp_sum_transform_tight (min over j-class tied-softmax certificates, derived here) "
-                f"equals the numerical tightest transformation for tau = {tau:g}.",
-                method="numerical tightest transformation (independent global search)",
-                quantity="max_{n,t} |T_corrected(t) - T*(t)|",
-                predicted=0.0,
-                measured=diff,
-                tol=Tol(TIGHT_TOL, TIGHT_TOL_REASON),
-                figure="tightness",
-            )
-        )
-        if 1.0 < tau < 2.0:
-            two = max(float((_two_class_form(r["t_certificate"], tau) - r["value"]).max()) for _, r in rows)
-            # expectation from the encoded corrected form, not from the numbers being checked
-            tt = np.linspace(0.01, 1.0, 60)
-            n_free = all(
-                np.allclose(comp_sum_transform_tight(tt, tau, n), _two_class_form(tt, tau), atol=1e-12)
-                for n in config.ns
-            )
-            claims.append(
-                Claim(
-                    id=f"comp_sum_tightness.tau={tau:g}.two_class_form_valid_all_n",
-                    statement=f"The n-free two-class form (the restated form at n = 2) is valid for every n at "
-                    f"tau = {tau:g} (the worst case sits on two classes).",
-                    method="numerical tightest transformation (certificates)",
-                    quantity="max_{n,t} (T_two_class(t) - T*(t))",
-                    predicted=0.0,
-                    measured=two,
-                    tolerance=TIGHT_TOL,
-                    tolerance_reason=TIGHT_TOL_REASON,
-                    relation="<=",
-                    expect="holds" if n_free else "violated",
-                    role="claim" if n_free else "conjecture_rejected",
-                    figure="tightness",
-                )
-            )
+        claims += _published_claims(config, tau, rows, pub_gap)
+        claims += _corrected_form_claims(config, tau, rows)
     if 1.0 in config.taus:
         r = results[cell_key({"tau": 1.0, "n": config.ns[-1]})]
         claims.append(

@@ -13,9 +13,12 @@ from sims.engine.plotting import figure
 from sims.hconsistency.common import AREA, BOUND_TOL, random_finite_distribution
 from theory.hconsistency import (
     FiniteDistribution,
+    ball_pointwise_infimum,
     comp_sum_bayes_risk,
     comp_sum_bound,
     comp_sum_loss,
+    linear_best_in_class_risk,
+    linear_best_zero_one_risk,
 )
 
 
@@ -80,8 +83,6 @@ def cells(config: HconsistencyBoundConfig) -> list[Cell]:
 
 
 def compute(config: HconsistencyBoundConfig, cell: Cell, seed: np.random.SeedSequence) -> Arrays:
-    from theory.hconsistency import _ball_inf, _linear_best, _linear_best_zero_one
-
     tau, B = float(cell["tau"]), float(cell["B"])
     rng = np.random.default_rng(seed)
     per_h: dict[str, list] = {"dist": [], "kind": [], "r01": [], "rl": []}
@@ -90,14 +91,17 @@ def compute(config: HconsistencyBoundConfig, cell: Cell, seed: np.random.SeedSeq
         dist = random_finite_distribution(rng, config.m, config.d, config.n)
         per_d["bayes01"].append(float(dist.px @ (1 - dist.p_y.max(1))))
         per_d["bayes_l"].append(float(dist.px @ comp_sum_bayes_risk(dist.p_y, tau)))
-        rstar_l, W_best = _linear_best(tau, dist, B, True, rng)
-        rstar01, W01 = _linear_best_zero_one(dist, B, rng)
+        rstar_l, W_best = linear_best_in_class_risk(tau, dist, B, rng)
+        rstar01, W01 = linear_best_zero_one_risk(dist, B, rng)
         hyps: list[tuple[int, NDArray]] = [(2, W_best), (2, W01)]
         radius = B * np.linalg.norm(dist.x, axis=1)
         per_d["pointwise_l"].append(
             float(
                 dist.px
-                @ [_ball_inf(tau, p, r, True, rng, i) for i, (p, r) in enumerate(zip(dist.p_y, radius, strict=True))]
+                @ [
+                    ball_pointwise_infimum(tau, p, r, rng, i)
+                    for i, (p, r) in enumerate(zip(dist.p_y, radius, strict=True))
+                ]
             )
         )
         for _ in range(config.n_random_h):

@@ -54,7 +54,7 @@ SOURCES = (
         refs=(MMZ, "theorysims"),
         place="H-consistency bounds for bounded hypothesis sets; the transformation computed numerically",
         status="derived",
-        basis="the bounded-class transformation is computed here by theory.hconsistency.tight_transform(..., "
+        basis="the bounded-class transformation is computed here by theory.hconsistency.tightest(..., "
         "score_bound=Lambda) (docstring; equal to the bounded-margin calibration function for n = 2); the paper's "
         "bounded-class theorem text was not read",
     ),

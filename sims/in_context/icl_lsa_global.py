@@ -9,6 +9,7 @@ Bayes-optimal ridge regression beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -102,142 +103,191 @@ def _blocks(d: int) -> tuple[slice, slice, slice]:
     return slice(0, n_c), slice(n_c, n_c + d * d), slice(n_c + d * d, n_c + d * d + d)
 
 
+class _CellStats(NamedTuple):
+    n: Any
+    d: Any
+    s2: Any
+    tag: Any
+    eta: Any
+    R_star: Any
+    diff: Any
+    sd: Any
+    cub: Any
+    gd: Any
+    sc: Any
+    p: Any
+    se_span: Any
+    excess: Any
+    allowance: Any
+
+
+def _cell_stats(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> _CellStats:
+    """What every claim of a cell is judged with: the cell's (n, d, s2) and tag, eta* and R(eta*), the paired
+    LSA - GD difference and its SE, the span's blocks and size, its robust SEs, and the estimation allowance."""
+    n, d, s2 = cell["n"], cell["d"], cell["noise_var"]
+    tag = _tag(cell)
+    eta = optimal_gd_step(n, d, s2)
+    R_star = float(one_step_gd_risk(eta, n, d, s2))
+    diff, sd = paired(r["mean"], r["cov_of_mean"], 0, 1)
+    cub, gd, sc = _blocks(d)
+    p = len(r["span_coef"])
+    # Expected excess risk, on fresh prompts, of least squares over the span trained on n_train prompts:
+    # tr(H^-1 Omega)/n_train (sandwich form: the residual variance depends on the prompt), with H the features'
+    # second moment and Omega = E[r^2 f f']; the span fit's robust covariance is H^-1 Omega H^-1 / n_span, so
+    # tr(H^-1 Omega) = n_span tr(H cov). Its spread is about sqrt(2/p) of its mean (chi-square with p degrees).
+    se_span = np.sqrt(np.diag(r["span_cov"]))
+    excess = config.n_span * float(np.trace(r["span_gram"] @ r["span_cov"])) / config.n_train
+    allowance = excess * (1 + N_SE * np.sqrt(2 / p))
+    return _CellStats(n, d, s2, tag, eta, R_star, diff, sd, cub, gd, sc, p, se_span, excess, allowance)
+
+
+def _risk_claims(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> list[Claim]:
+    """The trained LSA against one-step GD with eta*: never below it, and reaching it."""
+    k = _cell_stats(config, cell, r)
+    n, d, s2, tag, R_star, diff, sd = k.n, k.d, k.s2, k.tag, k.R_star, k.diff, k.sd
+    p, excess, allowance = k.p, k.excess, k.allowance
+    claims: list[Claim] = []
+    claims.append(
+        bound(
+            id=f"icl_lsa_global.{tag}.never_below_gd",
+            statement=f"n = {n}, d = {d}, s2 = {s2:g}: the trained LSA does not beat one-step GD with the "
+            "optimal step on fresh prompts (its global optimum is that predictor).",
+            method=f"paired losses on {config.n_test:.0e} fresh prompts; LSA trained on {config.n_train:.0e}",
+            quantity="(risk(LSA) - risk(one-step GD, eta*)) / SE",
+            relation=">=",
+            predicted=-N_SE,
+            measured=diff / sd,
+            tol=Z_TOL,
+            figure="lsa_global",
+            details=f"risk(LSA) - risk(GD) = {diff:.3g} +- {sd:.2g}; R(eta*) = {R_star:.5g}",
+        )
+    )
+    claims.append(
+        bound(
+            id=f"icl_lsa_global.{tag}.reaches_gd_risk",
+            statement=f"n = {n}, d = {d}, s2 = {s2:g}: training the full LSA (best of {config.n_starts} random "
+            "starts) reaches the one-step GD risk, up to the estimation error of fitting on finitely many prompts.",
+            method="paired difference on fresh prompts",
+            quantity="risk(LSA) - risk(one-step GD, eta*)",
+            predicted=0.0,
+            measured=diff,
+            tol=Tol(
+                N_SE * sd + allowance,
+                f"{N_SE:g} SE of the paired difference plus the estimation excess of least squares over the "
+                f"p = {p}-dimensional span trained on {config.n_train:.0e} prompts, tr(H^-1 Omega)/m = "
+                f"{excess:.2g} (sandwich form, from the span fit), times 1 + {N_SE:g} sqrt(2/p) for its spread",
+            ),
+            figure="lsa_global",
+        )
+    )
+    return claims
+
+
+def _coefficient_claims(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> list[Claim]:
+    """The LSA's and the span optimum's coefficients: the GD block is G* = eta* I, nothing outside it."""
+    k = _cell_stats(config, cell, r)
+    n, d, s2, tag, eta, cub, gd, sc, p, se_span = k.n, k.d, k.s2, k.tag, k.eta, k.cub, k.gd, k.sc, k.p, k.se_span
+    claims: list[Claim] = []
+    # the LSA's coefficients over the span: GD block vs G* = eta* I, and the blocks outside it, against the
+    # sampling error of a fit on n_train prompts (the span fit's standard errors rescaled to n_train)
+    scale = np.sqrt(config.n_span / config.n_train)
+    c = r["lsa_coef"]
+    z_gd = float(np.max(np.abs(c[gd] - (eta * np.eye(d)).ravel()) / (se_span[gd] * scale)))
+    z_out = float(np.max(np.abs(np.r_[c[cub], c[sc]]) / (np.r_[se_span[cub], se_span[sc]] * scale)))
+    claims.append(
+        bound(
+            id=f"icl_lsa_global.{tag}.acts_as_gd_with_G_star",
+            statement=f"n = {n}, d = {d}, s2 = {s2:g}: the trained LSA acts as x_q' G g with G = eta* I: its "
+            "weights outside the GD block vanish and its GD block equals G*, within the sampling error of its "
+            "training set.",
+            method="the LSA's coefficients over the monomial span (exact), against the span fit's robust "
+            f"standard errors scaled to {config.n_train:.0e} training prompts",
+            quantity="max(|G_LSA - G*|, |weights outside the GD block|) / SE",
+            predicted=N_SE,
+            measured=max(z_gd, z_out),
+            tol=Z_TOL,
+            figure="lsa_global",
+            details=f"GD block max z = {z_gd:.2f}, outside max z = {z_out:.2f}, outside/GD norm ratio "
+            f"{float(r['outside_ratio']):.3g}; G_LSA diagonal {np.diag(c[gd].reshape(d, d)).round(4).tolist()}, "
+            f"eta* = {eta:.4f}",
+        )
+    )
+    claims.append(
+        bound(
+            id=f"icl_lsa_global.{tag}.span_lower_bound",
+            statement=f"n = {n}, d = {d}, s2 = {s2:g}: least squares over the monomial span of all LSA "
+            "predictions (convex) has a risk no larger than the trained LSA's on the same prompts (every LSA "
+            "lies in the span).",
+            method=f"both evaluated on the same {config.n_span:.0e} prompts",
+            quantity="span risk - LSA risk (same prompts)",
+            predicted=0.0,
+            measured=float(r["span_risk"] - r["lsa_risk_on_span_sample"]),
+            tol=Tol(ROUND_REL * float(r["span_risk"]), "rounding of the two means (relative 1e-9)"),
+            figure="lsa_global",
+            details=f"span risk {float(r['span_risk']):.6g}, LSA {float(r['lsa_risk_on_span_sample']):.6g}",
+        )
+    )
+    z_span_gd = float(np.max(np.abs(r["span_coef"][gd] - (eta * np.eye(d)).ravel()) / se_span[gd]))
+    z_span_out = float(
+        np.max(np.abs(np.r_[r["span_coef"][cub], r["span_coef"][sc]]) / np.r_[se_span[cub], se_span[sc]])
+    )
+    claims.append(
+        bound(
+            id=f"icl_lsa_global.{tag}.span_optimum_is_gd",
+            statement=f"n = {n}, d = {d}, s2 = {s2:g}: the least-squares optimum over the whole span puts no "
+            "weight outside the GD block, and its GD block is G* = eta* I.",
+            method=f"least squares over {p} monomials on {config.n_span:.0e} prompts, robust standard errors",
+            quantity="max(|weights outside the GD block|, |G_span - G*|) / SE",
+            predicted=N_SE,
+            measured=max(z_span_gd, z_span_out),
+            tol=Z_TOL,
+            figure="lsa_global",
+            details=f"GD block max z = {z_span_gd:.2f}, outside max z = {z_span_out:.2f}",
+        )
+    )
+    return claims
+
+
+def _observations(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> list[Claim]:
+    """How many random starts reach the optimum, and Bayes ridge against the LSA."""
+    k = _cell_stats(config, cell, r)
+    n, d, s2, tag, sd, allowance = k.n, k.d, k.s2, k.tag, k.sd, k.allowance
+    claims: list[Claim] = []
+    starts = np.sort(r["restarts_risk"])
+    reached = int(np.sum(starts <= starts[0] + allowance + N_SE * sd))
+    claims.append(
+        Claim.observation(
+            id=f"icl_lsa_global.{tag}.random_starts_reaching_the_optimum",
+            statement=f"Observation: n = {n}, d = {d}, s2 = {s2:g}: how many of the random starts of L-BFGS end "
+            "at the best training risk (the others stop at spurious stationary points).",
+            method=f"{config.n_starts} random starts (Gaussian, scale 1/sqrt(d + 1)) on {config.n_train:.0e} prompts",
+            quantity="fraction of starts within the estimation allowance of the best training risk",
+            measured=reached / len(starts),
+            figure="lsa_global",
+            details="training risks of the starts: " + ", ".join(f"{x:.4f}" for x in starts),
+        )
+    )
+    rdiff, rsd = paired(r["mean"], r["cov_of_mean"], 2, 0)
+    claims.append(
+        Claim.observation(
+            id=f"icl_lsa_global.{tag}.bayes_ridge_vs_lsa",
+            statement=f"Observation: n = {n}, d = {d}, s2 = {s2:g}: Bayes-optimal ridge regression (posterior "
+            "mean) against the trained LSA; the LSA's optimality holds within the LSA class only.",
+            method="paired losses on the fresh prompts",
+            quantity="risk(ridge) - risk(LSA)",
+            measured=rdiff,
+            figure="lsa_global",
+            details=f"{rdiff:.4g} +- {rsd:.2g} (risk(LSA) = {float(r['mean'][0]):.4g})",
+        )
+    )
+    return claims
+
+
 def check(config: ICLLSAGlobalConfig, results: Results) -> list[Claim]:
     claims = []
     for cell in cells(config):
         r = results[cell_key(cell)]
-        n, d, s2 = cell["n"], cell["d"], cell["noise_var"]
-        tag = _tag(cell)
-        eta = optimal_gd_step(n, d, s2)
-        R_star = float(one_step_gd_risk(eta, n, d, s2))
-        diff, sd = paired(r["mean"], r["cov_of_mean"], 0, 1)
-        cub, gd, sc = _blocks(d)
-        p = len(r["span_coef"])
-        # Expected excess risk, on fresh prompts, of least squares over the span trained on n_train prompts:
-        # tr(H^-1 Omega)/n_train (sandwich form: the residual variance depends on the prompt), with H the features'
-        # second moment and Omega = E[r^2 f f']; the span fit's robust covariance is H^-1 Omega H^-1 / n_span, so
-        # tr(H^-1 Omega) = n_span tr(H cov). Its spread is about sqrt(2/p) of its mean (chi-square with p degrees).
-        se_span = np.sqrt(np.diag(r["span_cov"]))
-        excess = config.n_span * float(np.trace(r["span_gram"] @ r["span_cov"])) / config.n_train
-        allowance = excess * (1 + N_SE * np.sqrt(2 / p))
-        claims.append(
-            bound(
-                id=f"icl_lsa_global.{tag}.never_below_gd",
-                statement=f"n = {n}, d = {d}, s2 = {s2:g}: the trained LSA does not beat one-step GD with the "
-                "optimal step on fresh prompts (its global optimum is that predictor).",
-                method=f"paired losses on {config.n_test:.0e} fresh prompts; LSA trained on {config.n_train:.0e}",
-                quantity="(risk(LSA) - risk(one-step GD, eta*)) / SE",
-                relation=">=",
-                predicted=-N_SE,
-                measured=diff / sd,
-                tol=Z_TOL,
-                figure="lsa_global",
-                details=f"risk(LSA) - risk(GD) = {diff:.3g} +- {sd:.2g}; R(eta*) = {R_star:.5g}",
-            )
-        )
-        claims.append(
-            bound(
-                id=f"icl_lsa_global.{tag}.reaches_gd_risk",
-                statement=f"n = {n}, d = {d}, s2 = {s2:g}: training the full LSA (best of {config.n_starts} random "
-                "starts) reaches the one-step GD risk, up to the estimation error of fitting on finitely many prompts.",
-                method="paired difference on fresh prompts",
-                quantity="risk(LSA) - risk(one-step GD, eta*)",
-                predicted=0.0,
-                measured=diff,
-                tol=Tol(
-                    N_SE * sd + allowance,
-                    f"{N_SE:g} SE of the paired difference plus the estimation excess of least squares over the "
-                    f"p = {p}-dimensional span trained on {config.n_train:.0e} prompts, tr(H^-1 Omega)/m = "
-                    f"{excess:.2g} (sandwich form, from the span fit), times 1 + {N_SE:g} sqrt(2/p) for its spread",
-                ),
-                figure="lsa_global",
-            )
-        )
-        # the LSA's coefficients over the span: GD block vs G* = eta* I, and the blocks outside it, against the
-        # sampling error of a fit on n_train prompts (the span fit's standard errors rescaled to n_train)
-        scale = np.sqrt(config.n_span / config.n_train)
-        c = r["lsa_coef"]
-        z_gd = float(np.max(np.abs(c[gd] - (eta * np.eye(d)).ravel()) / (se_span[gd] * scale)))
-        z_out = float(np.max(np.abs(np.r_[c[cub], c[sc]]) / (np.r_[se_span[cub], se_span[sc]] * scale)))
-        claims.append(
-            bound(
-                id=f"icl_lsa_global.{tag}.acts_as_gd_with_G_star",
-                statement=f"n = {n}, d = {d}, s2 = {s2:g}: the trained LSA acts as x_q' G g with G = eta* I: its "
-                "weights outside the GD block vanish and its GD block equals G*, within the sampling error of its "
-                "training set.",
-                method="the LSA's coefficients over the monomial span (exact), against the span fit's robust "
-                f"standard errors scaled to {config.n_train:.0e} training prompts",
-                quantity="max(|G_LSA - G*|, |weights outside the GD block|) / SE",
-                predicted=N_SE,
-                measured=max(z_gd, z_out),
-                tol=Z_TOL,
-                figure="lsa_global",
-                details=f"GD block max z = {z_gd:.2f}, outside max z = {z_out:.2f}, outside/GD norm ratio "
-                f"{float(r['outside_ratio']):.3g}; G_LSA diagonal {np.diag(c[gd].reshape(d, d)).round(4).tolist()}, "
-                f"eta* = {eta:.4f}",
-            )
-        )
-        claims.append(
-            bound(
-                id=f"icl_lsa_global.{tag}.span_lower_bound",
-                statement=f"n = {n}, d = {d}, s2 = {s2:g}: least squares over the monomial span of all LSA "
-                "predictions (convex) has a risk no larger than the trained LSA's on the same prompts (every LSA "
-                "lies in the span).",
-                method=f"both evaluated on the same {config.n_span:.0e} prompts",
-                quantity="span risk - LSA risk (same prompts)",
-                predicted=0.0,
-                measured=float(r["span_risk"] - r["lsa_risk_on_span_sample"]),
-                tol=Tol(ROUND_REL * float(r["span_risk"]), "rounding of the two means (relative 1e-9)"),
-                figure="lsa_global",
-                details=f"span risk {float(r['span_risk']):.6g}, LSA {float(r['lsa_risk_on_span_sample']):.6g}",
-            )
-        )
-        z_span_gd = float(np.max(np.abs(r["span_coef"][gd] - (eta * np.eye(d)).ravel()) / se_span[gd]))
-        z_span_out = float(
-            np.max(np.abs(np.r_[r["span_coef"][cub], r["span_coef"][sc]]) / np.r_[se_span[cub], se_span[sc]])
-        )
-        claims.append(
-            bound(
-                id=f"icl_lsa_global.{tag}.span_optimum_is_gd",
-                statement=f"n = {n}, d = {d}, s2 = {s2:g}: the least-squares optimum over the whole span puts no "
-                "weight outside the GD block, and its GD block is G* = eta* I.",
-                method=f"least squares over {p} monomials on {config.n_span:.0e} prompts, robust standard errors",
-                quantity="max(|weights outside the GD block|, |G_span - G*|) / SE",
-                predicted=N_SE,
-                measured=max(z_span_gd, z_span_out),
-                tol=Z_TOL,
-                figure="lsa_global",
-                details=f"GD block max z = {z_span_gd:.2f}, outside max z = {z_span_out:.2f}",
-            )
-        )
-        starts = np.sort(r["restarts_risk"])
-        reached = int(np.sum(starts <= starts[0] + allowance + N_SE * sd))
-        claims.append(
-            Claim.observation(
-                id=f"icl_lsa_global.{tag}.random_starts_reaching_the_optimum",
-                statement=f"Observation: n = {n}, d = {d}, s2 = {s2:g}: how many of the random starts of L-BFGS end "
-                "at the best training risk (the others stop at spurious stationary points).",
-                method=f"{config.n_starts} random starts (Gaussian, scale 1/sqrt(d + 1)) on {config.n_train:.0e} "
-                "prompts",
-                quantity="fraction of starts within the estimation allowance of the best training risk",
-                measured=reached / len(starts),
-                figure="lsa_global",
-                details="training risks of the starts: " + ", ".join(f"{x:.4f}" for x in starts),
-            )
-        )
-        rdiff, rsd = paired(r["mean"], r["cov_of_mean"], 2, 0)
-        claims.append(
-            Claim.observation(
-                id=f"icl_lsa_global.{tag}.bayes_ridge_vs_lsa",
-                statement=f"Observation: n = {n}, d = {d}, s2 = {s2:g}: Bayes-optimal ridge regression (posterior "
-                "mean) against the trained LSA; the LSA's optimality holds within the LSA class only.",
-                method="paired losses on the fresh prompts",
-                quantity="risk(ridge) - risk(LSA)",
-                measured=rdiff,
-                figure="lsa_global",
-                details=f"{rdiff:.4g} +- {rsd:.2g} (risk(LSA) = {float(r['mean'][0]):.4g})",
-            )
-        )
+        claims += _risk_claims(config, cell, r) + _coefficient_claims(config, cell, r) + _observations(config, cell, r)
     return claims
 
 

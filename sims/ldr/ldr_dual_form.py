@@ -11,7 +11,7 @@ from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.ldr.common import AREA
-from theory.ldr import _dual_objective, ldr_kl_dual_objective, ldr_kl_loss
+from theory.ldr import ldr_kl_dual_objective, ldr_kl_loss
 
 # SLSQP on the simplex stops at ftol 1e-13 (absolute, on objectives of order 1-10): the maximum it reports is within
 # ~1e-9 of the true one, far below any error of a wrong closed form.
@@ -41,6 +41,17 @@ def cells(config: LDRDualFormConfig) -> list[Cell]:
 _FD_STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's 2-point relative step (~1.49e-8), times max(1, |p|) = 1
 
 
+def _dual_rows(P: np.ndarray, f: np.ndarray, y: np.ndarray, lam: float, c: float) -> np.ndarray:
+    """The LDR-KL dual objective sum_k p_k a_k - lam KL(p || uniform), a_k = c 1[k != y] + f_k - f_y, per row, written
+    here from the definition (not theory's code) so that the search maximises what the paper defines."""
+    rows, K = np.arange(len(y)), f.shape[1]
+    a = c + f - f[rows, y][:, None]
+    a[rows, y] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(P > 0, P * np.log(P * K), 0.0)
+    return np.sum(P * a, axis=1) - lam * plogp.sum(axis=1)
+
+
 def _numerical_max(f: np.ndarray, y: int, lam: float, c: float) -> float:
     """max over the simplex of sum_k p_k a_k - lam KL(p || u), by SLSQP from several starts (no closed form used)."""
     K = len(f)
@@ -56,7 +67,7 @@ def _numerical_max(f: np.ndarray, y: int, lam: float, c: float) -> float:
         rows[cols + 1, cols] += h
         dx = rows[cols + 1, cols] - p
         rows = np.clip(rows, 1e-300, None)
-        vals = -_dual_objective(rows / rows.sum(axis=1, keepdims=True), f_rows, y_rows, lam, c)
+        vals = -_dual_rows(rows / rows.sum(axis=1, keepdims=True), f_rows, y_rows, lam, c)
         return float(vals[0]), (vals[1:] - vals[0]) / dx
 
     ones = np.ones((1, K))  # the constraint's exact Jacobian: without it SLSQP differences the constraint too

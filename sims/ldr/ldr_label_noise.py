@@ -19,6 +19,7 @@ from scipy.special import log_softmax, softmax
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
+from sims.engine.stats import mean_se
 from sims.ldr.common import AREA
 from theory.ldr import ldr_kl_grad, ldr_kl_loss
 
@@ -99,7 +100,7 @@ def check(config: LDRLabelNoiseConfig, results: Results) -> list[Claim]:
     for nz in NOISES:
         a = {lo: results[cell_key({"noise": nz, "loss": lo})]["accuracy"] for lo in LOSSES}
         diff = a["ldr_kl"] - a["cross_entropy"]  # paired by seed: the same split and the same noisy labels
-        se_text = f"+- {diff.std(ddof=1) / np.sqrt(len(diff)):.3f} (SE over seeds)" if len(diff) > 1 else "(one seed)"
+        se_text = f"+- {mean_se(diff)[1]:.3f} (SE over seeds)" if len(diff) > 1 else "(one seed)"
         claims.append(
             Claim.observation(
                 id=f"ldr_label_noise.{nz}.ldr_minus_ce_accuracy",
@@ -121,7 +122,7 @@ def figures(config: LDRLabelNoiseConfig, results: Results) -> dict:
     for i, nz in enumerate(NOISES):
         for j, lo in enumerate(LOSSES):
             a = results[cell_key({"noise": nz, "loss": lo})]["accuracy"]
-            se = a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0.0
+            se = mean_se(a)[1] if len(a) > 1 else 0.0
             ax.bar(i + 0.35 * (j - 0.5), a.mean(), 0.33, yerr=2 * se, color=f"C{j}", label=lo if i == 0 else None)
     ax.set(
         xticks=range(len(NOISES)),

@@ -5,6 +5,7 @@ claim comes from (``sources``) and the report's summary (``findings``). Importin
 """
 
 from sims.engine.areas import Area, register_area
+from sims.engine.deprecation import alias_modules, alias_names
 from sims.logistic_gd import (  # noqa: F401  (each registers its sim)
     iteration_bounds,
     large_step_rates,
@@ -17,3 +18,14 @@ from sims.logistic_gd.findings import FIGURE, FINDINGS
 from sims.logistic_gd.sources import SOURCES
 
 register_area(Area(title=AREA, package=__name__, sources=SOURCES, findings=FINDINGS, figure=FIGURE))
+
+# The names and modules of the earlier layout keep working, with a DeprecationWarning naming the new ones.
+alias_modules({"sims.logistic_gd._common": "sims.logistic_gd.common"})
+for _module, _moved in {
+    "sims.logistic_gd.iteration_bounds": {"BoundsConfig": "IterationBoundsConfig", "ITERATION_BOUNDS": "SIM"},
+    "sims.logistic_gd.large_step_rates": {"LARGE_STEP_RATES": "SIM", "RatesConfig": "LargeStepRatesConfig"},
+    "sims.logistic_gd.perceptron_limit": {"LimitConfig": "PerceptronLimitConfig", "PERCEPTRON_LIMIT": "SIM"},
+    "sims.logistic_gd.step_size_paradox": {"ParadoxConfig": "StepSizeParadoxConfig", "STEP_SIZE_PARADOX": "SIM"},
+    "sims.logistic_gd.worst_case_scaling": {"ScalingConfig": "WorstCaseScalingConfig", "WORST_CASE_SCALING": "SIM"},
+}.items():
+    alias_names(_module, _moved)

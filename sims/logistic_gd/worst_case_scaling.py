@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
+from sims.engine.stats import loglog_slope
 from sims.logistic_gd.common import AREA
 from theory.logistic_gd import (
     batch_perceptron,
@@ -61,17 +61,6 @@ def compute(config: WorstCaseScalingConfig, cell: Cell, seed: np.random.SeedSequ
 METHODS = ("batch perceptron", "normalized batch perceptron", "LR+GD (γ=1e12)", "Normalized LR+GD (γ=1e12)")
 
 
-def _slope_ci(x: NDArray, y: NDArray) -> tuple[float, float]:
-    """Least-squares slope of log y on log x and its 95% half-width (t quantile, n - 2 dof)."""
-    from scipy import stats
-
-    res = stats.linregress(np.log(x), np.log(y))
-    if len(x) < 3:
-        raise ValueError("a slope with a confidence interval needs at least 3 points")
-    half = float(stats.t.ppf(0.975, len(x) - 2) * res.stderr)
-    return float(res.slope), half
-
-
 def check(config: WorstCaseScalingConfig, results: Results) -> list[Claim]:
     ns = np.array(config.ns)
     C = np.array([results[cell_key({"n": int(n)})]["counts"] for n in ns])
@@ -79,7 +68,7 @@ def check(config: WorstCaseScalingConfig, results: Results) -> list[Claim]:
     R = np.array([float(results[cell_key({"n": int(n)})]["R"]) for n in ns])
     exact = np.array([perceptron_worst_case_iterations(int(n)) for n in ns])
     big = ns >= 100  # the exact count is 0.3 n + O(1): the offset bends the log-log line at small n
-    slope, half = _slope_ci(ns[big], C[big, 0].astype(float))
+    slope, half = loglog_slope(ns[big], C[big, 0].astype(float))
     classical = normalized_perceptron_iteration_bound(R, mu)
     return [
         equality(

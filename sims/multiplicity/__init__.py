@@ -6,6 +6,7 @@ claim comes from (``sources``) and the report's summary (``findings``). Importin
 """
 
 from sims.engine.areas import Area, register_area
+from sims.engine.deprecation import alias_modules, alias_names
 from sims.multiplicity import (  # noqa: F401  (each registers its sim)
     multiplicity_exactness,
     multiplicity_measures,
@@ -17,3 +18,26 @@ from sims.multiplicity.findings import FIGURE, FINDINGS
 from sims.multiplicity.sources import SOURCES
 
 register_area(Area(title=AREA, package=__name__, sources=SOURCES, findings=FINDINGS, figure=FIGURE))
+
+# The names and modules of the earlier layout keep working, with a DeprecationWarning naming the new ones.
+alias_modules({"sims.multiplicity._common": "sims.multiplicity.common"})
+for _module, _moved in {
+    "sims.multiplicity.common": {"single_cell": "sims.engine.core:single_cell"},
+    "sims.multiplicity.multiplicity_exactness": {
+        "ExactnessConfig": "MultiplicityExactnessConfig",
+        "MULTIPLICITY_EXACTNESS": "SIM",
+    },
+    "sims.multiplicity.multiplicity_measures": {
+        "MULTIPLICITY_MEASURES": "SIM",
+        "MeasuresConfig": "MultiplicityMeasuresConfig",
+    },
+    "sims.multiplicity.multiplicity_small_eps": {
+        "MULTIPLICITY_SMALL_EPS": "SIM",
+        "SmallEpsConfig": "MultiplicitySmallEpsConfig",
+    },
+    "sims.multiplicity.multiplicity_soundness": {
+        "MULTIPLICITY_SOUNDNESS": "SIM",
+        "SoundnessConfig": "MultiplicitySoundnessConfig",
+    },
+}.items():
+    alias_names(_module, _moved)

@@ -7,15 +7,42 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import expit
 
-from theory.multiplicity import (
-    _design,
-    _loss_grad_hess,
-    _penalty_mask,
-    fit_logistic,
-)
+from theory.multiplicity import fit_logistic
 
 AREA = "Predictive multiplicity"
+
+
+# The regularised logistic objective, written here from its definition rather than taken from theory.multiplicity:
+# the references below check theory's extremes and bounds, so they must not run on its internals.
+
+
+def design_matrix(X: NDArray, fit_intercept: bool = True) -> NDArray:
+    """[X, 1] (n, d + 1) with an intercept column, X otherwise: logits are ``design_matrix(X) @ theta``."""
+    return np.hstack([X, np.ones((len(X), 1))]) if fit_intercept else X
+
+
+def penalty_mask(d: int, fit_intercept: bool = True) -> NDArray:
+    """The ridge penalty's weights over theta: 1 on the d weights, 0 on the intercept (which is not penalised)."""
+    return np.r_[np.ones(d), 0.0] if fit_intercept else np.ones(d)
+
+
+def logistic_loss_grad_hess(
+    theta: NDArray, A: NDArray, z: NDArray, l2: float, mask: NDArray, hess: bool = True
+) -> tuple[NDArray, NDArray, NDArray | None]:
+    """L(theta) = mean_i log(1 + exp(-z_i a_i . theta)) + (l2/2) sum_j mask_j theta_j^2 for a batch of thetas (P, D),
+    with its gradient (P, D) and (``hess``) Hessian (P, D, D); labels z in {-1, +1}, design A (n, D)."""
+    n = A.shape[0]
+    m = (theta @ A.T) * z
+    loss = np.mean(np.logaddexp(0.0, -m), axis=-1) + 0.5 * l2 * np.sum(mask * theta * theta, axis=-1)
+    sig = expit(-m)
+    grad = -(sig * z) @ A / n + l2 * mask * theta
+    if not hess:
+        return loss, grad, None
+    wts = sig * (1.0 - sig) / n  # (P, n)
+    H = np.matmul(A.T[None, :, :] * wts[:, None, :], A) + l2 * np.diag(mask)[None]
+    return loss, grad, H
 
 
 def load_dataset(name: str, seed: int | np.random.SeedSequence = 0) -> tuple[NDArray, NDArray]:
@@ -43,14 +70,14 @@ def lagrangian_path_extreme(X: NDArray, y: NDArray, c: NDArray, tau: float, l2: 
     """
     from scipy.optimize import brentq
 
-    A = _design(X, True)
+    A = design_matrix(X, True)
     z = 2 * y - 1
-    mask = _penalty_mask(X.shape[1], True)
+    mask = penalty_mask(X.shape[1], True)
     theta0 = fit_logistic(X, y, l2).theta
 
     def lagrangian(th: NDArray, s: float, hess: bool = False) -> tuple[float, NDArray, NDArray | None]:
         """L(theta) - s sign c.theta, its gradient and (with ``hess``) its Hessian, that of L."""
-        f, g, H = _loss_grad_hess(th[None], A, z, l2, mask, hess=hess)
+        f, g, H = logistic_loss_grad_hess(th[None], A, z, l2, mask, hess=hess)
         return f[0] - s * sign * (c @ th), g[0] - s * sign * c, H[0] if hess else None
 
     last = [theta0]  # the Newton solution of the latest s: Brent's iterates close in, so it is a warm start
@@ -101,10 +128,10 @@ def lagrangian_path_extreme(X: NDArray, y: NDArray, c: NDArray, tau: float, l2: 
         th = theta_of(s)
         if th is None:  # beyond the unbounded regime the level set is certainly left behind
             return 1.0
-        return float(_loss_grad_hess(th[None], A, z, l2, mask, hess=False)[0][0] - tau)
+        return float(logistic_loss_grad_hess(th[None], A, z, l2, mask, hess=False)[0][0] - tau)
 
-    _, _, H0 = _loss_grad_hess(theta0[None], A, z, l2, mask)
-    loss0 = float(_loss_grad_hess(theta0[None], A, z, l2, mask, hess=False)[0][0])
+    _, _, H0 = logistic_loss_grad_hess(theta0[None], A, z, l2, mask)
+    loss0 = float(logistic_loss_grad_hess(theta0[None], A, z, l2, mask, hess=False)[0][0])
     hi = 2.0 * np.sqrt(2 * (tau - loss0) / float(c @ np.linalg.solve(H0[0], c)))  # twice the 2nd-order scale
     while gap(hi) < 0:
         hi *= 1.5

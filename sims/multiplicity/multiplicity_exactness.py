@@ -9,9 +9,8 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.multiplicity.common import AREA, lagrangian_path_extreme, load_dataset
+from sims.multiplicity.common import AREA, design_matrix, lagrangian_path_extreme, load_dataset
 from theory.multiplicity import (
-    _design,
     fit_logistic,
     level_set_threshold,
     viable_logit_range,
@@ -47,7 +46,7 @@ def compute(config: MultiplicityExactnessConfig, cell: Cell, seed: np.random.See
     clo, chi = viable_logit_range(X, y, X[idx_c], config.eps, config.l2, method="cvxpy")
     idx_p = np.sort(rng.choice(len(X), min(config.n_path, len(X)), replace=False))
     tau = level_set_threshold(fit_logistic(X, y, config.l2), config.eps)
-    A = _design(X, True)
+    A = design_matrix(X, True)
     plo = np.array([lagrangian_path_extreme(X, y, A[i], tau, config.l2, -1.0) for i in idx_p])
     phi = np.array([lagrangian_path_extreme(X, y, A[i], tau, config.l2, 1.0) for i in idx_p])
     return {

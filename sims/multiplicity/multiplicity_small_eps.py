@@ -9,6 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, single_cell
 from sims.engine.plotting import figure
+from sims.engine.stats import loglog_slope
 from sims.multiplicity.common import AREA, load_dataset
 from theory.multiplicity import (
     small_eps_half_width,
@@ -43,13 +44,10 @@ def compute(config: MultiplicitySmallEpsConfig, cell: Cell, seed: np.random.Seed
 
 
 def check(config: MultiplicitySmallEpsConfig, results: Results) -> list[Claim]:
-    from scipy import stats
-
     r = results[cell_key({})]
     dev = np.abs(r["ratio"] - 1).max(axis=1)
     fit_rows = (dev > 1e-7) & (r["eps"] <= 1e-3)  # above rounding noise, inside the asymptotic regime
-    res = stats.linregress(np.log(r["eps"][fit_rows]), np.log(dev[fit_rows]))
-    half = float(stats.t.ppf(0.975, fit_rows.sum() - 2) * res.stderr)
+    slope, half = loglog_slope(r["eps"][fit_rows], dev[fit_rows])
     return [
         bound(
             id="multiplicity_small_eps.ratio_to_one",
@@ -74,7 +72,7 @@ def check(config: MultiplicitySmallEpsConfig, results: Results) -> list[Claim]:
             method="least-squares slope of log max|ratio - 1| on log eps, eps <= 1e-3",
             quantity="slope",
             predicted=1.0,
-            measured=float(res.slope),
+            measured=slope,
             tol=Tol(max(half, 0.1), f"95% CI half-width {half:.3g} (at least 0.1 for the next-order term)"),
             figure="small_eps",
         ),

@@ -10,11 +10,8 @@ from scipy.special import expit
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, single_cell
 from sims.engine.plotting import figure
-from sims.multiplicity.common import AREA, load_dataset
+from sims.multiplicity.common import AREA, design_matrix, load_dataset, logistic_loss_grad_hess, penalty_mask
 from theory.multiplicity import (
-    _design,
-    _loss_grad_hess,
-    _penalty_mask,
     fit_logistic,
     level_set_threshold,
     logistic_objective,
@@ -46,7 +43,7 @@ def _boundary_steps(A, z, l2, mask, theta_star, U, tau) -> np.ndarray:
     lo, hi = np.zeros(len(U)), np.ones(len(U))
 
     def loss(t: np.ndarray) -> np.ndarray:
-        return _loss_grad_hess(theta_star + t[:, None] * U, A, z, l2, mask, hess=False)[0]
+        return logistic_loss_grad_hess(theta_star + t[:, None] * U, A, z, l2, mask, hess=False)[0]
 
     while np.any(short := loss(hi) < tau):
         hi = np.where(short, 2 * hi, hi)
@@ -64,8 +61,8 @@ def compute(config: MultiplicitySoundnessConfig, cell: Cell, seed: np.random.See
     lo, hi, th_lo, th_hi = viable_logit_range(X, y, X[q], config.eps, config.l2, return_models=True)
     fit = fit_logistic(X, y, config.l2)
     tau = level_set_threshold(fit, config.eps)
-    A, z, mask = _design(X, True), 2 * y - 1.0, _penalty_mask(X.shape[1], True)
-    _, _, H = _loss_grad_hess(fit.theta[None], A, z, config.l2, mask)
+    A, z, mask = design_matrix(X, True), 2 * y - 1.0, penalty_mask(X.shape[1], True)
+    _, _, H = logistic_loss_grad_hess(fit.theta[None], A, z, config.l2, mask)
     # random directions, whitened by the Hessian so the samples spread over the (nearly ellipsoidal) set
     Lc = np.linalg.cholesky(np.linalg.inv(H[0]))
     U, radius = np.empty((config.n_directions, A.shape[1])), np.empty(config.n_directions)
@@ -86,11 +83,13 @@ def compute(config: MultiplicitySoundnessConfig, cell: Cell, seed: np.random.See
         "q": q,
         "lo": lo,
         "hi": hi,
-        "sample_logits": models @ _design(X[q], True).T,
+        "sample_logits": models @ design_matrix(X[q], True).T,
         "sample_loss": logistic_objective(models, X, y, config.l2),
         "tau": np.array(tau),
         "extreme_loss": logistic_objective(ext, X, y, config.l2),
-        "extreme_logits": np.r_[np.sum(th_lo * _design(X[q], True), 1), np.sum(th_hi * _design(X[q], True), 1)],
+        "extreme_logits": np.r_[
+            np.sum(th_lo * design_matrix(X[q], True), 1), np.sum(th_hi * design_matrix(X[q], True), 1)
+        ],
     }
 
 

@@ -99,81 +99,87 @@ def _geom_tol(config: NCBalancedConfig, r: Arrays) -> float:
     return float(4 * (2 * r["grad_norm"] / config.lambda_H) / r["min_mean_norm"]) + 1e-12
 
 
-def check(config: NCBalancedConfig, results: Results) -> list[Claim]:
-    claims = []
-    idx = {k: i for i, k in enumerate(METRICS)}
-    for variant, geometry in PREDICTED_GEOMETRY.items():
-        rows = [(L, results[cell_key({"variant": variant, "L": L})]) for L in config.depths]
-        nc1_ratio = max(float(r["metrics"][idx["nc1"]]) / max(_nc1_tol(config, r), 1e-300) for _, r in rows)
-        claims.append(
-            bound(
-                id=f"nc_balanced.{variant}.nc1_collapse",
-                statement=f"NC1: within-class variability vanishes at the "
-                f"global minimiser of the balanced UFM ({variant}, L in {list(config.depths)}).",
-                method=f"train_ufm (L-BFGS, {config.restarts} restarts), K={config.K}, n={config.n_per_class}, "
-                f"d={config.d}",
-                quantity="max over L of NC1 / tolerance(L)",
-                predicted=1.0,
-                measured=nc1_ratio,
-                tol=Tol(
-                    0.0,
-                    "per run, tolerance (2 g/lambda_H)^2 tr(Sigma_B^+)/K from lambda_H-strong convexity "
-                    "in H (g = final gradient norm); the ratio must be <= 1",
-                ),
-                figure="balanced",
-            )
+def _nc1_claim(config: NCBalancedConfig, variant: str, rows: list, idx: dict) -> Claim:
+    """NC1 at the global minimiser, every depth, against the strong-convexity tolerance of each run."""
+    nc1_ratio = max(float(r["metrics"][idx["nc1"]]) / max(_nc1_tol(config, r), 1e-300) for _, r in rows)
+    return bound(
+        id=f"nc_balanced.{variant}.nc1_collapse",
+        statement=f"NC1: within-class variability vanishes at the "
+        f"global minimiser of the balanced UFM ({variant}, L in {list(config.depths)}).",
+        method=f"train_ufm (L-BFGS, {config.restarts} restarts), K={config.K}, n={config.n_per_class}, d={config.d}",
+        quantity="max over L of NC1 / tolerance(L)",
+        predicted=1.0,
+        measured=nc1_ratio,
+        tol=Tol(
+            0.0,
+            "per run, tolerance (2 g/lambda_H)^2 tr(Sigma_B^+)/K from lambda_H-strong convexity "
+            "in H (g = final gradient norm); the ratio must be <= 1",
+        ),
+        figure="balanced",
+    )
+
+
+def _variant_claims(config: NCBalancedConfig, results: Results, variant: str, geometry: str, idx: dict) -> list[Claim]:
+    """One variant's collapse: NC1, the predicted geometry of the means, NC4, and the closed-form objective (MSE)."""
+    rows = [(L, results[cell_key({"variant": variant, "L": L})]) for L in config.depths]
+    claims = [_nc1_claim(config, variant, rows, idx)]
+    if variant == "ce":  # deep CE: the ETF is not the global minimiser for L >= 3 (refutation below)
+        rows = [(L, r) for L, r in rows if L <= 2]
+        if not rows:
+            return claims
+    key_pred = "nc2_orthogonal" if geometry == "orthogonal" else "nc2_etf_uncentred"
+    key_other = "nc2_etf_uncentred" if geometry == "orthogonal" else "nc2_orthogonal"
+    worst = max(float(r["metrics"][idx[key_pred]]) - _geom_tol(config, r) for _, r in rows)
+    other = min(float(r["metrics"][idx[key_other]]) for _, r in rows)
+    claims.append(
+        bound(
+            id=f"nc_balanced.{variant}.geometry_{geometry}",
+            statement=f"Balanced {variant}: class means form "
+            f"{'an orthogonal frame' if geometry == 'orthogonal' else 'a simplex ETF'}"
+            f" (the other geometry is rejected: its distance is >= {other:.3g}).",
+            method="RMS distance of the normalised Gram of the uncentred class means",
+            quantity=f"max over L of {key_pred} - tolerance",
+            predicted=0.0,
+            measured=worst,
+            tol=Tol(0.0, "per run, 8 g/(lambda_H min_k ||h_k||) (displacement of unit vectors)"),
+            figure="balanced",
+            details=f"{key_other} (rejected geometry) ranges down to {other:.4g}",
         )
-        if variant == "ce":  # deep CE: the ETF is not the global minimiser for L >= 3 (refutation below)
-            rows = [(L, r) for L, r in rows if L <= 2]
-            if not rows:
-                continue
-        key_pred = "nc2_orthogonal" if geometry == "orthogonal" else "nc2_etf_uncentred"
-        key_other = "nc2_etf_uncentred" if geometry == "orthogonal" else "nc2_orthogonal"
-        worst = max(float(r["metrics"][idx[key_pred]]) - _geom_tol(config, r) for _, r in rows)
-        other = min(float(r["metrics"][idx[key_other]]) for _, r in rows)
-        claims.append(
-            bound(
-                id=f"nc_balanced.{variant}.geometry_{geometry}",
-                statement=f"Balanced {variant}: class means form "
-                f"{'an orthogonal frame' if geometry == 'orthogonal' else 'a simplex ETF'}"
-                f" (the other geometry is rejected: its distance is >= {other:.3g}).",
-                method="RMS distance of the normalised Gram of the uncentred class means",
-                quantity=f"max over L of {key_pred} - tolerance",
-                predicted=0.0,
-                measured=worst,
-                tol=Tol(0.0, "per run, 8 g/(lambda_H min_k ||h_k||) (displacement of unit vectors)"),
-                figure="balanced",
-                details=f"{key_other} (rejected geometry) ranges down to {other:.4g}",
-            )
+    )
+    rows = [(L, results[cell_key({"variant": variant, "L": L})]) for L in config.depths]
+    nc4 = max(float(r["metrics"][idx["nc4"]]) for _, r in rows)
+    claims.append(
+        equality(
+            id=f"nc_balanced.{variant}.nc4_ncc_agreement",
+            statement=f"NC4: the classifier agrees with the nearest class mean on every sample ({variant}).",
+            method="trained UFM",
+            quantity="max fraction of disagreements",
+            predicted=0.0,
+            measured=nc4,
+            tol=Tol(0.0, "exact count"),
+            figure="balanced",
         )
-        rows = [(L, results[cell_key({"variant": variant, "L": L})]) for L in config.depths]
-        nc4 = max(float(r["metrics"][idx["nc4"]]) for _, r in rows)
+    )
+    if VARIANTS[variant][0] == "mse":
+        gap = max(float(r["objective"] - r["closed_objective"]) for _, r in rows)
         claims.append(
             equality(
-                id=f"nc_balanced.{variant}.nc4_ncc_agreement",
-                statement=f"NC4: the classifier agrees with the nearest class mean on every sample ({variant}).",
-                method="trained UFM",
-                quantity="max fraction of disagreements",
+                id=f"nc_balanced.{variant}.objective_matches_closed_form",
+                statement=f"The trained objective equals the closed-form minimum of ufm_mse_solution ({variant}).",
+                method="train_ufm vs ufm_mse_solution",
+                quantity="max over L |trained - closed|",
                 predicted=0.0,
-                measured=nc4,
-                tol=Tol(0.0, "exact count"),
+                measured=abs(gap),
+                tol=OBJ_TOL,
                 figure="balanced",
             )
         )
-        if VARIANTS[variant][0] == "mse":
-            gap = max(float(r["objective"] - r["closed_objective"]) for _, r in rows)
-            claims.append(
-                equality(
-                    id=f"nc_balanced.{variant}.objective_matches_closed_form",
-                    statement=f"The trained objective equals the closed-form minimum of ufm_mse_solution ({variant}).",
-                    method="train_ufm vs ufm_mse_solution",
-                    quantity="max over L |trained - closed|",
-                    predicted=0.0,
-                    measured=abs(gap),
-                    tol=OBJ_TOL,
-                    figure="balanced",
-                )
-            )
+    return claims
+
+
+def _deep_ce_claims(config: NCBalancedConfig, results: Results, idx: dict) -> list[Claim]:
+    """Balanced CE at each depth: the ETF is the global minimiser for L <= 2, and not for L >= 3."""
+    claims = []
     for L in config.depths:
         r = results[cell_key({"variant": "ce", "L": L})]
         excess = float(r["etf_objective"] - r["objective"])
@@ -202,6 +208,14 @@ def check(config: NCBalancedConfig, results: Results) -> list[Claim]:
             )
         )
     return claims
+
+
+def check(config: NCBalancedConfig, results: Results) -> list[Claim]:
+    claims = []
+    idx = {k: i for i, k in enumerate(METRICS)}
+    for variant, geometry in PREDICTED_GEOMETRY.items():
+        claims += _variant_claims(config, results, variant, geometry, idx)
+    return claims + _deep_ce_claims(config, results, idx)
 
 
 def figures(config: NCBalancedConfig, results: Results) -> dict:

@@ -86,93 +86,106 @@ def _rank(s: np.ndarray) -> int:
     return int(np.sum(s > 1e-6 * s.max()))
 
 
+def _cell_texts(config: NCDeepCEOptimalityConfig, cell: Cell, r: Arrays) -> tuple:
+    """The two objectives re-evaluated at the saved parameters, the certificate's rank, and the texts of the claims."""
+    K, L, bias = cell["K"], cell["L"], cell["bias"]
+    f_found = _objective(config, cell, r["found_params"])
+    f_dnc = _objective(config, cell, r["dnc_params"])
+    rank_found, rank_dnc = _rank(r["found_mean_singular_values"]), _rank(r["dnc_mean_singular_values"])
+    tag = f"K={K}.L={L}" + (".bias" if bias else "")
+    setting = f"K = {K}, L = {L}, {'with' if bias else 'without'} a last-layer bias"
+    details = (
+        f"certificate: objective {f_found:.10f} re-evaluated at the saved parameters (gradient norm "
+        f"{float(r['found_grad_norm']):.1e}), class-mean rank {rank_found}; best DNC stationary point: objective "
+        f"{f_dnc:.10f} (gradient norm {float(r['dnc_grad_norm']):.1e}), class-mean rank {rank_dnc} "
+        f"(the simplex ETF has rank K - 1 = {K - 1}); lambda = {config.lam:g} on every layer and on H, "
+        f"n = {config.n_per_class} per class, width d = K"
+    )
+    statement = (
+        f"Deep linear cross-entropy UFM, {setting}: a configuration without DNC structure has a strictly lower "
+        "objective than the best DNC stationary point, so DNC is not the global minimum."
+    )
+    return f_found, f_dnc, rank_found, tag, setting, details, statement
+
+
+def _cell_claims(config: NCDeepCEOptimalityConfig, cell: Cell, r: Arrays) -> list[Claim]:
+    """One (K, L, bias): DNC against the certificate found from random starts (the theorem's verdict in its setting,
+    a bound outside it), and the certificate's rank."""
+    claims: list[Claim] = []
+    K, L, bias = cell["K"], cell["L"], cell["bias"]
+    f_found, f_dnc, rank_found, tag, setting, details, statement = _cell_texts(config, cell, r)
+    if (K, L, bias) in OUTSIDE_THEOREM:
+        claims.append(
+            bound(
+                id=f"nc_deep_ce_optimality.{tag}.dnc_global",
+                statement=f"Deep linear cross-entropy UFM, {setting} (outside Garrod and Keating's Thm 1): no "
+                "configuration found has a lower objective than the best DNC stationary point.",
+                method=f"L-BFGS from {config.restarts} random starts vs {config.etf_restarts} DNC-structured "
+                "starts; both objectives re-evaluated at the saved parameters",
+                quantity="objective(best DNC stationary point) - objective(best found)",
+                predicted=0.0,
+                measured=f_dnc - f_found,
+                tol=OBJ_TOL,
+                figure="deep_ce_optimality",
+                details=details,
+            )
+        )
+        return claims
+    if bias:  # Dang et al.'s setting: their any-depth ETF optimality, shown false by the certificate
+        claims.append(
+            refutation(
+                id=f"nc_deep_ce_optimality.{tag}.etf_is_global_minimiser",
+                statement=f"With a last-layer bias the simplex ETF is the global minimiser of the deep linear "
+                f"cross-entropy UFM at any depth; here {setting}: no configuration has a lower objective than the "
+                "best DNC stationary point.",
+                method=f"L-BFGS from {config.restarts} random starts vs {config.etf_restarts} DNC-structured "
+                "starts (init='etf'); both objectives re-evaluated with ufm_objective at the saved parameters",
+                quantity="objective(best DNC stationary point) - objective(certificate)",
+                predicted=0.0,
+                measured=f_dnc - f_found,
+                tol=OBJ_TOL,
+                figure="deep_ce_optimality",
+                details=details,
+            )
+        )
+    else:  # Garrod and Keating's setting (no bias): their theorem, confirmed by the certificate
+        claims.append(
+            bound(
+                id=f"nc_deep_ce_optimality.{tag}.dnc_not_global",
+                statement=statement,
+                method=f"L-BFGS from {config.restarts} random starts vs {config.etf_restarts} DNC-structured "
+                "starts (init='etf'); both objectives re-evaluated with ufm_objective at the saved parameters",
+                quantity="objective(best DNC stationary point) - objective(certificate)",
+                relation=">=",
+                predicted=OBJ_TOL.value,
+                measured=f_dnc - f_found,
+                tol=Tol(0.0, "the prediction is already the solver-accuracy floor: " + OBJ_TOL.reason),
+                figure="deep_ce_optimality",
+                details=details,
+            )
+        )
+    claims.append(
+        bound(
+            id=f"nc_deep_ce_optimality.{tag}.certificate_not_dnc",
+            statement=f"The certificate ({setting}) is not DNC-structured: its class means have rank < K - 1 "
+            f"(Garrod and Keating's certificate for K = 2m has rank m = {K // 2}).",
+            method="singular values of the K class means of the saved certificate, counted above 1e-6 x the largest",
+            quantity="K - 1 - rank of the class means",
+            relation=">=",
+            predicted=1.0,
+            measured=float(K - 1 - rank_found),
+            tol=Tol(0.0, "integer ranks, compared exactly"),
+            figure="deep_ce_optimality",
+            details=f"singular values: {np.array2string(r['found_mean_singular_values'], precision=4)}",
+        )
+    )
+    return claims
+
+
 def check(config: NCDeepCEOptimalityConfig, results: Results) -> list[Claim]:
     claims = []
     for cell in cells(config):
-        K, L, bias = cell["K"], cell["L"], cell["bias"]
-        r = results[cell_key(cell)]
-        f_found = _objective(config, cell, r["found_params"])
-        f_dnc = _objective(config, cell, r["dnc_params"])
-        rank_found, rank_dnc = _rank(r["found_mean_singular_values"]), _rank(r["dnc_mean_singular_values"])
-        tag = f"K={K}.L={L}" + (".bias" if bias else "")
-        setting = f"K = {K}, L = {L}, {'with' if bias else 'without'} a last-layer bias"
-        details = (
-            f"certificate: objective {f_found:.10f} re-evaluated at the saved parameters (gradient norm "
-            f"{float(r['found_grad_norm']):.1e}), class-mean rank {rank_found}; best DNC stationary point: objective "
-            f"{f_dnc:.10f} (gradient norm {float(r['dnc_grad_norm']):.1e}), class-mean rank {rank_dnc} "
-            f"(the simplex ETF has rank K - 1 = {K - 1}); lambda = {config.lam:g} on every layer and on H, "
-            f"n = {config.n_per_class} per class, width d = K"
-        )
-        statement = (
-            f"Deep linear cross-entropy UFM, {setting}: a configuration without DNC structure has a strictly lower "
-            "objective than the best DNC stationary point, so DNC is not the global minimum."
-        )
-        if (K, L, bias) in OUTSIDE_THEOREM:
-            claims.append(
-                bound(
-                    id=f"nc_deep_ce_optimality.{tag}.dnc_global",
-                    statement=f"Deep linear cross-entropy UFM, {setting} (outside Garrod and Keating's Thm 1): no "
-                    "configuration found has a lower objective than the best DNC stationary point.",
-                    method=f"L-BFGS from {config.restarts} random starts vs {config.etf_restarts} DNC-structured "
-                    "starts; both objectives re-evaluated at the saved parameters",
-                    quantity="objective(best DNC stationary point) - objective(best found)",
-                    predicted=0.0,
-                    measured=f_dnc - f_found,
-                    tol=OBJ_TOL,
-                    figure="deep_ce_optimality",
-                    details=details,
-                )
-            )
-            continue
-        if bias:  # Dang et al.'s setting: their any-depth ETF optimality, shown false by the certificate
-            claims.append(
-                refutation(
-                    id=f"nc_deep_ce_optimality.{tag}.etf_is_global_minimiser",
-                    statement=f"With a last-layer bias the simplex ETF is the global minimiser of the deep linear "
-                    f"cross-entropy UFM at any depth; here {setting}: no configuration has a lower objective than the "
-                    "best DNC stationary point.",
-                    method=f"L-BFGS from {config.restarts} random starts vs {config.etf_restarts} DNC-structured "
-                    "starts (init='etf'); both objectives re-evaluated with ufm_objective at the saved parameters",
-                    quantity="objective(best DNC stationary point) - objective(certificate)",
-                    predicted=0.0,
-                    measured=f_dnc - f_found,
-                    tol=OBJ_TOL,
-                    figure="deep_ce_optimality",
-                    details=details,
-                )
-            )
-        else:  # Garrod and Keating's setting (no bias): their theorem, confirmed by the certificate
-            claims.append(
-                bound(
-                    id=f"nc_deep_ce_optimality.{tag}.dnc_not_global",
-                    statement=statement,
-                    method=f"L-BFGS from {config.restarts} random starts vs {config.etf_restarts} DNC-structured "
-                    "starts (init='etf'); both objectives re-evaluated with ufm_objective at the saved parameters",
-                    quantity="objective(best DNC stationary point) - objective(certificate)",
-                    relation=">=",
-                    predicted=OBJ_TOL.value,
-                    measured=f_dnc - f_found,
-                    tol=Tol(0.0, "the prediction is already the solver-accuracy floor: " + OBJ_TOL.reason),
-                    figure="deep_ce_optimality",
-                    details=details,
-                )
-            )
-        claims.append(
-            bound(
-                id=f"nc_deep_ce_optimality.{tag}.certificate_not_dnc",
-                statement=f"The certificate ({setting}) is not DNC-structured: its class means have rank < K - 1 "
-                f"(Garrod and Keating's certificate for K = 2m has rank m = {K // 2}).",
-                method="singular values of the K class means of the saved certificate, counted above 1e-6 x the "
-                "largest",
-                quantity="K - 1 - rank of the class means",
-                relation=">=",
-                predicted=1.0,
-                measured=float(K - 1 - rank_found),
-                tol=Tol(0.0, "integer ranks, compared exactly"),
-                figure="deep_ce_optimality",
-                details=f"singular values: {np.array2string(r['found_mean_singular_values'], precision=4)}",
-            )
-        )
+        claims += _cell_claims(config, cell, results[cell_key(cell)])
     return claims
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
 from sims.engine.plotting import figure
-from sims.engine.stats import loglog_slope
+from sims.engine.stats import loglog_slope, mean_se
 from sims.online.common import AREA
 from theory.online import (
     optimistic_omd,
@@ -127,8 +126,7 @@ def figures(config: SEARatesConfig, results: Results) -> dict:
     for i, g in enumerate(SEA_REGIMES):
         for alg, style in (("optimistic", "-o"), ("plain", "--s")):
             r = results[cell_key({"regime": g, "alg": alg})]
-            m = r["regret"].mean(1)
-            se = r["regret"].std(1, ddof=1) / math.sqrt(r["regret"].shape[1])
+            m, se = mean_se(r["regret"], axis=1)
             ax.errorbar(r["horizons"], m, yerr=2 * se, fmt=style, color=f"C{i}", ms=3, label=f"{g}, {alg}")
     ax.set(xscale="log", yscale="log", xlabel="T", ylabel="E[regret] (± 2 SE)", title="Optimistic vs plain OGD")
     ax.legend(fontsize=6, ncols=2)

@@ -1,4 +1,4 @@
-"""Compiled per-round kernels of the bandit and online-learning simulations.
+"""Compiled per-round kernels of the bandit policies and of the Bernoulli simulation loop.
 
 Conventions: every kernel works on C-contiguous float64 arrays of shape (R, K) (replicates x arms), row by row, and
 writes into output arrays passed by the caller; none checks its arguments (the public callers have). Each is
@@ -14,80 +14,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-
-@numba.njit(cache=True)
-def power_normaliser(
-    L: np.ndarray,
-    eta: float,
-    p: int,
-    x0: np.ndarray,
-    warm: bool,
-    tol: float,
-    max_iter: int,
-    w: np.ndarray,
-    x_out: np.ndarray,
-) -> bool:
-    """Rows w_i = (eta (L_i - x))^-p / sum, with x < min L the root of sum_i (eta (L_i - x))^-p = 1 (Newton).
-
-    The iteration of ``theory.bandits._power_normaliser`` (which documents it), per row: from the warm start
-    ``x0`` (if ``warm``) clipped to the safe point -1/eta (relative to the row minimum), Newton steps until
-    |sum - 1| <= tol; a step that leaves the domain restarts from the safe point. Returns False if a row did not
-    converge within ``max_iter`` steps.
-    """
-    R, K = L.shape
-    safe = -1.0 / eta
-    for r in range(R):
-        lmin = L[r, 0]
-        for i in range(1, K):
-            if L[r, i] < lmin:
-                lmin = L[r, i]
-        x = min(x0[r] - lmin, safe) if warm else safe
-        sw = 0.0
-        done = False
-        for _ in range(max_iter):
-            sw = 0.0
-            swz = 0.0
-            for i in range(K):
-                inv = 1.0 / (eta * (L[r, i] - lmin - x))  # one division per arm: the loop's cost
-                wi = inv * inv if p == 2 else inv
-                w[r, i] = wi  # the weights at the x that converges: no further pass of divisions
-                sw += wi
-                swz += wi * inv
-            if abs(sw - 1.0) <= tol:
-                done = True
-                break
-            x = x - (sw - 1.0) / (p * eta * swz)
-            if x >= 0.0:  # left the domain x < min L: restart from the safe point
-                x = safe
-        if not done:
-            return False
-        for i in range(K):
-            w[r, i] /= sw
-        x_out[r] = x + lmin
-    return True
-
-
-@numba.njit(cache=True)
-def draw(w: np.ndarray, u: np.ndarray, arms: np.ndarray) -> None:
-    """One arm per row of the (possibly unnormalised) weights ``w``: the first index whose cumulative weight
-    reaches u_r times the row total (inverse CDF), as ``theory.bandits._draw``."""
-    R, K = w.shape
-    for r in range(R):
-        total = 0.0
-        for i in range(K):
-            total += w[r, i]
-        target = u[r] * total
-        c = 0.0
-        arms[r] = K - 1
-        for i in range(K):
-            c += w[r, i]
-            if c >= target:
-                arms[r] = i
-                break
-
+from theory._probability import draw_rows, power_normaliser_rows
 
 # ---------------------------------------------------------------------------------------------------------
-# KL-UCB (the method is documented at ``theory.bandits.kl_ucb_index`` and ``_lazy_kl_ucb_argmax``)
+# KL-UCB (the method is documented at ``theory.bandits.kl_ucb_index`` and ``theory.bandits.kl_ucb``)
 # ---------------------------------------------------------------------------------------------------------
 
 # error_model="numpy": a float division by zero gives inf/nan as in numpy (q = 1, mean = 1), not an exception
@@ -167,7 +97,7 @@ def kl_ucb_lazy_argmax(
     iterations: int,
     arms: np.ndarray,
 ) -> int:
-    """The lazy KL-UCB argmax of every row (``theory.bandits._lazy_kl_ucb_argmax`` states the method); updates the
+    """The lazy KL-UCB argmax of every row (``theory.bandits.kl_ucb`` with ``lazy=True`` states the method); updates the
     cached indices in place and returns how many exact indices it computed."""
     R, K = mean.shape
     index = np.empty(K)
@@ -226,7 +156,7 @@ def kl_ucb_update(
     r: np.ndarray,
 ) -> None:
     """The pulled arms' counts, sums, means and 1/counts (flat indices into the flattened (R, K) state, one arm
-    per replicate), and their cached indices voided (``theory.bandits._KLUCB.update``)."""
+    per replicate), and their cached indices voided (the update of ``theory.bandits.kl_ucb``)."""
     for j in range(flat.size):
         f = flat[j]
         inv_n[f] = 1.0 / _pull(counts, sums, mean, f, r[j])
@@ -236,97 +166,7 @@ def kl_ucb_update(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The comp-sum tightest-transformation search (``theory.hconsistency._tight_comp_sum``)
-# ---------------------------------------------------------------------------------------------------------
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _f_tau(s: float, tau: float) -> float:
-    """f_tau(s) = (s^(tau - 1) - 1) / (1 - tau), -log s at tau = 1 (``comp_sum_pointwise_f``)."""
-    if tau == 1.0:
-        return -np.log(s)
-    return np.expm1((tau - 1.0) * np.log(s)) / (1.0 - tau)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _clip8(v: float) -> float:
-    return min(max(v, -1e8), 1e8) if v == v else v
-
-
-@numba.njit(cache=True, error_model="numpy")
-def comp_sum_objective(x: np.ndarray, tau: float, m: int) -> tuple[float, np.ndarray]:
-    """E_p f(s) - C*(p) and its gradient at x = (p, s) (``theory.hconsistency._comp_sum_objective`` states it)."""
-    grad = np.empty(2 * m)
-    sp = 0.0
-    for i in range(m):
-        sp += max(x[i], 0.0)
-    # C*(p) in its homogeneous (unnormalised p) form, and its gradient g_c (into grad[:m] for now)
-    if tau == 2.0:
-        k = 0
-        for i in range(1, m):
-            if max(x[i], 0.0) > max(x[k], 0.0):
-                k = i
-        c_star = sp - max(x[k], 0.0)
-        for i in range(m):
-            grad[i] = 0.0 if i == k else 1.0
-    elif tau == 1.0:
-        c_star = 0.0
-        for i in range(m):
-            p = max(x[i], 0.0)
-            if p > 0.0:
-                logq = np.log(p / sp)
-                c_star -= p * logq
-                grad[i] = -logq
-            else:
-                grad[i] = 745.0
-    else:
-        a = 1.0 / (2.0 - tau)
-        z = 0.0
-        for i in range(m):
-            z += max(x[i], 0.0) ** a
-        c_star = (z ** (2.0 - tau) - sp) / (1.0 - tau)
-        for i in range(m):
-            p = max(x[i], 0.0)
-            grad[i] = _f_tau(max(p**a / z, 1e-300) if p > 0.0 else 1e-300, tau)
-    # infinite slope of C* at p_y = 0 (tau < 1) and of f at s -> 0: clipped to keep SLSQP finite
-    val = 0.0
-    for i in range(m):
-        p = max(x[i], 0.0)
-        s = max(x[m + i], 1e-300)
-        f_s = _f_tau(s, tau)
-        grad[i] = _clip8(f_s) - _clip8(grad[i])
-        grad[m + i] = _clip8(-p * s ** (tau - 2.0)) if p > 0.0 else 0.0
-        if p > 0.0:
-            val += p * f_s
-    return val - c_star, grad
-
-
-@numba.njit(cache=True)
-def comp_sum_equalities(x: np.ndarray, m: int, t: float) -> np.ndarray:
-    """sum p - 1, sum s - 1, p_1 - p_0 - t at x = (p, s)."""
-    out = np.empty(3)
-    sp = 0.0
-    ss = 0.0
-    for i in range(m):
-        sp += x[i]
-        ss += x[m + i]
-    out[0], out[1], out[2] = sp - 1.0, ss - 1.0, x[1] - x[0] - t
-    return out
-
-
-@numba.njit(cache=True)
-def comp_sum_inequalities(x: np.ndarray, m: int) -> np.ndarray:
-    """p_1 - p_j (j >= 2) and s_0 - s_j (j >= 1) at x = (p, s): the top class and the predicted class."""
-    out = np.empty(2 * m - 3)
-    for j in range(2, m):
-        out[j - 2] = x[1] - x[j]
-    for j in range(1, m):
-        out[m - 3 + j] = x[m] - x[m + j]
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------------
-# UCB1 and Exp3 (``theory.bandits._UCB1``, ``theory.bandits._Exp3``)
+# UCB1 and Exp3 (``theory.bandits.ucb1``, ``theory.bandits.exp3``) and Tsallis-INF (``theory.bandits.tsallis_inf``)
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -421,11 +261,11 @@ def tsallis_act(
     arms: np.ndarray,
 ) -> bool:
     """One round of Tsallis-INF's choice in one call: the weights w = (eta (L - x))^-2 with the normaliser x
-    (``power_normaliser``, warm-started from and written back to ``x``) and one draw per row at u (``draw``).
+    (``power_normaliser_rows``, warm-started from and written back to ``x``) and one draw per row at u (``draw_rows``).
     Returns False if a row's Newton iteration did not converge."""
-    if not power_normaliser(L, eta, 2, x, warm, tol, max_iter, w, x):
+    if not power_normaliser_rows(L, eta, 2, x, warm, tol, max_iter, w, x):
         return False
-    draw(w, u, arms)
+    draw_rows(w, u, arms)
     return True
 
 
@@ -440,7 +280,7 @@ def tsallis_update(
     reduced_variance: bool,
     eta: float,
 ) -> None:
-    """Tsallis-INF's update (``theory.bandits._TsallisINF.update``), on the flattened (R, K) state: the pulled arms'
+    """Tsallis-INF's update (of ``theory.bandits.tsallis_inf``), on the flattened (R, K) state: the pulled arms'
     counts and sums, and the loss estimates: L_hat += l 1[i = A]/p_A (importance-weighted), or with the reduced-variance
     estimator first L_hat_i += B_i for every arm, B_i = 1/2 1[p_i >= eta^2], then L_hat_A += (l - B_A)/p_A."""
     if reduced_variance:
@@ -458,7 +298,7 @@ def tsallis_update(
             cum[f] += loss / p[f]
 
 
-# Policies of ``bernoulli_rounds`` (``theory.bandits._compiled_code``)
+# Policies of ``bernoulli_rounds`` (``theory.bandits.Policy.compiled_code``)
 UCB1, EXP3, TSALLIS_IW, TSALLIS_RV = 0, 1, 2, 3
 
 
@@ -533,105 +373,5 @@ def bernoulli_rounds(
                     for k in range(K):
                         acc += counts[i, k] * gaps[k]
                     curve[i, c] = acc
-            c += 1
-    return c
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Optimistic OMD on linear losses (``theory.online.simulate_oco``)
-# ---------------------------------------------------------------------------------------------------------
-
-
-@numba.njit(cache=True)
-def oco_rounds(
-    ball: bool,
-    optimistic: bool,
-    eta: float,
-    radius: float,
-    means: np.ndarray,
-    noise: np.ndarray,
-    noise_scale: float,
-    state: np.ndarray,
-    M: np.ndarray,
-    C: np.ndarray,
-    loss: np.ndarray,
-    herr: np.ndarray,
-    t0: int,
-    cps: np.ndarray,
-    c: int,
-    curve: np.ndarray,
-) -> int:
-    """Rounds t0 .. t0 + len(means) - 1 of ``simulate_oco`` (which states the algorithm), every replicate; ``noise``
-    (rounds, R, d) holds the standard normal draws of those rounds, ``state`` is x_hat (ball) or the log-weights
-    (simplex), updated in place with M, C, loss and herr. Returns the next checkpoint's index."""
-    n_rounds, R, d = noise.shape
-    x = np.empty(d)
-    g = np.empty(d)
-    for k in range(n_rounds):
-        for r in range(R):
-            if ball:  # x = Proj(x_hat - eta M)
-                nrm = 0.0
-                for i in range(d):
-                    x[i] = state[r, i] - eta * M[r, i]
-                    nrm += x[i] * x[i]
-                f = min(1.0, radius / max(np.sqrt(nrm), 1e-300))
-                for i in range(d):
-                    x[i] *= f
-            else:  # x = softmax(logw - eta M)
-                top = -np.inf
-                for i in range(d):
-                    x[i] = state[r, i] - eta * M[r, i]
-                    top = max(top, x[i])
-                tot = 0.0
-                for i in range(d):
-                    x[i] = np.exp(x[i] - top)
-                    tot += x[i]
-                for i in range(d):
-                    x[i] /= tot
-            gx = 0.0
-            for i in range(d):
-                g[i] = means[k, i] + noise_scale * noise[k, r, i]
-                gx += g[i] * x[i]
-            loss[r] += gx
-            if ball:
-                sq = 0.0
-                for i in range(d):
-                    sq += (g[i] - M[r, i]) ** 2
-                herr[r] += sq
-                nrm = 0.0
-                for i in range(d):
-                    state[r, i] -= eta * g[i]
-                    nrm += state[r, i] * state[r, i]
-                f = min(1.0, radius / max(np.sqrt(nrm), 1e-300))
-                for i in range(d):
-                    state[r, i] *= f
-            else:  # the dual norm of the simplex updates is half the range; log-weights kept bounded
-                hi, lo = -np.inf, np.inf
-                for i in range(d):
-                    hi, lo = max(hi, g[i] - M[r, i]), min(lo, g[i] - M[r, i])
-                herr[r] += ((hi - lo) / 2) ** 2
-                top = -np.inf
-                for i in range(d):
-                    state[r, i] -= eta * g[i]
-                    top = max(top, state[r, i])
-                for i in range(d):
-                    state[r, i] -= top
-            for i in range(d):
-                C[r, i] += g[i]
-                if optimistic:
-                    M[r, i] = g[i]
-        t = t0 + k
-        if c < cps.size and t + 1 == cps[c]:
-            for r in range(R):
-                if ball:
-                    nrm = 0.0
-                    for i in range(d):
-                        nrm += C[r, i] * C[r, i]
-                    best = -radius * np.sqrt(nrm)
-                else:
-                    best = C[r, 0]
-                    for i in range(1, d):
-                        best = min(best, C[r, i])
-                curve[r, c] = loss[r] - best
             c += 1
     return c
