@@ -145,6 +145,10 @@ VALID: dict[str, dict] = {
     "ScoreBox": {"Lambda": 1.0},
     "LinearScores": {"B": 1.0},
     "minimizability_gap": {"loss": 1.0, "dist": DIST, "hypothesis": th.ScoreBox(1.0)},
+    "box_pointwise_infimum": {"tau": 1.0, "p": [0.7, 0.3], "Lambda": 1.0, "rng": 0},
+    "ball_pointwise_infimum": {"tau": 0.5, "p": [0.7, 0.3], "radius": 1.0, "rng": 0, "index": 0},
+    "linear_best_in_class_risk": {"tau": 0.5, "dist": DIST, "B": 1.0, "rng": 0},
+    "linear_best_zero_one_risk": {"dist": DIST, "B": 1.0, "rng": 0, "n_dirs": 50},
     # logistic_gd
     "check_data": {"A": A_SEP, "y": Y_SEP},
     "logistic_loss": {"theta": [0.1, 0.2], "A": A_SEP, "y": Y_SEP},
@@ -261,11 +265,13 @@ BAD = [
 
 
 def _public():
+    """Every function and class an area exports (its ``__all__``), wherever in the area's package it is defined."""
     out = {}
     for m in MODULES:
         mod = importlib.import_module(f"theory.{m}")
-        for name, obj in vars(mod).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__:
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if not str(getattr(obj, "__module__", "")).startswith(mod.__name__):
                 continue
             if inspect.isfunction(obj) or inspect.isclass(obj):
                 out[name] = obj

@@ -31,6 +31,7 @@ from theory.hconsistency.comp_sum import (
     comp_sum_transform,
 )
 from theory.hconsistency.gaps import (
+    MAX_SCORE_SCALE,
     FiniteDistribution,
     LinearScores,
     MinimizabilityGap,
@@ -56,6 +57,7 @@ __all__ = [
     "MARGIN_LOSSES",
     "MAX_CLASSES_SEARCH",
     "MAX_CLASSES_TIGHT",
+    "MAX_SCORE_SCALE",
     "FiniteDistribution",
     "LinearScores",
     "MinimizabilityGap",

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, positive
+from theory._checks import as_finite_array, positive, scalar
 from theory.hconsistency._base import (
     check_tau,
     comp_sum_grad_checked,
@@ -20,6 +20,7 @@ from theory.hconsistency._base import (
 from theory.hconsistency.comp_sum import comp_sum_bayes_risk
 
 __all__ = [
+    "MAX_SCORE_SCALE",
     "FiniteDistribution",
     "LinearScores",
     "MinimizabilityGap",
@@ -30,6 +31,11 @@ __all__ = [
     "linear_best_zero_one_risk",
     "minimizability_gap",
 ]
+
+# Valid range of the score scales (Lambda, the ball radius, B) of the public infima: the comp-sum losses saturate in
+# float64 once scores differ by ~700 (exp overflows); 1e4 keeps every solver's arithmetic finite (the squared radius
+# of the ball constraint, the log-risk SLSQP minimises) while covering every scale at which the losses still vary.
+MAX_SCORE_SCALE = 1e4
 
 
 @dataclass(frozen=True)
@@ -383,7 +389,8 @@ def box_pointwise_infimum(tau: float, p: ArrayLike, Lambda: float, rng: np.rando
     """
     from theory._checks import rng_from
 
-    tau, p, lam = check_tau(tau), _checked_label_distribution(p), float(positive(Lambda, "Lambda"))
+    tau, p = check_tau(tau), _checked_label_distribution(p)
+    lam = scalar(Lambda, "Lambda", 0.0, MAX_SCORE_SCALE, lo_open=True)
     return _box_inf(tau, p, lam, rng_from(rng, "rng"))
 
 
@@ -424,10 +431,10 @@ def ball_pointwise_infimum(
     >>> round(ball_pointwise_infimum(1.0, [0.5, 0.5], 0.0), 6)
     0.693147
     """
-    from theory._checks import in_interval, integer_at_least, rng_from
+    from theory._checks import integer_at_least, rng_from
 
     tau, p = check_tau(tau), _checked_label_distribution(p)
-    radius = float(in_interval(radius, "radius", 0.0))
+    radius = scalar(radius, "radius", 0.0, MAX_SCORE_SCALE)
     index = integer_at_least(index, "index", 0)
     return _ball_inf(tau, p, radius, tau in (0.0, 1.0), rng_from(rng, "rng"), index)
 
@@ -479,7 +486,7 @@ def linear_best_in_class_risk(
 
     tau = check_tau(tau)
     instance_of(dist, "dist", FiniteDistribution)
-    B = float(positive(B, "B"))
+    B = scalar(B, "B", 0.0, MAX_SCORE_SCALE, lo_open=True)
     if convex is None:
         convex = tau in (0.0, 1.0)
     elif convex not in (True, False) or (convex and tau not in (0.0, 1.0)):
@@ -527,6 +534,6 @@ def linear_best_zero_one_risk(
     from theory._checks import instance_of, integer_in, rng_from
 
     instance_of(dist, "dist", FiniteDistribution)
-    B = float(positive(B, "B"))
+    B = scalar(B, "B", 0.0, MAX_SCORE_SCALE, lo_open=True)
     n_dirs = integer_in(n_dirs, "n_dirs", 1, 10**7)
     return _linear_best_zero_one(dist, B, rng_from(rng, "rng"), n_dirs)
