@@ -255,7 +255,7 @@ def test_mutated_helper_recomputes_cells_in_a_copy(tmp_path):
     n = len(get(name).cells(get(name).config(True)))
     assert f"cells: {n} computed, 0 reused" in run()
     assert f"cells: 0 computed, {n} reused" in run()
-    other = root / "theory" / "bandits.py"
+    other = root / "theory" / "bandits" / "simulation.py"
     other.write_text(other.read_text() + "\n_MUTATION = 1\n")
     assert f"cells: 0 computed, {n} reused" in run()
     helper = root / "theory" / "_checks.py"
