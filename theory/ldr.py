@@ -34,11 +34,14 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp, softmax
 
 from theory._checks import as_finite_array, integer_in, probability_vectors, scalar
+from theory._constraints import Labels, ProbabilityRows, Real, Scores, constrained
 
 __all__ = [
+    "LAM_MARGIN",
     "MAX_CLASSES",
     "MAX_MARGIN",
     "MAX_NEWTON",
+    "SCORES_LABELS",
     "ConditionalMinimizer",
     "conditional_minimizer",
     "conditional_risk",
@@ -57,19 +60,9 @@ MAX_MARGIN = 1e6
 MAX_CLASSES = 10_000
 MAX_NEWTON = 100  # damped Newton on a smooth convex problem of K - 1 variables: ~10-30 steps; 100 means failure
 
-
-def _scores_labels(scores: ArrayLike, y: ArrayLike) -> tuple[NDArray, NDArray]:
-    f = as_finite_array(scores, "scores", ndim=(1, 2))
-    f = np.atleast_2d(f)
-    m, K = f.shape
-    if not 2 <= K <= MAX_CLASSES:
-        raise ValueError(f"scores must have K classes with 2 <= K <= {MAX_CLASSES} along the last axis; got {K}")
-    yy = np.atleast_1d(as_finite_array(y, "y"))
-    if yy.shape != (m,) or np.any(yy != np.round(yy)):
-        raise ValueError(f"y must hold {m} integer labels (one per score vector); got {np.shape(y)}")
-    if np.any((yy < 0) | (yy >= K)):
-        raise ValueError(f"y must hold labels in [0, {K - 1}]; got values from {yy.min():g} to {yy.max():g}")
-    return f, yy.astype(int)
+# The constraints of the losses' arguments, declared once (theory._constraints) and shared by every loss here.
+SCORES_LABELS = {"scores": Scores(MAX_CLASSES), "y": Labels(of="scores")}
+LAM_MARGIN = {"lam": Real(LAM_MIN, LAM_MAX), "margin": Real(0.0, MAX_MARGIN)}
 
 
 def _lam_margin(lam: float, margin: float) -> tuple[float, float]:
@@ -83,6 +76,7 @@ def _a(f: NDArray, y: NDArray, margin: float) -> NDArray:
     return a
 
 
+@constrained(**SCORES_LABELS, **LAM_MARGIN)
 def ldr_kl_loss(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float = 1.0) -> NDArray:
     """LDR-KL loss lambda log((1/K) sum_k exp((c 1[k != y] + f_k - f_y)/lambda)), shape (m,).
 
@@ -108,12 +102,11 @@ def ldr_kl_loss(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float
     >>> float(ldr_kl_loss([[2.0, 0.0, 0.0]], [0], lam=1.0, margin=0.0)[0])  # CE - log K = log(1 + 2/e^2) - log 3
     -0.8590...
     """
-    f, yy = _scores_labels(scores, y)
-    lam, c = _lam_margin(lam, margin)
-    K = f.shape[1]
-    return lam * (logsumexp(_a(f, yy, c) / lam, axis=1) - np.log(K))
+    K = scores.shape[1]
+    return lam * (logsumexp(_a(scores, y, margin) / lam, axis=1) - np.log(K))
 
 
+@constrained(**SCORES_LABELS, **LAM_MARGIN)
 def ldr_kl_grad(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float = 1.0) -> NDArray:
     """Gradient of ``ldr_kl_loss`` with respect to the scores: softmax(a/lambda) - e_y, shape (m, K).
 
@@ -143,13 +136,12 @@ def ldr_kl_grad(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float
     >>> np.round(ldr_kl_grad([[0.0, 0.0]], [0], lam=1.0, margin=0.0), 3)
     array([[-0.5,  0.5]])
     """
-    f, yy = _scores_labels(scores, y)
-    lam, c = _lam_margin(lam, margin)
-    p = softmax(_a(f, yy, c) / lam, axis=1)
-    p[np.arange(len(yy)), yy] -= 1.0
+    p = softmax(_a(scores, y, margin) / lam, axis=1)
+    p[np.arange(len(y)), y] -= 1.0
     return p
 
 
+@constrained(**SCORES_LABELS, **LAM_MARGIN, p=ProbabilityRows(like="scores"))
 def ldr_kl_dual_objective(
     p: ArrayLike, scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float = 1.0
 ) -> NDArray:
@@ -187,12 +179,7 @@ def ldr_kl_dual_objective(
     >>> bool(np.isclose(ldr_kl_dual_objective(p_star, f, y)[0], ldr_kl_loss(f, y)[0]))
     True
     """
-    f, yy = _scores_labels(scores, y)
-    lam, c = _lam_margin(lam, margin)
-    P = probability_vectors(np.atleast_2d(p), "p")
-    if P.shape != f.shape:
-        raise ValueError(f"p must have the shape of scores {f.shape}; got {P.shape}")
-    return _dual_objective(P, f, yy, lam, c)
+    return _dual_objective(p, scores, y, lam, margin)
 
 
 def _dual_objective(P: NDArray, f: NDArray, yy: NDArray, lam: float, c: float) -> NDArray:
@@ -378,6 +365,7 @@ def topk_preserving(f: ArrayLike, q: ArrayLike, k: int) -> NDArray:
     return np.all(above & below, axis=1)
 
 
+@constrained(**SCORES_LABELS)
 def mae_loss(scores: ArrayLike, y: ArrayLike) -> NDArray:
     """1 - softmax(f)_y: the mean absolute error (comp-sum tau = 2), a symmetric loss (sum_y l(f, y) = K - 1).
 
@@ -403,8 +391,7 @@ def mae_loss(scores: ArrayLike, y: ArrayLike) -> NDArray:
     >>> np.round(mae_loss([[0.0, 0.0]], [0]), 3)
     array([0.5])
     """
-    f, yy = _scores_labels(scores, y)
-    return 1.0 - softmax(f, axis=1)[np.arange(len(yy)), yy]
+    return 1.0 - softmax(scores, axis=1)[np.arange(len(y)), y]
 
 
 def conditional_risk(loss: Callable[[NDArray, NDArray], NDArray], f: ArrayLike, q: ArrayLike) -> NDArray:

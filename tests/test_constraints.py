@@ -1,0 +1,110 @@
+"""Bad inputs generated from the declared constraints (``theory._constraints``), for every public callable that
+declares them, and the ratchet that makes every public callable declare them.
+
+For each declared argument of each callable, starting from the callable's valid call in ``test_api_fuzz.VALID``:
+every value the constraint lists as invalid must raise a ``ValueError`` or ``TypeError`` naming the argument, and
+every extreme valid value must give a finite result without a ``RuntimeWarning``. The hand-written pool and the
+hypothesis sweep of ``test_api_fuzz`` stay as a second, independent net.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from test_api_fuzz import CALLABLES, PUBLIC, VALID, _call_ok
+
+import theory._constraints as tc
+
+DECLARED = sorted(n for n in CALLABLES if hasattr(PUBLIC[n], "__constraints__"))
+
+# Public callables that do not declare their constraints yet (they check by hand, tested by test_api_fuzz). The list
+# may only shrink: a new public callable must declare its constraints, and one that does must leave the list.
+UNDECLARED = {
+    "AdversarialBandit", "BernoulliBandit", "FiniteDistribution", "GaussianBandit",
+    "LinearScores", "OptimisticOMD", "Policy", "SEAEnvironment", "ScoreBox", "StreamingAlgorithm",
+    "adversarial_bandit", "ambiguity", "as_finite_scores", "ball_pointwise_infimum", "batch_perceptron",
+    "batch_perceptron_iteration_bound", "bayes_ridge_predict", "bernoulli_bandit", "bernoulli_kl", "best_scalar_step",
+    "box_pointwise_infimum", "check_data", "collapse_ratio_threshold", "collapse_threshold", "comp_sum_bayes_risk",
+    "comp_sum_bound", "comp_sum_grad", "comp_sum_loss", "comp_sum_pointwise_f", "comp_sum_transform",
+    "comp_sum_transform_tight", "conditional_margin_risk", "conditional_minimizer", "conditional_risk",
+    "discrepancy", "etf_gram", "exp3", "exp3_regret_bound", "fit_logistic", "fit_lsa", "fit_preconditioner",
+    "follow_the_leader", "ftl_killer_table", "ftrl", "ftrl_regret_bound", "ftrl_tuned_eta", "ftrl_weights",
+    "gaussian_bandit", "gd_statistic", "hedge", "hedge_regret_bound", "kl_ucb", "kl_ucb_index",
+    "lai_robbins_constant", "ldr_top1_calibration", "level_set_threshold", "linear_best_in_class_risk",
+    "linear_best_zero_one_risk", "log_checkpoints", "logistic_grad", "logistic_loss", "logistic_objective", "lr_gd",
+    "lsa_forward", "lsa_span_coefficients", "lsa_span_features", "lsa_span_fit", "margin", "margin_calibration",
+    "margin_loss", "minimizability_gap", "multiplicity_profile", "nc_metrics", "normalized_lr_gd_iteration_bound",
+    "normalized_perceptron_iteration_bound", "omd", "omd_step", "one_step_gd_predict", "one_step_gd_risk",
+    "optimal_gd_step", "optimal_preconditioner", "optimistic_omd", "optimistic_omd_regret_bound",
+    "perceptron_worst_case_dataset", "perceptron_worst_case_iterations", "planted_margin_dataset",
+    "preconditioned_gd_risk", "regularizer_range", "sample_prompts", "sea_environment", "sea_regret_bound",
+    "simplex_etf", "simulate", "simulate_oco", "simulate_streaming", "small_eps_half_width", "span_weights",
+    "stationary_ratio_threshold", "step_size_paradox_dataset", "stochastically_constrained_table",
+    "streaming_challenge", "streaming_explore_pulls", "streaming_lower_bound_rate", "streaming_rate",
+    "streaming_single_arm_rate", "streaming_uniform_exploration", "switching_loss_table", "thompson",
+    "tight_transform", "topk_preserving", "train_ufm", "tsallis_inf", "tsallis_inf_regret_bound", "tsallis_weights",
+    "ucb1", "ucb1_regret_bound", "ufm_mse_parameters", "ufm_mse_solution", "ufm_objective",
+    "uniform_exploration_regret_bound", "viable_logit_range", "viable_prediction_range",
+}  # fmt: skip
+
+
+def test_every_public_callable_declares_its_constraints_or_is_on_the_shrinking_list():
+    undeclared = {n for n in CALLABLES if n not in DECLARED}
+    print(f"constraints declared on {len(DECLARED)} of {len(CALLABLES)} public callables")
+    assert not undeclared - UNDECLARED, f"declare the constraints of {sorted(undeclared - UNDECLARED)}"
+    assert not UNDECLARED - undeclared, f"these declare constraints now: remove {sorted(UNDECLARED - undeclared)}"
+
+
+def test_declared_constraints_name_arguments_of_the_valid_call():
+    """The generated cases vary arguments the valid call sets, so that a relation sees its partner's value."""
+    for name in DECLARED:
+        missing = set(PUBLIC[name].__constraints__) - set(VALID[name])
+        assert not missing, f"{name}: add {sorted(missing)} to its valid call in test_api_fuzz.VALID"
+
+
+CASES = [(n, arg) for n in DECLARED for arg in PUBLIC[n].__constraints__]
+
+
+@pytest.mark.parametrize(("name", "arg"), CASES, ids=[f"{n}.{a}" for n, a in CASES])
+def test_generated_invalid_values_are_rejected_naming_the_argument(name, arg):
+    valid = dict(VALID[name])
+    constraint = PUBLIC[name].__constraints__[arg]
+    bad_values = constraint.invalid(valid)
+    assert bad_values, f"{name}.{arg}: the constraint generates no invalid value"
+    for bad in bad_values:
+        with pytest.raises((ValueError, TypeError)) as err:
+            _call_ok(name, valid | {arg: bad})
+        assert arg in str(err.value), f"{name}({arg}={bad!r:.40}): {err.value}"
+
+
+@pytest.mark.parametrize(("name", "arg"), CASES, ids=[f"{n}.{a}" for n, a in CASES])
+def test_generated_extreme_valid_values_give_finite_results(name, arg):
+    valid = dict(VALID[name])
+    for extreme in PUBLIC[name].__constraints__[arg].extremes(valid):
+        _call_ok(name, valid | {arg: extreme})  # finite, no RuntimeWarning, within the time box
+
+
+def test_constraint_messages_name_the_argument_the_range_and_the_value():
+    with pytest.raises(ValueError, match=r"lam must lie in \[0.001, 1000\]; got 5000"):
+        tc.Real(1e-3, 1e3).check(5e3, "lam", {})
+    with pytest.raises(TypeError, match=r"k must be an integer >= 1; got float 1\.5"):
+        tc.Integer(1).check(1.5, "k", {})
+    with pytest.raises(ValueError, match=r"y must hold labels in \[0, 2\]"):
+        tc.Labels(of="f").check([3], "y", {"f": np.zeros((1, 3))})
+    assert tc.Real(0.0, 1.0).check(np.array([0.5]), "x", {}) == 0.5
+
+
+def test_constrained_rejects_unknown_arguments_and_keeps_the_signature():
+    import inspect
+
+    def f(a: float, b: float = 1.0) -> float:
+        return a + b
+
+    with pytest.raises(TypeError, match="no argument"):
+        tc.constrained(c=tc.Real())(f)
+    g = tc.constrained(a=tc.Real(0.0, math.inf))(f)
+    assert inspect.signature(g) == inspect.signature(f) and g(np.float32(2.0)) == 3.0
+    with pytest.raises(ValueError, match="a must lie in"):
+        g(-1.0)

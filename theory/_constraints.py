@@ -1,0 +1,237 @@
+"""Argument constraints as data: each public function declares what it accepts, next to its signature.
+
+Conventions (in the spirit of scikit-learn's ``sklearn.utils._param_validation``: ``Interval``, ``StrOptions``,
+``validate_params``). A constraint is a small frozen object with
+
+- ``check(value, name, checked)``: the value in canonical form (a float, an int, a float or int array, a string),
+  or a ``TypeError`` (wrong kind) / ``ValueError`` (right kind, out of range) whose message names the argument,
+  states the valid range and shows the value given (the messages of ``theory._checks``, which does the work);
+  ``checked`` holds the canonical values of the arguments declared before it, for relations between arguments
+  (labels in [0, K) for the K of ``scores``);
+- ``invalid(valid)``: values that must be rejected, given one valid call ``valid`` (a dict of arguments), for the
+  generated test (outside the interval, NaN and inf, the wrong type, a container for a scalar, a string, an empty
+  or ragged array, a wrong shape);
+- ``extremes(valid)``: valid values at the edges of the range, which must give a finite answer without a warning.
+
+``constrained(**constraints)`` applies them at the top of a function, in the order they are declared (so that a
+relation can name an argument declared before it), and passes the canonical values on; the declared constraints
+stay readable as ``function.__constraints__``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from theory._checks import as_finite_array, integer_in, option, probability_vectors, scalar
+
+__all__ = ["Constraint", "Integer", "Labels", "Options", "ProbabilityRows", "Real", "Scores", "constrained"]
+
+# Values no numeric argument accepts: each must raise a TypeError or a ValueError naming the argument.
+NOT_A_NUMBER: tuple[Any, ...] = (None, "1", b"1", object(), True)
+
+
+class Constraint:
+    """What one argument accepts (see the module's conventions)."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+        raise NotImplementedError
+
+    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+        return []
+
+
+@dataclass(frozen=True)
+class Real(Constraint):
+    """A single finite number in an interval (a 0-d or one-entry array is accepted); canonical form: a float."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> float:
+        return scalar(value, name, self.lo, self.hi, self.lo_open, self.hi_open)
+
+    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+        out: list[Any] = [*NOT_A_NUMBER, math.nan, math.inf, -math.inf, [1.0, 2.0], np.ones(3)]
+        if math.isfinite(self.lo):
+            out += [self.lo] if self.lo_open else []
+            out.append(self.lo - max(1.0, abs(self.lo)))
+        if math.isfinite(self.hi):
+            out += [self.hi] if self.hi_open else []
+            out.append(self.hi + max(1.0, abs(self.hi)))
+        return out
+
+    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+        lo = self.lo if math.isfinite(self.lo) else -1e300
+        hi = self.hi if math.isfinite(self.hi) else 1e300
+        return [np.nextafter(lo, math.inf) if self.lo_open else lo, np.nextafter(hi, -math.inf) if self.hi_open else hi]
+
+
+@dataclass(frozen=True)
+class Integer(Constraint):
+    """A Python or numpy integer in [lo, hi] (``hi=None``: no upper limit); bools and floats are rejected."""
+
+    lo: int
+    hi: int | None = None
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> int:
+        return integer_in(value, name, self.lo, self.hi)
+
+    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+        out: list[Any] = [*NOT_A_NUMBER, 1.5, float(self.lo), math.nan, [self.lo], self.lo - 1]
+        return out + ([self.hi + 1] if self.hi is not None else [])
+
+    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+        return [self.lo] + ([self.hi] if self.hi is not None else [])
+
+
+@dataclass(frozen=True)
+class Options(Constraint):
+    """One of a few strings."""
+
+    choices: tuple[str, ...]
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> str:
+        return option(value, name, self.choices)
+
+    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+        return [None, 1, "", "no such option", self.choices[0].upper() + "?", [self.choices[0]]]
+
+
+@dataclass(frozen=True)
+class Scores(Constraint):
+    """A batch of score vectors: finite floats of shape (m, K) or (K,) (one vector), K classes in [2, max_classes];
+    canonical form: a float array of shape (m, K)."""
+
+    max_classes: int
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        f = np.atleast_2d(as_finite_array(value, name, ndim=(1, 2)))
+        if not 2 <= f.shape[1] <= self.max_classes:
+            raise ValueError(
+                f"{name} must have K classes with 2 <= K <= {self.max_classes} along the last axis; got {f.shape[1]}"
+            )
+        return f
+
+    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+        return [
+            *NOT_A_NUMBER,
+            1.0,
+            [[1.0, 2.0], [3.0]],
+            np.array([[math.nan, 0.0]]),
+            np.array([[math.inf, 0.0]]),
+            np.zeros((1, 1)),
+            np.zeros((1, self.max_classes + 1)),
+            np.zeros((1, 2, 2)),
+            np.array([]),
+        ]
+
+    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+        return [np.array([[1e4, -1e4, 0.0]]), np.array([[1e-300, 0.0, -1e-300]])]
+
+
+@dataclass(frozen=True)
+class Labels(Constraint):
+    """Integer class labels, one per row of the score batch ``of`` (declared before), each in [0, K); integral
+    floats are accepted; canonical form: an int array of shape (m,)."""
+
+    of: str
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        m, K = checked[self.of].shape
+        yy = np.atleast_1d(as_finite_array(value, name))
+        if yy.shape != (m,) or np.any(yy != np.round(yy)):
+            raise ValueError(f"{name} must hold {m} integer labels (one per score vector); got {np.shape(value)}")
+        if np.any((yy < 0) | (yy >= K)):
+            raise ValueError(f"{name} must hold labels in [0, {K - 1}]; got values from {yy.min():g} to {yy.max():g}")
+        return yy.astype(int)
+
+    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+        m, K = np.atleast_2d(np.asarray(valid[self.of], dtype=float)).shape
+        return [None, "0", [-1] * m, [K] * m, [0.5] * m, [0] * (m + 1), [math.nan] * m, np.zeros((m, 1))]
+
+    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+        m, K = np.atleast_2d(np.asarray(valid[self.of], dtype=float)).shape
+        return [[0] * m, [K - 1] * m]
+
+
+@dataclass(frozen=True)
+class ProbabilityRows(Constraint):
+    """Label distributions, one per row of the score batch ``like`` (declared before) and of its shape: non-negative
+    rows summing to 1 (within 1e-9); canonical form: a float array of shape (m, K)."""
+
+    like: str
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        P = probability_vectors(np.atleast_2d(value) if value is not None else value, name)
+        if P.shape != checked[self.like].shape:
+            raise ValueError(f"{name} must have the shape of {self.like} {checked[self.like].shape}; got {P.shape}")
+        return P
+
+    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+        m, K = np.atleast_2d(np.asarray(valid[self.like], dtype=float)).shape
+        u = np.full((m, K), 1.0 / K)
+        return [None, "p", u * 2, -u, u + math.nan, np.full((m, K + 1), 1.0 / (K + 1)), [[1.0], [0.0, 1.0]]]
+
+    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+        m, K = np.atleast_2d(np.asarray(valid[self.like], dtype=float)).shape
+        one_hot = np.zeros((m, K))
+        one_hot[:, 0] = 1.0
+        return [one_hot]
+
+
+def constrained(**constraints: Constraint) -> Callable[[Callable], Callable]:
+    """Check the named arguments of the decorated function against their constraints, in the order declared, and
+    call it with their canonical values; the constraints are kept as ``__constraints__``."""
+
+    def decorate(fn: Callable) -> Callable:
+        sig = inspect.signature(fn)
+        unknown = set(constraints) - set(sig.parameters)
+        if unknown:
+            raise TypeError(f"{fn.__qualname__} has no argument(s) {sorted(unknown)} to constrain")
+        order = list(constraints.items())
+        names = tuple(sig.parameters)
+        defaults = {n: p.default for n, p in sig.parameters.items() if p.default is not p.empty}
+        # Binding by hand where every parameter is positional-or-keyword (~1 us; ``Signature.bind`` costs ~8 us, 1.5%
+        # of ``ldr_kl_loss`` on a 1000 x 10 batch); anything else, and every malformed call, goes through
+        # ``Signature.bind``, which raises the usual TypeError.
+        simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values())
+
+        known = frozenset(names)
+
+        @functools.wraps(fn)
+        def checked_call(*args: Any, **kwargs: Any) -> Any:
+            if (
+                simple
+                and len(args) <= len(names)
+                and known.issuperset(kwargs)
+                and not any(k in names[: len(args)] for k in kwargs)
+            ):
+                values = defaults | dict(zip(names, args, strict=False)) | kwargs
+                if len(values) == len(names):  # every argument given or defaulted: the call binds
+                    done: dict[str, Any] = {}
+                    for name, c in order:
+                        values[name] = done[name] = c.check(values[name], name, done)
+                    return fn(**values)
+            bound = sig.bind(*args, **kwargs)  # the general path, and the usual TypeError of a malformed call
+            bound.apply_defaults()
+            done = {}
+            for name, c in order:
+                bound.arguments[name] = done[name] = c.check(bound.arguments[name], name, done)
+            return fn(*bound.args, **bound.kwargs)
+
+        checked_call.__constraints__ = dict(order)  # type: ignore[attr-defined]
+        return checked_call
+
+    return decorate
