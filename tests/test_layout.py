@@ -188,3 +188,13 @@ def test_moved_names_keep_working_with_a_deprecation_warning(old, new):
     assert obj is getattr(importlib.import_module(new_mod), new_name)
     with pytest.raises(AttributeError):
         _ = importlib.import_module(new_mod).no_such_name
+
+
+def test_the_markdown_and_html_reports_share_a_model_and_import_neither_each_other_nor_the_runner():
+    for a, b in (("report", "report_html"), ("report_html", "report")):
+        name = f"sims.engine.{a}"
+        targets = {base for base, *_ in _imports(TREES[name], name, False)}
+        names = {f"{base}.{n}" for base, ns, *_ in _imports(TREES[name], name, False) for n in ns or ()}
+        assert f"sims.engine.{b}" not in targets | names, f"{name} imports sims.engine.{b}"
+        assert "sims.engine.runner" not in targets, f"{name} imports the runner"
+        assert "sims.engine.report_model" in targets, f"{name} does not build on the report model"
