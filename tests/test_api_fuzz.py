@@ -209,7 +209,7 @@ VALID: dict[str, dict] = {
     "simulate": {"policy": tb.ucb1(), "env": BERN, "horizon": 50, "n_reps": 2, "seed": 0},
     "hedge_regret_bound": {"T": 100, "K": 3},
     "exp3_regret_bound": {"T": 100, "K": 3},
-    "tsallis_inf_regret_bound": {"T": 100, "K": 3},
+    "tsallis_inf_regret_bound": {"T": 100, "K": 3, "estimator": "iw"},
     "ucb1_regret_bound": {"T": 100, "means": [0.2, 0.5]},
     "lai_robbins_constant": {"means": [0.2, 0.5]},
     "streaming_explore_pulls": {"T": 1000, "K": 3},

@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from theory._checks import as_finite_array, integer_in, option, probability_vectors, scalar
+from theory._checks import as_finite_array, in_interval, integer_in, option, probability_vectors, scalar
 
-__all__ = ["Constraint", "Integer", "Labels", "Options", "ProbabilityRows", "Real", "Scores", "constrained"]
+__all__ = ["Constraint", "Integer", "Labels", "Options", "ProbabilityRows", "Real", "Reals", "Scores", "constrained"]
 
 # Values no numeric argument accepts: each must raise a TypeError or a ValueError naming the argument.
 NOT_A_NUMBER: tuple[Any, ...] = (None, "1", b"1", object(), True)
@@ -76,6 +76,43 @@ class Real(Constraint):
         lo = self.lo if math.isfinite(self.lo) else -1e300
         hi = self.hi if math.isfinite(self.hi) else 1e300
         return [np.nextafter(lo, math.inf) if self.lo_open else lo, np.nextafter(hi, -math.inf) if self.hi_open else hi]
+
+
+@dataclass(frozen=True)
+class Reals(Constraint):
+    """A number or an array of numbers, every entry finite and in an interval (bools rejected: a flag is not a
+    horizon); canonical form: a float array of the input's shape."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
+            raise TypeError(f"{name} must be numeric (an array or a number); got booleans {value!r:.40}")
+        return in_interval(value, name, self.lo, self.hi, self.lo_open, self.hi_open)
+
+    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+        out: list[Any] = [*NOT_A_NUMBER, math.nan, [1.0, math.inf], -math.inf, [[1.0, 2.0], [3.0]], np.array([True])]
+        if math.isfinite(self.lo):
+            out += [[self.lo]] if self.lo_open else []
+            out.append([self.lo + 1.0, self.lo - max(1.0, abs(self.lo))])
+        if math.isfinite(self.hi):
+            out += [[self.hi]] if self.hi_open else []
+            out.append(self.hi + max(1.0, abs(self.hi)))
+        else:
+            out.append(math.inf)
+        return out
+
+    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+        lo = self.lo if math.isfinite(self.lo) else -1e300
+        hi = self.hi if math.isfinite(self.hi) else 1e300
+        return [
+            np.nextafter(lo, math.inf) if self.lo_open else lo,
+            np.nextafter(hi, -math.inf) if self.hi_open else hi,
+            np.array([lo if not self.lo_open else np.nextafter(lo, math.inf), 10.0 * max(1.0, abs(lo))]),
+        ]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, in_interval, integer_in
+from theory._checks import as_finite_array, integer_in
+from theory._constraints import Reals
 
 # Valid ranges, as data. simulate() loops over rounds with (R, K) state: beyond these a run is hours or
 # gigabytes, not a result. Loss tables are (T, K) in memory.
@@ -95,9 +96,9 @@ class Policy:
         s.sums.reshape(-1)[flat] += r
 
 
-def horizon_and_arms(T: ArrayLike, K: ArrayLike) -> tuple[NDArray, NDArray]:
-    """T >= 1 and K >= 2 as float arrays (the bounds' arguments), checked."""
-    return in_interval(T, "T", 1.0), in_interval(K, "K", 2.0)
+# The horizon T >= 1 and the number of arms K >= 2 of the regret bounds and rates, as declared constraints
+# (theory._constraints): numbers or arrays, broadcast against each other.
+HORIZON_ARMS = {"T": Reals(1.0), "K": Reals(2.0)}
 
 
 def gaps_to_best(means: ArrayLike) -> NDArray:

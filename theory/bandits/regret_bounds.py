@@ -14,7 +14,8 @@ from theory._checks import (
     in_interval,
     scalar,
 )
-from theory.bandits._base import gaps_to_best, horizon_and_arms
+from theory._constraints import Options, constrained
+from theory.bandits._base import HORIZON_ARMS, gaps_to_best
 from theory.bandits.stochastic import bernoulli_kl
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 
+@constrained(**HORIZON_ARMS)
 def hedge_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
     """sqrt((T/2) ln K): Hedge with eta = sqrt(8 ln K / T), losses in [0, 1] (Cesa-Bianchi and Lugosi 2006, Thm 2.2).
 
@@ -51,10 +53,10 @@ def hedge_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
     >>> round(float(hedge_regret_bound(10_000, 10)), 3)
     107.298
     """
-    T, K = horizon_and_arms(T, K)
     return np.sqrt(T / 2 * np.log(K))
 
 
+@constrained(**HORIZON_ARMS)
 def exp3_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
     """sqrt(2 T K ln K): Exp3 with eta = sqrt(2 ln K / (T K)) (Lattimore and Szepesvari 2020, Thm 11.2).
 
@@ -80,10 +82,10 @@ def exp3_regret_bound(T: ArrayLike, K: ArrayLike) -> NDArray:
     >>> float(exp3_regret_bound(10_000, 10))
     678.6140424415112
     """
-    T, K = horizon_and_arms(T, K)
     return np.sqrt(2 * T * K * np.log(K))
 
 
+@constrained(**HORIZON_ARMS, estimator=Options(("iw", "rv")))
 def tsallis_inf_regret_bound(T: ArrayLike, K: ArrayLike, estimator: str = "iw") -> NDArray:
     """Adversarial Tsallis-INF bounds (Zimmert and Seldin 2021): 4 sqrt(K T) + 1 with importance weighting
     (eta_t = 2/sqrt(t)); 2 sqrt(K T) + 14 K ln T + 16 with the reduced-variance estimator (eta_t = 4/sqrt(t)).
@@ -113,12 +115,11 @@ def tsallis_inf_regret_bound(T: ArrayLike, K: ArrayLike, estimator: str = "iw") 
     >>> [round(float(tsallis_inf_regret_bound(10_000, 10, e)), 1) for e in ("iw", "rv")]
     [1265.9, 1937.9]
     """
-    T, K = horizon_and_arms(T, K)
     if estimator == "iw":
         return 4 * np.sqrt(K * T) + 1
     if estimator == "rv":
         return 2 * np.sqrt(K * T) + 14 * K * np.log(T) + 16
-    raise ValueError(f"estimator must be 'iw' or 'rv'; got {estimator!r}")
+    raise AssertionError(estimator)  # unreachable: the declared Options admit 'iw' and 'rv' only
 
 
 def ucb1_regret_bound(T: ArrayLike, means: ArrayLike) -> NDArray:

@@ -18,7 +18,8 @@ from theory._checks import (
     option,
     rng_from,
 )
-from theory.bandits._base import MAX_REPS, MAX_STREAM_HORIZON, check_arms, gaps_to_best, horizon_and_arms
+from theory._constraints import constrained
+from theory.bandits._base import HORIZON_ARMS, MAX_REPS, MAX_STREAM_HORIZON, check_arms, gaps_to_best
 from theory.bandits.environments import BernoulliBandit, GaussianBandit
 from theory.bandits.simulation import BanditResult, log_checkpoints
 
@@ -293,6 +294,7 @@ def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int 
     return out.reshape(np.shape(T))
 
 
+@constrained(**HORIZON_ARMS)
 def streaming_lower_bound_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
     """K^{1/3} T^{2/3}: the order of the worst-case regret lower bound for single-pass algorithms with o(K) arm
     memory (Wang 2023, arXiv:2306.02208: Omega(K^{1/3} T^{2/3}); the constant is not specified). Wang also shows it is
@@ -320,10 +322,10 @@ def streaming_lower_bound_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
     >>> round(float(streaming_lower_bound_rate(1e6, 8)))
     20000
     """
-    T, K = horizon_and_arms(T, K)
     return K ** (1 / 3) * T ** (2 / 3)
 
 
+@constrained(**HORIZON_ARMS)
 def streaming_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
     """K^{1/3} T^{2/3}, the scale the streaming figures divide by; the same as ``streaming_lower_bound_rate``.
 
@@ -352,6 +354,7 @@ def streaming_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
     return streaming_lower_bound_rate(T, K)
 
 
+@constrained(**HORIZON_ARMS)
 def streaming_single_arm_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
     """K^{1/3} T^{2/3} log K: the order of the expected regret Wang (2023, arXiv:2306.02208) proves for a single-pass
     algorithm that stores a single arm (constant not specified); uniform exploration gets K^{1/3} T^{2/3} log^{1/3} T.
@@ -378,5 +381,4 @@ def streaming_single_arm_rate(T: ArrayLike, K: ArrayLike) -> NDArray:
     >>> round(float(streaming_single_arm_rate(1e6, 8)), 1)
     41588.8
     """
-    T, K = horizon_and_arms(T, K)
     return K ** (1 / 3) * T ** (2 / 3) * np.log(K)
