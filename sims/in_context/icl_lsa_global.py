@@ -141,9 +141,8 @@ def _cell_stats(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> _CellStats
     return _CellStats(n, d, s2, tag, eta, R_star, diff, sd, cub, gd, sc, p, se_span, excess, allowance)
 
 
-def _risk_claims(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> list[Claim]:
+def _risk_claims(config: ICLLSAGlobalConfig, r: Arrays, k: _CellStats) -> list[Claim]:
     """The trained LSA against one-step GD with eta*: never below it, and reaching it."""
-    k = _cell_stats(config, cell, r)
     n, d, s2, tag, R_star, diff, sd = k.n, k.d, k.s2, k.tag, k.R_star, k.diff, k.sd
     p, excess, allowance = k.p, k.excess, k.allowance
     claims: list[Claim] = []
@@ -183,9 +182,8 @@ def _risk_claims(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> list[Clai
     return claims
 
 
-def _coefficient_claims(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> list[Claim]:
+def _coefficient_claims(config: ICLLSAGlobalConfig, r: Arrays, k: _CellStats) -> list[Claim]:
     """The LSA's and the span optimum's coefficients: the GD block is G* = eta* I, nothing outside it."""
-    k = _cell_stats(config, cell, r)
     n, d, s2, tag, eta, cub, gd, sc, p, se_span = k.n, k.d, k.s2, k.tag, k.eta, k.cub, k.gd, k.sc, k.p, k.se_span
     claims: list[Claim] = []
     # the LSA's coefficients over the span: GD block vs G* = eta* I, and the blocks outside it, against the
@@ -248,9 +246,8 @@ def _coefficient_claims(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> li
     return claims
 
 
-def _observations(config: ICLLSAGlobalConfig, cell: Cell, r: Arrays) -> list[Claim]:
+def _observations(config: ICLLSAGlobalConfig, r: Arrays, k: _CellStats) -> list[Claim]:
     """How many random starts reach the optimum, and Bayes ridge against the LSA."""
-    k = _cell_stats(config, cell, r)
     n, d, s2, tag, sd, allowance = k.n, k.d, k.s2, k.tag, k.sd, k.allowance
     claims: list[Claim] = []
     starts = np.sort(r["restarts_risk"])
@@ -287,7 +284,8 @@ def check(config: ICLLSAGlobalConfig, results: Results) -> list[Claim]:
     claims = []
     for cell in cells(config):
         r = results[cell_key(cell)]
-        claims += _risk_claims(config, cell, r) + _coefficient_claims(config, cell, r) + _observations(config, cell, r)
+        k = _cell_stats(config, cell, r)  # once per cell: every claim builder judges with the same numbers
+        claims += _risk_claims(config, r, k) + _coefficient_claims(config, r, k) + _observations(config, r, k)
     return claims
 
 
