@@ -10,7 +10,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, positive, scalar
+from theory._checks import (
+    as_finite_array,
+    instance_of,
+    integer_at_least,
+    integer_in,
+    positive,
+    probability_vectors,
+    rng_from,
+    scalar,
+)
 from theory.hconsistency._base import (
     check_tau,
     comp_sum_grad_checked,
@@ -47,8 +56,6 @@ class FiniteDistribution:
     p_y: NDArray
 
     def __post_init__(self) -> None:
-        from theory._checks import probability_vectors
-
         x = as_finite_array(self.x, "x")
         px = probability_vectors(self.px, "px")
         p_y = probability_vectors(self.p_y, "p_y")
@@ -345,8 +352,6 @@ def _linear_best_zero_one(dist: FiniteDistribution, B: float, rng: np.random.Gen
 
 
 def _checked_label_distribution(p: ArrayLike) -> NDArray:
-    from theory._checks import probability_vectors
-
     p = probability_vectors(p, "p")
     if p.ndim != 1 or len(p) < 2:
         raise ValueError(f"p must be one label distribution over n >= 2 classes (1-d); got shape {p.shape}")
@@ -387,8 +392,6 @@ def box_pointwise_infimum(tau: float, p: ArrayLike, Lambda: float, rng: np.rando
     >>> round(box_pointwise_infimum(1.0, [0.5, 0.5], 2.0), 6)  # ties: h = 0 is optimal, log 2
     0.693147
     """
-    from theory._checks import rng_from
-
     tau, p = check_tau(tau), _checked_label_distribution(p)
     lam = scalar(Lambda, "Lambda", 0.0, MAX_SCORE_SCALE, lo_open=True)
     return _box_inf(tau, p, lam, rng_from(rng, "rng"))
@@ -431,8 +434,6 @@ def ball_pointwise_infimum(
     >>> round(ball_pointwise_infimum(1.0, [0.5, 0.5], 0.0), 6)
     0.693147
     """
-    from theory._checks import integer_at_least, rng_from
-
     tau, p = check_tau(tau), _checked_label_distribution(p)
     radius = scalar(radius, "radius", 0.0, MAX_SCORE_SCALE)
     index = integer_at_least(index, "index", 0)
@@ -482,8 +483,6 @@ def linear_best_in_class_risk(
     >>> W.shape, bool(0 < risk < np.log(2))
     ((2, 2), True)
     """
-    from theory._checks import instance_of, rng_from
-
     tau = check_tau(tau)
     instance_of(dist, "dist", FiniteDistribution)
     B = scalar(B, "B", 0.0, MAX_SCORE_SCALE, lo_open=True)
@@ -531,8 +530,6 @@ def linear_best_zero_one_risk(
     >>> round(linear_best_zero_one_risk(d, 1.0, n_dirs=500)[0], 2)  # W = [[1, 0], [0, 1]]-like: the Bayes risk
     0.15
     """
-    from theory._checks import instance_of, integer_in, rng_from
-
     instance_of(dist, "dist", FiniteDistribution)
     B = scalar(B, "B", 0.0, MAX_SCORE_SCALE, lo_open=True)
     n_dirs = integer_in(n_dirs, "n_dirs", 1, 10**7)
