@@ -59,6 +59,8 @@ RESULTS = {
     "LSAFit",
     "ConditionalMinimizer",
     "SpanFit",
+    "FDivergence",
+    "UnlearningPath",
 }
 
 _r = np.random.default_rng(0)
@@ -236,6 +238,55 @@ VALID: dict[str, dict] = {
     "OptimisticOMD": {"optimistic": True, "eta": 0.1},
     "optimistic_omd": {"optimistic": True, "eta": 0.1},
     "simulate_oco": {"alg": to.optimistic_omd(), "env": SEA, "n_reps": 2, "seed": 0},
+    # preference
+    "f_divergence": {"name": "jensen_shannon", "alpha": None},
+    "f_regularized_optimum": {
+        "r": [1.0, 0.0, -2.0],
+        "pi_ref": [0.2, 0.3, 0.5],
+        "beta": 0.5,
+        "divergence": "alpha",
+        "alpha": 0.5,
+    },
+    "off_support_mass": {
+        "r": [1.0, 0.0, 3.0],
+        "pi_ref": [0.5, 0.5, 0.0],
+        "beta": 0.5,
+        "divergence": "forward_kl",
+        "alpha": None,
+    },
+    "optimum_ratio_bounds": {
+        "r": [1.0, 0.0, -2.0],
+        "pi_ref": [0.2, 0.3, 0.5],
+        "beta": 0.5,
+        "divergence": "jensen_shannon",
+        "alpha": None,
+    },
+    "implied_reward": {
+        "pi": [0.25, 0.25, 0.5],
+        "pi_ref": [0.2, 0.3, 0.5],
+        "beta": 0.5,
+        "divergence": "alpha",
+        "alpha": 0.3,
+    },
+    "fdpo_loss": {
+        "logp_w": [-1.0, -2.0],
+        "logp_l": [-2.0, -1.0],
+        "ref_w": [-1.5, -1.5],
+        "ref_l": [-1.5, -1.5],
+        "beta": 0.1,
+        "divergence": "jensen_shannon",
+        "alpha": None,
+    },
+    "npo_loss": {"logp": [-1.0, -3.0], "logp_ref": [-2.0, -2.0], "beta": 0.5},
+    "ga_loss": {"logp": [-1.0, -3.0]},
+    "npo_weight": {"logp": [-1.0, -3.0], "logp_ref": [-2.0, -2.0], "beta": 0.5},
+    "tabular_unlearning_flow": {
+        "logits0": [0.5, 0.0, -0.5],
+        "forget": 0,
+        "times": [0.0, 1.0, 2.0],
+        "method": "npo",
+        "beta": 1.0,
+    },
 }
 MODS = {"hconsistency": th, "logistic_gd": tl, "neural_collapse": tn, "multiplicity": tm, "bandits": tb, "online": to}
 

@@ -71,7 +71,7 @@ CASES = [(n, arg) for n in DECLARED for arg in PUBLIC[n].__constraints__]
 def test_generated_invalid_values_are_rejected_naming_the_argument(name, arg):
     valid = dict(VALID[name])
     constraint = PUBLIC[name].__constraints__[arg]
-    bad_values = constraint.invalid(valid)
+    bad_values = constraint.invalid(valid, arg)
     assert bad_values, f"{name}.{arg}: the constraint generates no invalid value"
     for bad in bad_values:
         with pytest.raises((ValueError, TypeError)) as err:
@@ -82,7 +82,7 @@ def test_generated_invalid_values_are_rejected_naming_the_argument(name, arg):
 @pytest.mark.parametrize(("name", "arg"), CASES, ids=[f"{n}.{a}" for n, a in CASES])
 def test_generated_extreme_valid_values_give_finite_results(name, arg):
     valid = dict(VALID[name])
-    for extreme in PUBLIC[name].__constraints__[arg].extremes(valid):
+    for extreme in PUBLIC[name].__constraints__[arg].extremes(valid, arg):
         _call_ok(name, valid | {arg: extreme})  # finite, no RuntimeWarning, within the time box
 
 

@@ -8,10 +8,11 @@ Conventions (in the spirit of scikit-learn's ``sklearn.utils._param_validation``
   states the valid range and shows the value given (the messages of ``theory._checks``, which does the work);
   ``checked`` holds the canonical values of the arguments declared before it, for relations between arguments
   (labels in [0, K) for the K of ``scores``);
-- ``invalid(valid)``: values that must be rejected, given one valid call ``valid`` (a dict of arguments), for the
-  generated test (outside the interval, NaN and inf, the wrong type, a container for a scalar, a string, an empty
-  or ragged array, a wrong shape);
-- ``extremes(valid)``: valid values at the edges of the range, which must give a finite answer without a warning.
+- ``invalid(valid, name)``: values of the argument ``name`` that must be rejected, given one valid call ``valid``
+  (a dict of arguments), for the generated test (outside the interval, NaN and inf, the wrong type, a container
+  for a scalar, a string, an empty or ragged array, a shape that does not fit a partner argument);
+- ``extremes(valid, name)``: valid values at the edges of the range (of the valid value's shape where shape
+  matters), which must give a finite answer without a warning.
 
 ``constrained(**constraints)`` applies them at the top of a function, in the order they are declared (so that a
 relation can name an argument declared before it), and passes the canonical values on; the declared constraints
@@ -31,7 +32,19 @@ import numpy as np
 
 from theory._checks import as_finite_array, in_interval, integer_in, option, probability_vectors, scalar
 
-__all__ = ["Constraint", "Integer", "Labels", "Options", "ProbabilityRows", "Real", "Reals", "Scores", "constrained"]
+__all__ = [
+    "Constraint",
+    "Distributions",
+    "Integer",
+    "Labels",
+    "OnlyFor",
+    "Options",
+    "ProbabilityRows",
+    "Real",
+    "Reals",
+    "Scores",
+    "constrained",
+]
 
 # Values no numeric argument accepts: each must raise a TypeError or a ValueError naming the argument.
 NOT_A_NUMBER: tuple[Any, ...] = (None, "1", b"1", object(), True)
@@ -43,10 +56,10 @@ class Constraint:
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         raise NotImplementedError
 
-    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return []
 
 
@@ -72,7 +85,7 @@ class _Interval(Constraint):
         hi = self.hi if math.isfinite(self.hi) else 1e300
         return (np.nextafter(lo, math.inf) if self.lo_open else lo, np.nextafter(hi, -math.inf) if self.hi_open else hi)
 
-    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return list(self._edges())
 
 
@@ -83,30 +96,70 @@ class Real(_Interval):
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> float:
         return scalar(value, name, self.lo, self.hi, self.lo_open, self.hi_open)
 
-    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return [*NOT_A_NUMBER, math.nan, math.inf, -math.inf, [1.0, 2.0], np.ones(3), *self._outside()]
+
+
+def _broadcast_with(arr: np.ndarray, name: str, like: str | None, checked: dict[str, Any]) -> None:
+    """The shape relation ``like``: ``arr`` must broadcast against the earlier argument ``like``; the message names
+    both arguments and both shapes (numpy's own message names neither)."""
+    if like is None:
+        return
+    other = np.shape(checked[like])
+    try:
+        np.broadcast_shapes(arr.shape, other)
+    except ValueError:
+        raise ValueError(f"{name} (shape {arr.shape}) must broadcast against {like} (shape {other})") from None
+
+
+def _mismatched(valid: dict[str, Any], like: str | None) -> list[Any]:
+    """An array whose shape cannot broadcast against ``valid[like]`` (nothing when ``like`` is a scalar)."""
+    if like is None or np.ndim(valid[like]) == 0:
+        return []
+    n = np.shape(valid[like])[-1]
+    return [np.full(n + 1 if n > 1 else 3, 0.5 / (n + 1 if n > 1 else 3))]
 
 
 @dataclass(frozen=True)
 class Reals(_Interval):
     """A number or an array of numbers, every entry finite and in an interval (bools rejected: a flag is not a
-    horizon); canonical form: a float array of the input's shape."""
+    horizon); canonical form: a float array of the input's shape.
+
+    ``min_len``: at least that many entries along the last axis (so at least one axis), for a vector per row;
+    ``like``: the name of an earlier argument the array must broadcast against."""
+
+    min_len: int = 0
+    like: str | None = None
 
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
         if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
             raise TypeError(f"{name} must be numeric (an array or a number); got booleans {value!r:.40}")
-        return in_interval(value, name, self.lo, self.hi, self.lo_open, self.hi_open)
+        arr = in_interval(value, name, self.lo, self.hi, self.lo_open, self.hi_open)
+        if arr.size == 0:
+            raise ValueError(f"{name} must hold at least one number; got an empty array of shape {arr.shape}")
+        if self.min_len and (arr.ndim == 0 or arr.shape[-1] < self.min_len):
+            raise ValueError(f"{name} must have at least {self.min_len} entries along its last axis; got {arr.shape}")
+        _broadcast_with(arr, name, self.like, checked)
+        return arr
 
-    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         # each value outside the interval also inside an array whose other entry is valid (checked entry by entry)
         lo, _ = self._edges()
         out: list[Any] = [*NOT_A_NUMBER, math.nan, [1.0, math.inf], -math.inf, [[1.0, 2.0], [3.0]], np.array([True])]
-        out += [v for x in self._outside() for v in (x, [lo, x])]
-        return out + ([] if math.isfinite(self.hi) else [math.inf])
+        out += [v for x in self._outside() for v in ([x] * max(1, self.min_len), [lo, x] * max(1, self.min_len))]
+        out += [np.array([])] + ([np.zeros(self.min_len - 1)] if self.min_len > 1 else [])
+        return out + ([] if math.isfinite(self.hi) else [math.inf]) + _mismatched(valid, self.like)
 
-    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         lo, hi = self._edges()
-        return [lo, hi, np.array([lo, 10.0 * max(1.0, abs(lo))])]
+        if not (self.min_len or self.like):
+            return [lo, hi, np.array([lo, min(hi, 10.0 * max(1.0, abs(lo)))])]
+        # arrays of the valid value's own shape (or the partner's), so that every shape relation still holds
+        shape = np.shape(valid[name]) if name in valid else np.shape(valid[self.like]) if self.like else ()
+        shape = shape or (max(2, self.min_len),)
+        mixed = np.full(shape, min(hi, 10.0 * max(1.0, abs(lo))))
+        mixed[..., 0] = lo
+        return [np.full(shape, lo), np.full(shape, hi), mixed]
 
 
 @dataclass(frozen=True)
@@ -119,11 +172,11 @@ class Integer(Constraint):
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> int:
         return integer_in(value, name, self.lo, self.hi)
 
-    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         out: list[Any] = [*NOT_A_NUMBER, 1.5, float(self.lo), math.nan, [self.lo], self.lo - 1]
         return out + ([self.hi + 1] if self.hi is not None else [])
 
-    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return [self.lo] + ([self.hi] if self.hi is not None else [])
 
 
@@ -136,7 +189,7 @@ class Options(Constraint):
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> str:
         return option(value, name, self.choices)
 
-    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return [None, 1, "", "no such option", self.choices[0].upper() + "?", [self.choices[0]]]
 
 
@@ -155,7 +208,7 @@ class Scores(Constraint):
             )
         return f
 
-    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return [
             *NOT_A_NUMBER,
             1.0,
@@ -168,7 +221,7 @@ class Scores(Constraint):
             np.array([]),
         ]
 
-    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return [np.array([[1e4, -1e4, 0.0]]), np.array([[1e-300, 0.0, -1e-300]])]
 
 
@@ -188,11 +241,11 @@ class Labels(Constraint):
             raise ValueError(f"{name} must hold labels in [0, {K - 1}]; got values from {yy.min():g} to {yy.max():g}")
         return yy.astype(int)
 
-    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         m, K = np.atleast_2d(np.asarray(valid[self.of], dtype=float)).shape
         return [None, "0", [-1] * m, [K] * m, [0.5] * m, [0] * (m + 1), [math.nan] * m, np.zeros((m, 1))]
 
-    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         m, K = np.atleast_2d(np.asarray(valid[self.of], dtype=float)).shape
         return [[0] * m, [K - 1] * m]
 
@@ -210,16 +263,86 @@ class ProbabilityRows(Constraint):
             raise ValueError(f"{name} must have the shape of {self.like} {checked[self.like].shape}; got {P.shape}")
         return P
 
-    def invalid(self, valid: dict[str, Any]) -> list[Any]:
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         m, K = np.atleast_2d(np.asarray(valid[self.like], dtype=float)).shape
         u = np.full((m, K), 1.0 / K)
         return [None, "p", u * 2, -u, u + math.nan, np.full((m, K + 1), 1.0 / (K + 1)), [[1.0], [0.0, 1.0]]]
 
-    def extremes(self, valid: dict[str, Any]) -> list[Any]:
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         m, K = np.atleast_2d(np.asarray(valid[self.like], dtype=float)).shape
         one_hot = np.zeros((m, K))
         one_hot[:, 0] = 1.0
         return [one_hot]
+
+
+@dataclass(frozen=True)
+class Distributions(Constraint):
+    """Probability vectors along the last axis (any leading axes): finite, non-negative, each summing to 1 within
+    1e-9, with at least ``min_len`` entries; ``positive``: every entry > 0 (full support); ``like``: an earlier
+    argument the array must broadcast against. Canonical form: a float array of the input's shape."""
+
+    min_len: int = 2
+    positive: bool = False
+    like: str | None = None
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        if isinstance(value, str | bytes) or value is None:
+            raise TypeError(f"{name} must be an array of probabilities; got {type(value).__name__} {value!r:.40}")
+        P = probability_vectors(value, name)
+        if P.shape[-1] < self.min_len:
+            raise ValueError(f"{name} must have at least {self.min_len} entries along its last axis; got {P.shape}")
+        if self.positive and np.any(P <= 0):
+            raise ValueError(f"{name} must be positive everywhere (full support); got a minimum of {P.min():g}")
+        _broadcast_with(P, name, self.like, checked)
+        return P
+
+    def _k(self, valid: dict[str, Any], name: str | None) -> int:
+        for arg in (name, self.like):  # the valid value's own number of entries, else its partner's
+            if arg in valid and np.ndim(valid[arg]):
+                return int(np.shape(valid[arg])[-1])
+        return self.min_len
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        K = self._k(valid, name)
+        u = np.full(K, 1.0 / K)
+        out: list[Any] = [None, "p", 1.0, u * 2, -u, u + math.nan, np.r_[np.inf, u[1:]], [[1.0], [0.0, 1.0]], []]
+        out += [np.array([1.0])] if self.min_len > 1 else []
+        out += [np.r_[1.0, np.zeros(K - 1)]] if self.positive else []
+        return out + _mismatched(valid, self.like)
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        K = self._k(valid, name)
+        tiny = np.full(K, 1e-300)
+        tiny[0] = 1.0 - (K - 1) * 1e-300
+        return [tiny] + ([] if self.positive else [np.r_[1.0, np.zeros(K - 1)]])
+
+
+@dataclass(frozen=True)
+class OnlyFor(Constraint):
+    """An argument that applies only when the earlier argument ``of`` equals ``value`` (an exponent that only one
+    divergence has): there it must satisfy ``then``; otherwise it must be None."""
+
+    of: str
+    value: str
+    then: Constraint
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> Any:
+        if checked[self.of] == self.value:
+            if value is None:
+                raise ValueError(f"{name} is required when {self.of}={self.value!r}; got None")
+            return self.then.check(value, name, checked)
+        if value is not None:
+            raise ValueError(
+                f"{name} applies only when {self.of}={self.value!r} (got {self.of}={checked[self.of]!r}); "
+                f"got {name}={value!r:.40}"
+            )
+        return None
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, *self.then.invalid(valid, name)] if valid[self.of] == self.value else [0.5, "x"]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return self.then.extremes(valid, name) if valid[self.of] == self.value else []
 
 
 def constrained(**constraints: Constraint) -> Callable[[Callable], Callable]:
