@@ -163,7 +163,7 @@ VALID: dict[str, dict] = {
     "normalized_lr_gd_iteration_bound": {"n": 4, "R": 1.5, "mu": 0.3, "step": 1.0},
     "step_size_paradox_dataset": {},
     "perceptron_worst_case_dataset": {"n": 5},
-    "perceptron_worst_case_iterations": {"n": 5},
+    "perceptron_worst_case_iterations": {"n": 10, "normalized": False},
     "planted_margin_dataset": {"n": 10, "d": 3, "mu": 0.1, "rng": 0},
     # neural_collapse
     "simplex_etf": {"K": 3, "d": 4, "rng": 0},

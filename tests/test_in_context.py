@@ -155,7 +155,7 @@ def test_bayes_ridge_is_the_posterior_mean():
         (lambda: optimal_gd_step(3, 2, -1.0), ValueError, "noise_var must lie in"),
         (lambda: optimal_preconditioner([[1.0, 2.0], [0.0, 1.0]], 5), ValueError, "cov must be symmetric"),
         (lambda: optimal_preconditioner([[1.0, 0.0], [0.0, -1.0]], 5), ValueError, "cov must be positive definite"),
-        (lambda: optimal_preconditioner(np.ones((2, 3)), 5), ValueError, "cov must be square"),
+        (lambda: optimal_preconditioner(np.ones((2, 3)), 5), ValueError, "cov must be a square"),
         (lambda: sample_prompts(10, 3, 2, cov=np.eye(3)), ValueError, r"cov must be of shape \(2, 2\)"),
         (lambda: sample_prompts(10, 3, 2, target="relu"), TypeError, "target must be a callable"),
         (lambda: sample_prompts(10**7, 30, 5), ValueError, "sample in chunks"),

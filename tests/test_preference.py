@@ -188,12 +188,16 @@ def test_npo_flow_is_the_ga_path_on_a_slower_clock():
     th0 = RNG.normal(size=(4, 5))
     t = np.linspace(0.0, 6.0, 13)
     npo = tp.tabular_unlearning_flow(th0, 1, t, "npo", beta=0.8)
-    ga = tp.tabular_unlearning_flow(th0, 1, np.unique(npo.ga_clock.ravel()), "ga")
+    ga = tp.tabular_unlearning_flow(th0, 1, np.unique(npo.other_clock.ravel()), "ga", beta=0.8)
     for i in range(4):
-        at = np.searchsorted(ga.times, npo.ga_clock[i])
+        at = np.searchsorted(ga.times, npo.other_clock[i])
         np.testing.assert_allclose(npo.logits[i], ga.logits[i, at], atol=1e-7)
-    assert np.all(np.diff(npo.log_ratio, axis=1) < 0) and np.all(npo.ga_clock[:, -1] < t[-1])
+    assert np.all(np.diff(npo.log_ratio, axis=1) < 0) and np.all(npo.other_clock[:, -1] < t[-1])
     assert np.all(ga.remaining_entropy[:, -1] < ga.remaining_entropy[:, 0])  # GA concentrates the rest
+    # and the NPO clock a GA run carries is the NPO run's own time at the same point
+    for i in range(4):
+        at = np.searchsorted(ga.times, npo.other_clock[i])
+        np.testing.assert_allclose(ga.other_clock[i, at], t, rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize(

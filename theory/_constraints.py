@@ -35,6 +35,7 @@ from theory._checks import as_finite_array, in_interval, integer_in, option, pro
 __all__ = [
     "Constraint",
     "Distributions",
+    "Flag",
     "Integer",
     "Labels",
     "OnlyFor",
@@ -42,6 +43,7 @@ __all__ = [
     "ProbabilityRows",
     "Real",
     "Reals",
+    "SPDMatrix",
     "Scores",
     "constrained",
 ]
@@ -315,6 +317,73 @@ class Distributions(Constraint):
         tiny = np.full(K, 1e-300)
         tiny[0] = 1.0 - (K - 1) * 1e-300
         return [tiny] + ([] if self.positive else [np.r_[1.0, np.zeros(K - 1)]])
+
+
+@dataclass(frozen=True)
+class Flag(Constraint):
+    """A bool (Python or numpy); 0/1, strings and None are rejected, so that a misplaced positional argument
+    (a count where a flag was meant) is caught."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> bool:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r:.40}")
+        return bool(value)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, 1, 0, "True", 1.0, [True]]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [True, False]
+
+
+@dataclass(frozen=True)
+class SPDMatrix(Constraint):
+    """A symmetric positive-definite (d, d) matrix, 1 <= d <= ``max_dim``, symmetric to 1e-10 relative, with
+    condition number at most ``max_condition`` (beyond it float64 cannot solve with it to a useful accuracy);
+    canonical form: its symmetric part, a float array."""
+
+    max_dim: int
+    max_condition: float = 1e12
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        if value is None or isinstance(value, str | bytes):
+            raise TypeError(f"{name} must be a (d, d) symmetric positive-definite matrix; got {value!r:.40}")
+        S = as_finite_array(value, name, ndim=2)
+        if S.shape[0] != S.shape[1] or not 1 <= S.shape[0] <= self.max_dim:
+            raise ValueError(f"{name} must be a square d x d matrix with 1 <= d <= {self.max_dim}; got {S.shape}")
+        scale = max(1.0, float(np.abs(S).max())) if S.size else 1.0
+        if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12 * scale):
+            raise ValueError(
+                f"{name} must be symmetric; got an asymmetric matrix (max |S - S'| = {np.abs(S - S.T).max():.3g})"
+            )
+        S = (S + S.T) / 2
+        lam = np.linalg.eigvalsh(S / scale) * scale  # scaled, so that entries of 1e300 do not overflow
+        if lam.min() <= 0:
+            raise ValueError(f"{name} must be positive definite; got eigenvalues down to {lam.min():.3g}")
+        if lam.max() / lam.min() > self.max_condition:  # a ratio: max_condition x 1e300 would overflow
+            raise ValueError(
+                f"{name} must be positive definite with condition number <= {self.max_condition:g} (float64 "
+                f"cannot solve with it beyond); got eigenvalues {lam.min():.3g} to {lam.max():.3g}"
+            )
+        return S
+
+    def _d(self, valid: dict[str, Any], name: str | None) -> int:
+        return int(np.shape(valid[name])[0]) if name in valid and np.ndim(valid[name]) == 2 else 2
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        d = self._d(valid, name)
+        eye = np.eye(d)
+        asym = eye.copy()
+        if d > 1:
+            asym[0, 1] = 0.5
+        ill = np.diag(np.r_[1.0, np.full(d - 1, 1.0 / (10 * self.max_condition))]) if d > 1 else -eye
+        out: list[Any] = [None, "I", 1.0, np.ones(d), -eye, 0 * eye, eye + math.nan, np.where(eye > 0, math.inf, 0)]
+        out += [np.ones((d, d + 1)), np.zeros((0, 0)), np.eye(self.max_dim + 1)] + ([asym, ill] if d > 1 else [])
+        return out
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        d = self._d(valid, name)
+        return [np.eye(d) * 1e300, np.eye(d) * 1e-300, np.diag(np.r_[1.0, np.full(d - 1, 1.0 / self.max_condition)])]
 
 
 @dataclass(frozen=True)

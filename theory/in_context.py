@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import as_finite_array, finite_result, integer_in, rng_from, scalar
+from theory._constraints import Integer, Real, Reals, SPDMatrix, constrained
 
 __all__ = [
     "MAX_CONDITION",
@@ -76,37 +77,20 @@ MAX_NOISE = 1e6  # noise variance: beyond it the signal is invisible at any usef
 MAX_CONDITION = 1e12  # of cov: G* solves with (n+1) S + (tr S + s2) I, and float64 keeps ~4 digits at 1e12
 
 
-def _n_d(n: int, d: int) -> tuple[int, int]:
-    return integer_in(n, "n", 1, MAX_CONTEXT), integer_in(d, "d", 1, MAX_DIM)
+_N = Integer(1, MAX_CONTEXT)
+_ND = {"n": _N, "d": Integer(1, MAX_DIM)}
+_NOISE = Real(0.0, MAX_NOISE)
+_COV = SPDMatrix(MAX_DIM, MAX_CONDITION)
 
 
-def _noise(noise_var: float) -> float:
-    return scalar(noise_var, "noise_var", 0.0, MAX_NOISE)
-
-
-def _covariance(cov: ArrayLike | None, d: int | None = None) -> NDArray:
-    """A symmetric positive-definite (d, d) matrix (identity when None and d is given)."""
+def _covariance(cov: ArrayLike | None, d: int) -> NDArray:
+    """The identity when ``cov`` is None; else ``cov`` checked as the SPD constraint ``_COV`` and of shape (d, d)."""
     if cov is None:
-        if d is None:
-            raise ValueError("cov must be a (d, d) symmetric positive-definite matrix; got None")
         return np.eye(d)
-    S = as_finite_array(cov, "cov", ndim=2)
-    if S.shape[0] != S.shape[1] or (d is not None and S.shape[0] != d):
-        want = "square" if d is None else f"of shape ({d}, {d})"
-        raise ValueError(f"cov must be {want}; got shape {S.shape}")
-    if S.shape[0] > MAX_DIM or S.shape[0] < 1:
-        raise ValueError(f"cov must be d x d with 1 <= d <= {MAX_DIM}; got shape {S.shape}")
-    if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(S).max()))):
-        raise ValueError("cov must be symmetric; got an asymmetric matrix")
-    lam = np.linalg.eigvalsh((S + S.T) / 2)
-    if lam.min() <= 0:
-        raise ValueError(f"cov must be positive definite; got eigenvalues down to {lam.min():.3g}")
-    if lam.max() > MAX_CONDITION * lam.min():
-        raise ValueError(
-            f"cov must be positive definite with condition number <= {MAX_CONDITION:g} (float64 cannot solve with it "
-            f"beyond); got eigenvalues {lam.min():.3g} to {lam.max():.3g}"
-        )
-    return (S + S.T) / 2
+    S = _COV.check(cov, "cov", {})
+    if S.shape[0] != d:
+        raise ValueError(f"cov must be of shape ({d}, {d}) (d = {d}); got shape {S.shape}")
+    return S
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -114,6 +98,7 @@ def _covariance(cov: ArrayLike | None, d: int | None = None) -> NDArray:
 # ---------------------------------------------------------------------------------------------------------
 
 
+@constrained(**_ND, noise_var=_NOISE)
 def optimal_gd_step(n: int, d: int, noise_var: float = 0.0) -> float:
     """eta* = n/(n + d + 1 + s2): the risk-minimising step of one-step GD from zero, isotropic covariates.
 
@@ -142,10 +127,10 @@ def optimal_gd_step(n: int, d: int, noise_var: float = 0.0) -> float:
     >>> optimal_gd_step(20, 5)
     0.7692307692307693
     """
-    n, d = _n_d(n, d)
-    return n / (n + d + 1 + _noise(noise_var))
+    return n / (n + d + 1 + noise_var)
 
 
+@constrained(eta=Reals(), **_ND, noise_var=_NOISE)
 def one_step_gd_risk(eta: ArrayLike, n: int, d: int, noise_var: float = 0.0) -> NDArray:
     """R(eta) = d [eta^2 (n+d+1)/n - 2 eta + 1] + eta^2 s2 d/n + s2, isotropic covariates; vectorised in eta.
 
@@ -176,14 +161,13 @@ def one_step_gd_risk(eta: ArrayLike, n: int, d: int, noise_var: float = 0.0) -> 
     >>> float(one_step_gd_risk(0.0, 20, 5))  # predicting 0: the signal variance d
     5.0
     """
-    n, d = _n_d(n, d)
-    s2 = _noise(noise_var)
-    eta = as_finite_array(eta, "eta")
+    s2 = noise_var
     with np.errstate(over="ignore", invalid="ignore"):
         R = d * (eta**2 * (n + d + 1) / n - 2 * eta + 1) + eta**2 * s2 * d / n + s2
     return finite_result(R, "the risk R(eta)", "eta, n, d and noise_var")
 
 
+@constrained(cov=_COV, n=_N, noise_var=_NOISE)
 def optimal_preconditioner(cov: ArrayLike, n: int, noise_var: float = 0.0) -> NDArray:
     """G* = n ((n + 1) S + (tr S + s2) I)^(-1), (d, d): the risk-minimising preconditioner of one-step GD.
 
@@ -213,13 +197,11 @@ def optimal_preconditioner(cov: ArrayLike, n: int, noise_var: float = 0.0) -> ND
     >>> bool(np.allclose(G, optimal_gd_step(20, 5) * np.eye(5)))
     True
     """
-    S = _covariance(cov)
-    d = S.shape[0]
-    n, _ = _n_d(n, d)
-    s2 = _noise(noise_var)
-    return n * np.linalg.inv((n + 1) * S + (np.trace(S) + s2) * np.eye(d))
+    S, d = cov, cov.shape[0]
+    return n * np.linalg.inv((n + 1) * S + (np.trace(S) + noise_var) * np.eye(d))
 
 
+@constrained(cov=_COV, n=_N, noise_var=_NOISE)
 def best_scalar_step(cov: ArrayLike, n: int, noise_var: float = 0.0) -> float:
     """argmin over eta of R(eta I): tr(S^2)/tr(S M), M = E[g g'] (module docstring); eta* when S = I.
 
@@ -248,13 +230,15 @@ def best_scalar_step(cov: ArrayLike, n: int, noise_var: float = 0.0) -> float:
     >>> bool(np.isclose(best_scalar_step(np.eye(5), 20), optimal_gd_step(20, 5)))
     True
     """
-    S = _covariance(cov)
-    n, _ = _n_d(n, S.shape[0])
-    s2 = _noise(noise_var)
-    M = (n + 1) / n * S @ S + (np.trace(S) + s2) / n * S
-    return float(np.trace(S @ S) / np.trace(S @ M))
+    # in the scaled form S = c S1 (c = max |S|): tr(S^2)/tr(S M) = tr(S1^2) / (c ((n+1)/n tr(S1^3) + tr(S1)/n
+    # tr(S1^2)) + s2/n tr(S1^2)), so that a covariance of 1e300 (or 1e-300) neither overflows nor underflows
+    c = float(np.abs(cov).max())
+    S1 = cov / c
+    t2, t3 = np.trace(S1 @ S1), np.trace(S1 @ S1 @ S1)
+    return float(t2 / (c * ((n + 1) / n * t3 + np.trace(S1) / n * t2) + noise_var / n * t2))
 
 
+@constrained(cov=_COV, n=_N, noise_var=_NOISE)
 def preconditioned_gd_risk(G: ArrayLike, cov: ArrayLike, n: int, noise_var: float = 0.0) -> NDArray:
     """R(G) = tr(S G M G') - 2 tr(S G S) + tr S + s2, M = ((n+1)/n) S^2 + ((tr S + s2)/n) S; G of shape
     (..., d, d) (vectorised over leading axes).
@@ -288,15 +272,12 @@ def preconditioned_gd_risk(G: ArrayLike, cov: ArrayLike, n: int, noise_var: floa
     >>> bool(best < preconditioned_gd_risk(0.5 * np.eye(2), S, 10))
     True
     """
-    S = _covariance(cov)
-    d = S.shape[0]
-    n, _ = _n_d(n, d)
-    s2 = _noise(noise_var)
+    S, d, s2 = cov, cov.shape[0], noise_var
     G = as_finite_array(G, "G")
     if G.ndim < 2 or G.shape[-2:] != (d, d):
         raise ValueError(f"G must have shape (..., {d}, {d}) to match cov; got {G.shape}")
-    M = (n + 1) / n * S @ S + (np.trace(S) + s2) / n * S
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # an unrepresentable risk is the ValueError below
+        M = (n + 1) / n * S @ S + (np.trace(S) + s2) / n * S
         SG = S @ G
         R = np.einsum("...ij,jk,...ik->...", SG, M, G) - 2 * np.einsum("...ij,ji->...", SG, S) + np.trace(S) + s2
     return finite_result(R, "the risk R(G)", "G, cov, n and noise_var")
@@ -307,6 +288,7 @@ def preconditioned_gd_risk(G: ArrayLike, cov: ArrayLike, n: int, noise_var: floa
 # ---------------------------------------------------------------------------------------------------------
 
 
+@constrained(m=Integer(1), **_ND, noise_var=_NOISE)
 def sample_prompts(
     m: int,
     n: int,
@@ -355,12 +337,9 @@ def sample_prompts(
     >>> X.shape, y.shape, xq.shape, yq.shape
     ((1000, 10, 3), (1000, 10), (1000, 3), (1000,))
     """
-    m = integer_in(m, "m", 1, None)
-    n, d = _n_d(n, d)
     if m * (n + 1) * d > MAX_ENTRIES:
         raise ValueError(f"m x (n + 1) x d must be <= {MAX_ENTRIES} (memory); got {m * (n + 1) * d}: sample in chunks")
-    S = _covariance(cov, d)
-    s2 = _noise(noise_var)
+    S, s2 = _covariance(cov, d), noise_var
     if target is not None and not callable(target):
         raise TypeError(f"target must be a callable (e.g. np.tanh) or None; got {type(target).__name__}")
     gen = rng_from(rng, "rng")
@@ -767,6 +746,7 @@ def lsa_span_features(X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray
     )
 
 
+@constrained(d=Integer(1, MAX_DIM))
 def span_weights(coef: ArrayLike, d: int) -> tuple[NDArray, NDArray, NDArray]:
     """Split a coefficient vector over ``lsa_span_features`` into its blocks: cubic (d, d, d), GD block (d, d), scale
     (d,), as in :class:`SpanFit`.
@@ -794,7 +774,6 @@ def span_weights(coef: ArrayLike, d: int) -> tuple[NDArray, NDArray, NDArray]:
     >>> [a.shape for a in span_weights(np.zeros(12), 2)]
     [(2, 2, 2), (2, 2), (2,)]
     """
-    d = integer_in(d, "d", 1, MAX_DIM)
     coef = as_finite_array(coef, "coef", ndim=1)
     n_c = d * d * (d + 1) // 2
     if coef.size != n_c + d * d + d:
@@ -890,6 +869,7 @@ def lsa_span_coefficients(W_kq: ArrayLike, W_pv: ArrayLike) -> NDArray:
     return np.concatenate([upper.ravel(), G.ravel(), vy * b])
 
 
+@constrained(noise_var=Real(0.0, MAX_NOISE, lo_open=True))
 def bayes_ridge_predict(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, noise_var: float) -> NDArray:
     """The Bayes-optimal prediction E[y_q | prompt] for w ~ N(0, I), noise s2 > 0: x_q' (X'X + s2 I)^(-1) X'y.
 
@@ -923,7 +903,7 @@ def bayes_ridge_predict(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, noise_va
     True
     """
     X, y, xq, _ = _prompts(X, y, x_query)
-    s2 = scalar(noise_var, "noise_var", 0.0, MAX_NOISE, lo_open=True)
+    s2 = noise_var
     d = X.shape[2]
     A = np.einsum("mni,mnj->mij", X, X) + s2 * np.eye(d)
     w_hat = np.linalg.solve(A, np.einsum("mnd,mn->md", X, y)[..., None])[..., 0]

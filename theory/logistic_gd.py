@@ -9,22 +9,15 @@ R = max_i ||a_i||.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, log_expit
 
-from theory._checks import (
-    as_finite_array,
-    finite_result,
-    in_interval,
-    integer_at_least,
-    integer_in,
-    positive,
-    rng_from,
-    scalar,
-)
+from theory._checks import as_finite_array, finite_result, integer_in, rng_from, scalar
+from theory._constraints import Flag, Integer, Real, Reals, constrained
 
 __all__ = [
     "MAX_ITERS",
@@ -47,6 +40,11 @@ __all__ = [
 
 # Paths store every iterate, (n_iters + 1) x d floats: a horizon beyond this is a memory error, not a result.
 MAX_ITERS = 10_000_000
+
+# Valid ranges of the iteration bounds, as data: counts n >= 1 (or > 0 where a bound is defined for any n),
+# norms, margins and steps > 0; mu <= R is a relation, checked in _ratio.
+_POSITIVE = Reals(0.0, math.inf, lo_open=True)
+_BOUND_ARGS = {"R": _POSITIVE, "mu": _POSITIVE}
 
 
 class NotSeparableError(ValueError):
@@ -421,6 +419,7 @@ def margin(A: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     raise SolverError(f"max-margin program: no optimal solution; statuses {statuses}", statuses)
 
 
+@constrained(n=_POSITIVE, **_BOUND_ARGS)
 def batch_perceptron_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike) -> NDArray:
     """n R^2 / mu^2: iterations of the batch perceptron until separation (Tyurin 2024, Thm 3.3).
 
@@ -448,11 +447,11 @@ def batch_perceptron_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike) 
     >>> float(batch_perceptron_iteration_bound(10, 1.0, 0.5))
     40.0
     """
-    n = positive(n, "n")
     with np.errstate(over="ignore"):
         return finite_result(n * _ratio(R, mu), "the bound n R^2/mu^2", "n, R and mu")
 
 
+@constrained(**_BOUND_ARGS)
 def normalized_perceptron_iteration_bound(R: ArrayLike, mu: ArrayLike) -> NDArray:
     """R^2 / mu^2: iterations of the normalized batch perceptron until separation (Tyurin 2024, Thm 5.3).
 
@@ -483,6 +482,7 @@ def normalized_perceptron_iteration_bound(R: ArrayLike, mu: ArrayLike) -> NDArra
     return _ratio(R, mu)
 
 
+@constrained(n=Reals(1.0, math.inf), **_BOUND_ARGS, step=_POSITIVE)
 def normalized_lr_gd_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike, step: ArrayLike) -> NDArray:
     """R^2/mu^2 + 2 log(2n - 1)/(gamma mu^2): iterations of Normalized LR+GD until separation (Thm 6.1).
 
@@ -512,17 +512,13 @@ def normalized_lr_gd_iteration_bound(n: ArrayLike, R: ArrayLike, mu: ArrayLike, 
     >>> round(float(normalized_lr_gd_iteration_bound(10, 1.0, 0.5, 1.0)), 4)
     27.5555
     """
-    n = in_interval(n, "n", 1.0)
-    gamma = positive(step, "step")
-    mu = positive(mu, "mu")
     with np.errstate(over="ignore", divide="ignore"):
-        bound = _ratio(R, mu) + 2.0 * np.log(2.0 * n - 1.0) / (gamma * mu**2)
+        bound = _ratio(R, mu) + 2.0 * np.log(2.0 * n - 1.0) / (step * mu**2)
     return finite_result(bound, "the bound R^2/mu^2 + 2 ln(2n - 1)/(step mu^2)", "n, R, mu and step")
 
 
-def _ratio(R: ArrayLike, mu: ArrayLike) -> NDArray:
-    R = positive(R, "R")
-    mu = positive(mu, "mu")
+def _ratio(R: NDArray, mu: NDArray) -> NDArray:
+    """R^2/mu^2 of checked arguments (the public bounds declare R, mu > 0); the relation mu <= R here."""
     if np.any(mu > R):
         raise ValueError("mu must be <= R (the margin cannot exceed the largest norm)")
     with np.errstate(over="ignore"):
@@ -549,6 +545,7 @@ def step_size_paradox_dataset() -> tuple[NDArray, NDArray]:
     return np.array([[1.0, -1.0], [-1.0, -4.0]]), np.array([1.0, -1.0])
 
 
+@constrained(n=Integer(2))
 def perceptron_worst_case_dataset(n: int) -> tuple[NDArray, NDArray]:
     """Thm 5.1: (0.5, -1) labelled +1 and n - 1 copies of (-0.5, -1) labelled -1 (mu = 1/2, R = sqrt(5)/2).
 
@@ -577,12 +574,12 @@ def perceptron_worst_case_dataset(n: int) -> tuple[NDArray, NDArray]:
     (array([[ 0.5, -1. ],
            [-0.5, -1. ]]), array([ 1., -1., -1., -1.]))
     """
-    n = integer_at_least(n, "n", 2)
     A = np.vstack([[0.5, -1.0], np.tile([-0.5, -1.0], (n - 1, 1))])
     y = np.r_[1.0, -np.ones(n - 1)]
     return A, y
 
 
+@constrained(n=Integer(3), normalized=Flag())
 def perceptron_worst_case_iterations(n: int, normalized: bool = False) -> int:
     """First separating iteration t of the batch perceptron on ``perceptron_worst_case_dataset(n)`` (derived here).
 
@@ -616,7 +613,6 @@ def perceptron_worst_case_iterations(n: int, normalized: bool = False) -> int:
     >>> batch_perceptron(*perceptron_worst_case_dataset(100), 50).first_separated
     31
     """
-    n = integer_at_least(n, "n", 3)
     if normalized:
         if n < 6:
             raise ValueError("the closed form for the normalized variant needs n >= 6")
@@ -626,6 +622,7 @@ def perceptron_worst_case_iterations(n: int, normalized: bool = False) -> int:
     return 1 + k
 
 
+@constrained(n=Integer(1), d=Integer(1), mu=Real(0.0, math.inf, lo_open=True))
 def planted_margin_dataset(
     n: int, d: int, mu: float, rng: np.random.Generator | int | None = None
 ) -> tuple[NDArray, NDArray]:
@@ -639,9 +636,9 @@ def planted_margin_dataset(
     n
         Number of points (>= 1).
     d
-        Dimension (>= 2).
+        Dimension (>= 1).
     mu
-        Margin in (0, 1).
+        Margin (> 0).
     rng
         Seed or generator.
 
@@ -661,9 +658,6 @@ def planted_margin_dataset(
     >>> bool(margin(A, y)[0] >= 0.1 - 1e-9)
     True
     """
-    n = integer_at_least(n, "n", 1)
-    d = integer_at_least(d, "d", 1)
-    mu = scalar(mu, "mu", 0.0, lo_open=True)
     rng = rng_from(rng, "rng")
     theta = rng.standard_normal(d)
     theta /= np.linalg.norm(theta)

@@ -581,14 +581,15 @@ class UnlearningPath:
     times : ndarray (T,), the flow's own clock.
     logits : ndarray (R, T, K)
     log_ratio : ndarray (R, T), ``z = log pi(forget) - log pi_ref(forget)``.
-    ga_clock : ndarray (R, T), ``s = int_0^t W dt'`` (equal to ``times`` for GA): the GA time the path has reached.
+    other_clock : ndarray (R, T), the time the other method needs to reach the same point of the common path: on an
+        NPO run the GA time ``s = int_0^t W dt'``; on a GA run the NPO time ``int_0^s ds' / W`` (with ``beta``).
     remaining_entropy : ndarray (R, T), the entropy of pi restricted to the other responses, renormalised.
     """
 
     times: NDArray
     logits: NDArray
     log_ratio: NDArray
-    ga_clock: NDArray
+    other_clock: NDArray
     remaining_entropy: NDArray
 
 
@@ -598,8 +599,10 @@ def _flow_field(K: int, forget: int, beta: float, method: str, log_ref: NDArray)
         logpi = th - logsumexp(th, axis=1, keepdims=True)
         grad_ga = -np.exp(logpi)  # grad of log pi(forget) = e_forget - pi
         grad_ga[:, forget] += 1.0
-        w = 2.0 * expit(beta * (logpi[:, forget] - log_ref)) if method == "npo" else np.ones(len(th))
-        return np.concatenate([-w[:, None] * grad_ga, w[:, None]], axis=1).ravel()
+        w = 2.0 * expit(beta * (logpi[:, forget] - log_ref))
+        if method == "npo":  # theta' = -W grad L_GA; the GA clock runs at W
+            return np.concatenate([-w[:, None] * grad_ga, w[:, None]], axis=1).ravel()
+        return np.concatenate([-grad_ga, 1.0 / w[:, None]], axis=1).ravel()  # GA; the NPO clock runs at 1/W
 
     return field
 
@@ -617,8 +620,9 @@ def tabular_unlearning_flow(
     """Gradient flow of GA or NPO on one forget response of a tabular softmax policy, from pi_ref = softmax(logits0).
 
     ``theta' = -grad L(theta)`` with ``L = log pi_theta(forget)`` (GA) or the NPO loss; since ``grad L_NPO = W grad
-    L_GA`` the NPO path is the GA path on the slower clock ``ds = W dt`` (derived here; ``ga_clock`` integrates it
-    alongside so that a check can compare the two paths). Integrated with scipy's DOP853 at rtol 1e-10, all
+    L_GA`` the NPO path is the GA path on the slower clock ``ds = W dt`` (derived here; ``other_clock`` integrates
+    the other method's clock alongside, so that a check can compare the two paths, and so that NPO's time to reach
+    a far point, ``exp(beta kappa s)``-large, is read off a GA run). Integrated with scipy's DOP853 at rtol 1e-10, all
     replicates in one system.
 
     Parameters
