@@ -39,6 +39,7 @@ __all__ = [
     "Integer",
     "Labels",
     "OnlyFor",
+    "Optional",
     "Options",
     "ProbabilityRows",
     "Real",
@@ -384,6 +385,22 @@ class SPDMatrix(Constraint):
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         d = self._d(valid, name)
         return [np.eye(d) * 1e300, np.eye(d) * 1e-300, np.diag(np.r_[1.0, np.full(d - 1, 1.0 / self.max_condition)])]
+
+
+@dataclass(frozen=True)
+class Optional(Constraint):
+    """None (the documented default, e.g. a tuned step), or a value that satisfies ``inner``."""
+
+    inner: Constraint
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> Any:
+        return None if value is None else self.inner.check(value, name, checked)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [v for v in self.inner.invalid(valid, name) if v is not None]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, *self.inner.extremes(valid, name)]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from theory._checks import as_finite_array, in_interval, instance_of, integer_in, scalar
+from theory._constraints import Flag, Real, constrained
 from theory._solvers import SolverError
 
 __all__ = [
@@ -305,6 +306,7 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, l2: float = 1e-2, fit_intercept: bo
     return LogisticFit(f.w / P.s, f.b, f.loss, f.grad_norm, f.l2, f.fit_intercept, f.n_iter)
 
 
+@constrained(eps=Real(0.0, EPS_MAX, lo_open=True), relative=Flag())
 def level_set_threshold(fit: LogisticFit, eps: float, relative: bool = False) -> float:
     """tau = L* + eps (absolute) or (1 + eps) L* (relative): S_eps = {theta : L(theta) <= tau}.
 
@@ -342,7 +344,6 @@ def level_set_threshold(fit: LogisticFit, eps: float, relative: bool = False) ->
     True
     """
     instance_of(fit, "fit", LogisticFit)
-    eps = scalar(eps, "eps", 0.0, EPS_MAX, lo_open=True)
     gap = eps * fit.loss if relative else eps
     floor = EPS_MIN_REL * max(1.0, abs(fit.loss))
     if gap < floor:

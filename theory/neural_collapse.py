@@ -12,6 +12,7 @@ the CE objective replacing the first term by the mean cross-entropy. The bias b 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +25,10 @@ from theory._checks import (
     integer_at_least,
     integer_in,
     option,
-    positive,
     rng_from,
     scalar,
 )
+from theory._constraints import Integer, Reals, constrained
 
 __all__ = [
     "MAX_CLASSES",
@@ -58,6 +59,8 @@ MAX_DEPTH = 100
 MAX_LAMBDA = 1e4
 # Which stationary point of the per-class MSE problem a closed form returns (see ``ufm_mse_solution``).
 RULES = ("global", "positive_root")
+_DEPTH = Integer(1, MAX_DEPTH)
+_POSITIVE = Reals(0.0, math.inf, lo_open=True)
 
 
 def _labels(labels: ArrayLike, N: int) -> NDArray:
@@ -318,6 +321,7 @@ class UFMSolution:
     collapse_threshold: float
 
 
+@constrained(N=Integer(1), lambda_W=_POSITIVE, lambda_H=_POSITIVE, depth=_DEPTH)
 def collapse_threshold(N: int, lambda_W: ArrayLike, lambda_H: ArrayLike, depth: int) -> float | NDArray:
     """Class size at or below which a class collapses to zero in the bias-free MSE UFM (derived here).
 
@@ -352,10 +356,7 @@ def collapse_threshold(N: int, lambda_W: ArrayLike, lambda_H: ArrayLike, depth: 
     >>> round(collapse_threshold(100, 1e-2, 1e-2, 1), 6)  # L = 1: N^2 lambda_W lambda_H
     1.0
     """
-    N = integer_at_least(N, "N", 1)
-    lambda_W = positive(lambda_W, "lambda_W")
-    lambda_H = positive(lambda_H, "lambda_H")
-    L = integer_in(depth, "depth", 1, MAX_DEPTH)
+    L = depth
     # in logs: lambda_W^L alone under/overflows for small or large lambda_W at moderate depth
     log_b = np.log(L * N) + (np.log(N) + L * np.log(lambda_W) + np.log(lambda_H)) / L
     log_thr = log_b + (np.log(L) - (L - 1) / L * np.log(L - 1) if L > 1 else 0.0)
@@ -369,6 +370,7 @@ def _peak(L: int) -> float:
     return ((L - 1) / (L + 1)) ** (1.0 / L)
 
 
+@constrained(depth=_DEPTH)
 def stationary_ratio_threshold(depth: int) -> float:
     """n_k/b at and above which the per-class MSE objective F(u) = n_k/(u^L + 1) + b u has a positive stationary point.
 
@@ -398,13 +400,14 @@ def stationary_ratio_threshold(depth: int) -> float:
     >>> round(stationary_ratio_threshold(2), 3)
     1.54
     """
-    L = integer_in(depth, "depth", 1, MAX_DEPTH)
+    L = depth
     if L == 1:
         return 1.0
     u = _peak(L)
     return float((u**L + 1) ** 2 / (L * u ** (L - 1)))
 
 
+@constrained(depth=_DEPTH)
 def collapse_ratio_threshold(depth: int) -> float:
     """n_k/b above which the positive stationary point beats collapse (u = 0): L/(L-1)^((L-1)/L), 1 for L = 1.
 
@@ -430,7 +433,7 @@ def collapse_ratio_threshold(depth: int) -> float:
     >>> round(collapse_ratio_threshold(3), 3)
     1.89
     """
-    L = integer_in(depth, "depth", 1, MAX_DEPTH)
+    L = depth
     return 1.0 if L == 1 else float(L / (L - 1) ** ((L - 1) / L))
 
 

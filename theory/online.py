@@ -43,6 +43,7 @@ from theory._checks import (
     rng_from,
     scalar,
 )
+from theory._constraints import Flag, Integer, Optional, Options, Real, Reals, constrained
 from theory._probability import draw, log_weights_to_probs, power_normaliser
 from theory.bandits import Policy, log_checkpoints
 
@@ -80,6 +81,8 @@ def _check_regularizer(regularizer: str) -> str:
 DOMAINS = ("ball", "simplex")
 MAX_T = 100_000_000  # SEA means are a (T, d) table in memory
 MAX_D = 100_000
+_ETA = Real(0.0, math.inf, lo_open=True)
+_REG = Options(REGULARIZERS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -87,6 +90,7 @@ MAX_D = 100_000
 # ---------------------------------------------------------------------------------------------------------
 
 
+@constrained(eta=_ETA, regularizer=_REG)
 def ftrl_weights(L: ArrayLike, eta: float, regularizer: Regularizer = "negentropy") -> NDArray:
     """argmin over the simplex of <w, L> + psi(w) / eta, row by row (rows of L are cumulative loss vectors).
 
@@ -119,11 +123,9 @@ def ftrl_weights(L: ArrayLike, eta: float, regularizer: Regularizer = "negentrop
     >>> np.round(ftrl_weights([[0.0, 1.0, 2.0]], 1.0, "tsallis"), 4)
     array([[0.6955, 0.2068, 0.0977]])
     """
-    _check_regularizer(regularizer)
     L2 = np.atleast_2d(as_finite_array(L, "L", ndim=(1, 2)))
     if L2.shape[-1] < 2:
         raise ValueError(f"L must hold K >= 2 cumulative losses per row; got shape {np.shape(L)}")
-    eta = scalar(eta, "eta", 0.0, lo_open=True)
     w = _ftrl_map(L2, eta, regularizer)
     return w.reshape(np.shape(L)) if np.ndim(L) == 1 else w
 
@@ -135,6 +137,13 @@ def _ftrl_map(L2: NDArray, eta: float, regularizer: str) -> NDArray:
     return power_normaliser(L2, eta, 2 if regularizer == "tsallis" else 1)[0]
 
 
+def _scaled_shift(w: NDArray, regularizer: str) -> NDArray:
+    """eta L_w for a loss vector L_w with ftrl_weights(L_w, eta) = w: -log w, w^-1/2 or 1/w (no eta in it)."""
+    if regularizer == "negentropy":
+        return -np.log(np.maximum(w, 1e-300))
+    return w**-0.5 if regularizer == "tsallis" else 1.0 / w
+
+
 def _grad_psi_inverse_shift(w: NDArray, regularizer: str, eta: float) -> NDArray:
     """A loss vector L with ftrl_weights(L, eta) = w: the OMD step from w is ftrl_weights(L + eta-scaled loss)."""
     if regularizer == "negentropy":
@@ -144,6 +153,7 @@ def _grad_psi_inverse_shift(w: NDArray, regularizer: str, eta: float) -> NDArray
     return 1.0 / (eta * w)  # log barrier: grad psi = -1/w
 
 
+@constrained(eta=_ETA, regularizer=_REG)
 def omd_step(w: ArrayLike, loss: ArrayLike, eta: float, regularizer: Regularizer = "negentropy") -> NDArray:
     """One step of online mirror descent on the simplex: argmin_v <loss, v> + B_psi(v, w) / eta.
 
@@ -178,15 +188,15 @@ def omd_step(w: ArrayLike, loss: ArrayLike, eta: float, regularizer: Regularizer
     >>> np.round(omd_step([[0.5, 0.5]], [[1.0, 0.0]], 1.0), 4)
     array([[0.2689, 0.7311]])
     """
-    _check_regularizer(regularizer)
-    eta = scalar(eta, "eta", 0.0, lo_open=True)
     w2 = np.atleast_2d(probability_vectors(w, "w"))
     if regularizer != "negentropy" and np.any(w2 <= 0):
         raise ValueError(f"w must be strictly positive for the {regularizer} regulariser; got a zero entry")
     l2 = np.atleast_2d(as_finite_array(loss, "loss", ndim=(1, 2)))
     if l2.shape != w2.shape:
         raise ValueError(f"loss must have the shape of w {np.shape(w)}; got {np.shape(loss)}")
-    v = _ftrl_map(_grad_psi_inverse_shift(w2, regularizer, eta) + l2, eta, regularizer)
+    # in the scaled form: the map depends on eta L only, so eta L_w (= -log w, w^-1/2 or 1/w, no division by eta)
+    # plus eta loss goes in with eta = 1; a step of 5e-324 or 1e300 then neither overflows nor loses the loss
+    v = _ftrl_map(_scaled_shift(w2, regularizer) + eta * l2, 1.0, regularizer)
     return v.reshape(np.shape(w)) if np.ndim(w) == 1 else v
 
 
@@ -339,6 +349,7 @@ class _FTRL(Policy):
         s.cum += 1.0 - full
 
 
+@constrained(regularizer=_REG, eta=Optional(_ETA))
 def ftrl(regularizer: Regularizer = "negentropy", eta: float | None = None) -> Policy:
     """Follow-the-regularised-leader on the simplex with full information: w_t = argmin <w, L_{t-1}> + psi(w)/eta.
 
@@ -374,8 +385,8 @@ def ftrl(regularizer: Regularizer = "negentropy", eta: float | None = None) -> P
 
 def _simplex_policy(cls: type[Policy], label: str, regularizer: str, eta: float | None) -> Policy:
     return cls(
-        f"{label} ({_check_regularizer(regularizer)})",
-        {"regularizer": regularizer, "eta": None if eta is None else scalar(eta, "eta", 0.0, lo_open=True)},
+        f"{label} ({regularizer})",
+        {"regularizer": regularizer, "eta": eta},
         full_information=True,
         randomised=True,
         bounded_rewards=True,
@@ -398,6 +409,7 @@ class _OMD(_FTRL):
         s.aux = _ftrl_map(_grad_psi_inverse_shift(s.aux, reg, eta) + (1.0 - full), eta, reg)
 
 
+@constrained(regularizer=_REG, eta=Optional(_ETA))
 def omd(regularizer: Regularizer = "negentropy", eta: float | None = None) -> Policy:
     """Online mirror descent on the simplex (full information) from the uniform start:
     w_{t+1} = argmin_v <l_t, v> + B_psi(v, w_t)/eta. Same bound as FTRL (``ftrl_regret_bound``). With a constant eta
@@ -492,6 +504,14 @@ class SEAEnvironment:
         return float(np.sum(self.means**2)) + self.T * self.sigma**2
 
 
+@constrained(
+    T=Integer(2, MAX_T),
+    d=Integer(3, MAX_D),
+    sigma=Real(0.0, 1e100),
+    adversarial=Real(0.0, 1e100),
+    drift=Real(0.0, 1e100),
+    domain=Options(DOMAINS),
+)
 def sea_environment(
     T: int,
     d: int = 5,
@@ -541,14 +561,9 @@ def sea_environment(
     >>> round(env.sigma2_total, 3), round(env.Sigma2_total, 3)
     (10.0, 19.68)
     """
-    T = integer_in(T, "T", 2, MAX_T)
-    d = integer_in(d, "d", 3, MAX_D)
     if T * d > MAX_T:
         raise ValueError(f"T x d must be at most {MAX_T} (the means are held in memory); got T = {T}, d = {d}")
-    sigma = scalar(sigma, "sigma", 0.0, 1e100)
-    a = scalar(adversarial, "adversarial", 0.0, 1e100)
-    b = scalar(drift, "drift", 0.0, 1e100)
-    option(domain, "domain", DOMAINS)
+    a, b = adversarial, drift
     rng = rng_from(rng, "rng")
     u, v = np.zeros(d), np.zeros(d)
     if domain == "ball":
@@ -575,6 +590,13 @@ class OCOResult:
     eta: float
 
 
+@constrained(
+    eta=Reals(0.0, math.inf, lo_open=True),
+    hint_error=Reals(0.0, math.inf),
+    domain=Options(DOMAINS),
+    d=Integer(2, MAX_D),
+    radius=Real(0.0, 1e100, lo_open=True),
+)
 def optimistic_omd_regret_bound(
     eta: ArrayLike, hint_error: ArrayLike, domain: str = "ball", d: int = 2, radius: float = 1.0
 ) -> NDArray:
@@ -619,11 +641,7 @@ def optimistic_omd_regret_bound(
     >>> round(float(optimistic_omd_regret_bound(0.1, 50.0)), 3)
     7.5
     """
-    eta = positive(eta, "eta")
-    V = in_interval(hint_error, "hint_error", 0.0)
-    option(domain, "domain", DOMAINS)
-    radius = scalar(radius, "radius", 0.0, 1e100, lo_open=True)
-    d = integer_in(d, "d", 2, MAX_D)
+    V = hint_error
     D2 = radius**2 / 2 if domain == "ball" else math.log(d)
     with np.errstate(over="ignore"):
         return finite_result(D2 / eta + eta / 2 * V, "the bound D^2/eta + (eta/2) V", "eta, hint_error and radius")
@@ -686,6 +704,7 @@ class OptimisticOMD:
         return "optimistic OMD" if self.optimistic else "OMD (no hint)"
 
 
+@constrained(optimistic=Flag(), eta=Optional(_ETA))
 def optimistic_omd(optimistic: bool = True, eta: float | None = None) -> OptimisticOMD:
     """Optimistic online mirror descent (Rakhlin and Sridharan 2013; Chen et al. 2023, Alg. 1):
 
