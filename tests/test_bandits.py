@@ -33,6 +33,7 @@ from theory.bandits import (
     tsallis_weights,
     ucb1,
     ucb1_regret_bound,
+    uniform_exploration_regret_bound,
 )
 
 
@@ -206,7 +207,10 @@ def test_ucb1_bound_vectorised_over_T():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: bernoulli_bandit([0.5]), "means must be a 1-d array of K in \\[2, "),
+        (lambda: bernoulli_bandit([0.5]), "means must have at least 2 entries"),
+        (lambda: ucb1_regret_bound(100, [0.5, 1.2]), r"means must lie in \[0, 1\]"),  # rewards in [0, 1]
+        (lambda: uniform_exploration_regret_bound(100, [0.5, 0.6], pulls=60), "pulls x K = 120 exceeds the horizon"),
+        (lambda: kl_ucb(lazy=1), "lazy must be True or False"),
         (lambda: bernoulli_bandit([0.5, 1.2]), r"means must lie in \[0, 1\]"),
         (lambda: gaussian_bandit([0.0, 1.0], sigma=0.0), r"sigma must lie in \(0, inf\)"),
         (lambda: adversarial_bandit(np.ones(5)), r"loss_table must have shape \(T, K\)"),
@@ -224,7 +228,7 @@ def test_ucb1_bound_vectorised_over_T():
     ],
 )
 def test_bad_input(call, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         call()
 
 

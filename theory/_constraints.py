@@ -117,10 +117,11 @@ def _broadcast_with(arr: np.ndarray, name: str, like: str | None, checked: dict[
 
 def _mismatched(valid: dict[str, Any], like: str | None) -> list[Any]:
     """An array whose shape cannot broadcast against ``valid[like]`` (nothing when ``like`` is a scalar)."""
-    if like is None or np.ndim(valid[like]) == 0:
+    shape = np.shape(valid[like]) if like in valid else ()
+    if all(n == 1 for n in shape):  # a scalar or all-ones shape broadcasts against every shape
         return []
-    n = np.shape(valid[like])[-1]
-    return [np.full(n + 1 if n > 1 else 3, 0.5 / (n + 1 if n > 1 else 3))]
+    n = shape[-1] if shape[-1] > 1 else max(shape)
+    return [np.full(n + 1, 0.5 / (n + 1))]
 
 
 @dataclass(frozen=True)
@@ -167,10 +168,15 @@ class Reals(_Interval):
 
 @dataclass(frozen=True)
 class Integer(Constraint):
-    """A Python or numpy integer in [lo, hi] (``hi=None``: no upper limit); bools and floats are rejected."""
+    """A Python or numpy integer in [lo, hi] (``hi=None``: no upper limit); bools and floats are rejected.
+
+    ``costly``: the work grows with the value (a horizon, a number of replicates), so the generated extremes stop at
+    ``lo``: ``hi`` is a valid call that takes as long as it takes, and a time box would measure the machine, not the
+    code (``hi + 1`` is still generated as invalid)."""
 
     lo: int
     hi: int | None = None
+    costly: bool = False
 
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> int:
         return integer_in(value, name, self.lo, self.hi)
@@ -180,7 +186,7 @@ class Integer(Constraint):
         return out + ([self.hi + 1] if self.hi is not None else [])
 
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
-        return [self.lo] + ([self.hi] if self.hi is not None else [])
+        return [self.lo] + ([self.hi] if self.hi is not None and not self.costly else [])
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ from numpy.typing import NDArray
 
 from theory._checks import (
     as_finite_array,
-    option,
-    scalar,
 )
+from theory._constraints import Optional, Options, Real, constrained
 from theory._probability import draw, log_weights_to_probs, power_normaliser
 from theory.bandits import _kernels
 from theory.bandits._base import Policy, flat_index
@@ -71,6 +70,7 @@ class _Exp3(Policy):
         )
 
 
+@constrained(eta=Optional(Real(0.0, math.inf, lo_open=True)))
 def exp3(eta: float | None = None) -> Policy:
     """Exp3 with loss-based importance weighting (Lattimore and Szepesvari 2020, Alg. 9 / Thm 11.2):
     p_t proportional to exp(-eta L_hat_{t-1}), L_hat += l_t(A_t) 1[i = A_t]/p_t(A_t); ``eta=None`` is the tuned
@@ -101,12 +101,13 @@ def exp3(eta: float | None = None) -> Policy:
     """
     return _Exp3(
         "Exp3",
-        {"eta": None if eta is None else scalar(eta, "eta", 0.0, lo_open=True)},
+        {"eta": eta},
         randomised=True,
         bounded_rewards=True,
     )
 
 
+@constrained(eta=Real(1e-100, 1e100))  # eta (L_i - x) must stay representable at both ends
 def tsallis_weights(L_hat: NDArray, eta: float) -> NDArray:
     """argmin over the simplex of <w, L_hat> + Psi(w), Psi(w) = -(4/eta) sum_i (sqrt(w_i) - w_i/2) (1/2-Tsallis).
 
@@ -139,7 +140,6 @@ def tsallis_weights(L_hat: NDArray, eta: float) -> NDArray:
     if L.shape[1] < 2:
         raise ValueError(f"L_hat must have shape (R, K) with K >= 2; got {L.shape}")
     # eta (L_i - x) must stay representable: losses of order 1e150 and eta up to 1e100 are
-    eta = scalar(eta, "eta", 0.0, 1e100, lo_open=True)
     if np.max(np.abs(L)) > 1e150:
         raise ValueError(f"L_hat must be at most 1e150 in magnitude (cumulative losses); got {np.max(np.abs(L)):g}")
     return power_normaliser(L, eta / 2, 2)[0]
@@ -182,6 +182,7 @@ class _TsallisINF(Policy):
         )
 
 
+@constrained(estimator=Options(("iw", "rv")))
 def tsallis_inf(estimator: str = "iw") -> Policy:
     """Tsallis-INF with alpha = 1/2 (Zimmert and Seldin 2021): FTRL with Psi_t(w) = -(4/eta_t) sum (sqrt(w_i) - w_i/2),
     eta_t = 2/sqrt(t) with the importance-weighted estimator (``"iw"``), eta_t = 4/sqrt(t) with the reduced-variance
@@ -207,7 +208,6 @@ def tsallis_inf(estimator: str = "iw") -> Policy:
     >>> tsallis_inf("rv").name
     'Tsallis-INF (rv)'
     """
-    option(estimator, "estimator", ("iw", "rv"))
     return _TsallisINF(
         f"Tsallis-INF ({estimator})",
         {"estimator": estimator, "scale": 2.0 if estimator == "iw" else 4.0},
@@ -228,6 +228,7 @@ class _Hedge(Policy):
         s.cum += 1.0 - full
 
 
+@constrained(eta=Optional(Real(0.0, math.inf, lo_open=True)))
 def hedge(eta: float | None = None) -> Policy:
     """Hedge / exponential weights with full information: p_t proportional to exp(-eta L_{t-1}); ``eta=None`` is
     eta = sqrt(8 ln K / T), for which R_T <= sqrt((T/2) ln K) (Cesa-Bianchi and Lugosi 2006, Thm 2.2).
@@ -257,7 +258,7 @@ def hedge(eta: float | None = None) -> Policy:
     """
     return _Hedge(
         "Hedge",
-        {"eta": None if eta is None else scalar(eta, "eta", 0.0, lo_open=True)},
+        {"eta": eta},
         full_information=True,
         randomised=True,
         bounded_rewards=True,

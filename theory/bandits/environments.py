@@ -7,6 +7,7 @@ unbounded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from theory._checks import (
     rng_from,
     scalar,
 )
+from theory._constraints import Integer, Real, Reals, constrained
 from theory.bandits._base import MAX_ARMS, check_arms, check_table
 
 __all__ = [
@@ -116,6 +118,7 @@ class AdversarialBandit:
         return 1.0 - self.loss_table[t, arms]
 
 
+@constrained(means=Reals(0.0, 1.0, min_len=2))
 def bernoulli_bandit(means: ArrayLike) -> BernoulliBandit:
     """Stochastic bandit with Bernoulli rewards of the given means (each in [0, 1], K >= 2).
 
@@ -142,6 +145,7 @@ def bernoulli_bandit(means: ArrayLike) -> BernoulliBandit:
     return BernoulliBandit(means)
 
 
+@constrained(means=Reals(min_len=2), sigma=Real(0.0, math.inf, lo_open=True))
 def gaussian_bandit(means: ArrayLike, sigma: float = 1.0) -> GaussianBandit:
     """Stochastic bandit with Gaussian rewards N(mean_i, sigma^2).
 
@@ -196,6 +200,7 @@ def adversarial_bandit(loss_table: ArrayLike) -> AdversarialBandit:
     return AdversarialBandit(loss_table)
 
 
+@constrained(K=Integer(2, MAX_ARMS), gap=Real(0.0, 1.0 / 3.0))
 def switching_loss_table(T: int, K: int, gap: float = 0.2, rng: np.random.Generator | int | None = 0) -> NDArray:
     """Bernoulli losses drawn once: arm 0 is best (mean 0.5 - gap) for t < T/2, arm 1 afterwards; others 0.5.
 
@@ -225,8 +230,8 @@ def switching_loss_table(T: int, K: int, gap: float = 0.2, rng: np.random.Genera
     >>> switching_loss_table(1000, 3, rng=0).mean(axis=0).round(2)
     array([0.42, 0.35, 0.5 ])
     """
-    T, K = check_table(T, check_arms(K))
-    gap = scalar(gap, "gap", 0.0, 1.0 / 3.0)  # 0.5 - 1.5 gap must stay a probability
+    T, K = check_table(T, K)
+    # gap <= 1/3: 0.5 - 1.5 gap must stay a probability
     rng = rng_from(rng, "rng")
     means = np.full((T, K), 0.5)
     means[: T // 2, 0] = 0.5 - gap
@@ -234,6 +239,7 @@ def switching_loss_table(T: int, K: int, gap: float = 0.2, rng: np.random.Genera
     return (rng.random((T, K)) < means).astype(float)
 
 
+@constrained(gaps=Reals(0.0, 0.4, min_len=1))
 def stochastically_constrained_table(T: int, gaps: ArrayLike, rng: np.random.Generator | int | None = 0) -> NDArray:
     """Losses with drifting means m_t + Delta_i (Zimmert and Seldin's stochastically constrained adversary):
     the gaps between arms are constant while the common level m_t switches between 0.2 and 0.6 in blocks of
@@ -263,7 +269,7 @@ def stochastically_constrained_table(T: int, gaps: ArrayLike, rng: np.random.Gen
     >>> stochastically_constrained_table(1000, [0.0, 0.1, 0.2], rng=0).shape
     (1000, 3)
     """
-    g = in_interval(gaps, "gaps", 0.0, 0.4)
+    g = gaps
     if g.ndim != 1 or not 2 <= len(g) <= MAX_ARMS:
         raise ValueError(f"gaps must be a 1-d array of K in [2, {MAX_ARMS}] per-arm gaps; got shape {g.shape}")
     T, _ = check_table(T, len(g))

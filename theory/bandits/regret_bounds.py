@@ -14,7 +14,7 @@ from theory._checks import (
     in_interval,
     scalar,
 )
-from theory._constraints import Options, constrained
+from theory._constraints import Options, Reals, constrained
 from theory.bandits._base import HORIZON_ARMS, gaps_to_best
 from theory.bandits.stochastic import bernoulli_kl
 
@@ -122,6 +122,7 @@ def tsallis_inf_regret_bound(T: ArrayLike, K: ArrayLike, estimator: str = "iw") 
     raise AssertionError(estimator)  # unreachable: the declared Options admit 'iw' and 'rv' only
 
 
+@constrained(T=Reals(1.0, math.inf), means=Reals(0.0, 1.0, min_len=2))
 def ucb1_regret_bound(T: ArrayLike, means: ArrayLike) -> NDArray:
     """sum_{i: Delta_i > 0} 8 ln T / Delta_i + (1 + pi^2/3) sum_i Delta_i (Auer, Cesa-Bianchi, Fischer 2002, Thm 1),
     vectorised over T.
@@ -148,7 +149,6 @@ def ucb1_regret_bound(T: ArrayLike, means: ArrayLike) -> NDArray:
     >>> float(ucb1_regret_bound(10_000, [0.3, 0.5, 0.7]))
     555.194343198789
     """
-    T = in_interval(T, "T", 1.0)
     d = gaps_to_best(means)
     d = d[d > 0]
     return np.sum(8 * np.log(np.asarray(T)[..., None]) / d, axis=-1) + (1 + math.pi**2 / 3) * d.sum()

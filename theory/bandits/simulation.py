@@ -17,9 +17,9 @@ from numpy.typing import NDArray
 
 from theory._checks import (
     instance_of,
-    integer_in,
     rng_from,
 )
+from theory._constraints import Integer, constrained
 from theory.bandits import _kernels
 from theory.bandits._base import MAX_HORIZON, MAX_REPS, MAX_STREAM_HORIZON, Policy
 from theory.bandits.environments import AdversarialBandit, BernoulliBandit, GaussianBandit
@@ -50,6 +50,7 @@ class BanditResult:
         return float(self.regret.std(ddof=1) / math.sqrt(len(self.regret))) if len(self.regret) > 1 else math.inf
 
 
+@constrained(T=Integer(1, MAX_STREAM_HORIZON), n=Integer(1, 1_000_000))
 def log_checkpoints(T: int, n: int = 40) -> NDArray:
     """About n log-spaced rounds in [1, T], always including T.
 
@@ -75,11 +76,10 @@ def log_checkpoints(T: int, n: int = 40) -> NDArray:
     >>> log_checkpoints(1000, 5)
     array([   1,    6,   32,  178, 1000])
     """
-    T = integer_in(T, "T", 1, MAX_STREAM_HORIZON)
-    n = integer_in(n, "n", 1, 1_000_000)
     return np.unique(np.r_[np.round(np.logspace(0, math.log10(T), n)).astype(int), T])
 
 
+@constrained(horizon=Integer(1, MAX_HORIZON, costly=True), n_reps=Integer(1, MAX_REPS, costly=True))
 def simulate(
     policy: Policy,
     env: Any,
@@ -135,8 +135,7 @@ def simulate(
     """
     instance_of(policy, "policy", Policy)
     instance_of(env, "env", (BernoulliBandit, GaussianBandit, AdversarialBandit))
-    T = integer_in(horizon, "horizon", 1, MAX_HORIZON)
-    R = integer_in(n_reps, "n_reps", 1, MAX_REPS)
+    T, R = horizon, n_reps
     if isinstance(env, AdversarialBandit) and T > env.T:
         raise ValueError(f"horizon must be <= the loss table's length {env.T}; got {T}")
     if policy.bounded_rewards and isinstance(env, GaussianBandit):

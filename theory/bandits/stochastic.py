@@ -12,12 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import (
-    in_interval,
-    integer_in,
-    option,
-    scalar,
-)
+from theory._constraints import Flag, Integer, Options, Real, Reals, constrained
 from theory.bandits import _kernels
 from theory.bandits._base import Policy, flat_index
 
@@ -77,6 +72,7 @@ def ucb1() -> Policy:
     return _UCB1("UCB1", {})
 
 
+@constrained(p=Reals(0.0, 1.0), q=Reals(0.0, 1.0, like="p"))
 def bernoulli_kl(p: ArrayLike, q: ArrayLike) -> NDArray:
     """kl(p, q) = p log(p/q) + (1-p) log((1-p)/(1-q)) with the conventions 0 log 0 = 0 (xlogy), vectorised.
 
@@ -106,7 +102,6 @@ def bernoulli_kl(p: ArrayLike, q: ArrayLike) -> NDArray:
     """
     from scipy.special import xlogy
 
-    p, q = in_interval(p, "p", 0.0, 1.0), in_interval(q, "q", 0.0, 1.0)
     with np.errstate(divide="ignore"):
         return xlogy(p, p) - xlogy(p, q) + xlogy(1 - p, 1 - p) - xlogy(1 - p, 1 - q)
 
@@ -188,6 +183,7 @@ def _lazy_kl_ucb_argmax(a: _KLUCBState, level: float) -> NDArray:
     return arms
 
 
+@constrained(mean=Reals(0.0, 1.0), budget=Reals(0.0, math.inf, like="mean"), iterations=Integer(0, 100))
 def kl_ucb_index(mean: ArrayLike, budget: ArrayLike, iterations: int = 10) -> NDArray:
     """The KL-UCB index max{q in [mean, 1] : kl(mean, q) <= budget}, vectorised.
 
@@ -228,13 +224,11 @@ def kl_ucb_index(mean: ArrayLike, budget: ArrayLike, iterations: int = 10) -> ND
     >>> [round(float(v), 6) for v in q]
     [0.095163, 0.712879, 1.0]
     """
-    mean = in_interval(mean, "mean", 0.0, 1.0)
-    budget = in_interval(budget, "budget", 0.0)
     try:
         mean, budget = np.broadcast_arrays(mean, budget)
     except ValueError:
         raise ValueError(f"mean and budget must broadcast; got shapes {mean.shape} and {budget.shape}") from None
-    return _kl_ucb_index(np.array(mean), np.array(budget), integer_in(iterations, "iterations", 0, 100))
+    return _kl_ucb_index(np.array(mean), np.array(budget), iterations)
 
 
 def _kl_ucb_index(mean: NDArray, budget: NDArray, iterations: int = 10) -> NDArray:
@@ -249,6 +243,7 @@ def _kl_ucb_index(mean: NDArray, budget: NDArray, iterations: int = 10) -> NDArr
     return out
 
 
+@constrained(c=Real(0.0, math.inf), lazy=Flag())
 def kl_ucb(c: float = 0.0, lazy: bool = True) -> Policy:
     """KL-UCB for Bernoulli rewards (Garivier and Cappe 2011): index max{q : n_i kl(mean_i, q) <= ln t + c ln ln t}
     (``kl_ucb_index``; the tests compare it with 60 bisection halvings).
@@ -286,7 +281,7 @@ def kl_ucb(c: float = 0.0, lazy: bool = True) -> Policy:
     """
     if not isinstance(lazy, bool | np.bool_):
         raise TypeError(f"lazy must be a bool; got {type(lazy).__name__}")
-    return _KLUCB("KL-UCB", {"c": scalar(c, "c", 0.0), "lazy": bool(lazy)})
+    return _KLUCB("KL-UCB", {"c": c, "lazy": lazy})
 
 
 class _Thompson(Policy):
@@ -301,6 +296,7 @@ class _Thompson(Policy):
         return np.argmax(theta, axis=1), None
 
 
+@constrained(prior=Options(("beta", "gaussian")), sigma=Real(0.0, math.inf, lo_open=True))
 def thompson(prior: str = "beta", sigma: float = 1.0) -> Policy:
     """Thompson sampling: Beta(1, 1) prior for Bernoulli rewards (``prior='beta'``), or Gaussian with known sigma.
 
@@ -326,5 +322,4 @@ def thompson(prior: str = "beta", sigma: float = 1.0) -> Policy:
     >>> thompson().params
     {'prior': 'beta', 'sigma': 1.0}
     """
-    option(prior, "prior", ("beta", "gaussian"))
-    return _Thompson("Thompson", {"prior": prior, "sigma": scalar(sigma, "sigma", 0.0, lo_open=True)})
+    return _Thompson("Thompson", {"prior": prior, "sigma": sigma})

@@ -12,14 +12,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import (
-    in_interval,
-    integer_at_least,
     integer_in,
     option,
     rng_from,
 )
-from theory._constraints import constrained
-from theory.bandits._base import HORIZON_ARMS, MAX_REPS, MAX_STREAM_HORIZON, check_arms, gaps_to_best
+from theory._constraints import Integer, Optional, Reals, constrained
+from theory.bandits._base import HORIZON_ARMS, MAX_ARMS, MAX_REPS, MAX_STREAM_HORIZON, gaps_to_best
 from theory.bandits.environments import BernoulliBandit, GaussianBandit
 from theory.bandits.simulation import BanditResult, log_checkpoints
 
@@ -36,6 +34,7 @@ __all__ = [
 ]
 
 
+@constrained(T=Integer(2), K=Integer(2, MAX_ARMS))
 def streaming_explore_pulls(T: int, K: int) -> int:
     """Pulls per arm of streaming uniform exploration: n = floor((T/K)^{2/3} ln(T)^{1/3}), at least 1 and at most
     floor(T/K), the choice that balances n K exploration against T sqrt(ln T / n) commitment error (Wang 2023, Sec. 1:
@@ -63,7 +62,6 @@ def streaming_explore_pulls(T: int, K: int) -> int:
     >>> streaming_explore_pulls(10**6, 10)
     5169
     """
-    T, K = integer_at_least(T, "T", 2), check_arms(K)
     if T < K:
         raise ValueError(f"T must be >= K = {K} (every arm of the stream is pulled at least once); got {T}")
     return int(min(T // K, max(1, math.floor((T / K) ** (2 / 3) * math.log(T) ** (1 / 3)))))
@@ -85,6 +83,7 @@ class StreamingAlgorithm:
             integer_in(self.pulls, "pulls", 1, MAX_STREAM_HORIZON)
 
 
+@constrained(pulls=Optional(Integer(1)))
 def streaming_uniform_exploration(pulls: int | None = None) -> StreamingAlgorithm:
     """Streaming uniform exploration (Wang 2023's benchmark): each arriving arm is pulled ``pulls`` times; it replaces
     the stored king if its empirical mean is strictly larger; after the stream, commit to the king.
@@ -109,11 +108,10 @@ def streaming_uniform_exploration(pulls: int | None = None) -> StreamingAlgorith
     >>> streaming_uniform_exploration().name
     'uniform exploration'
     """
-    return StreamingAlgorithm(
-        "uniform exploration", "uniform", None if pulls is None else integer_at_least(pulls, "pulls", 1)
-    )
+    return StreamingAlgorithm("uniform exploration", "uniform", pulls)
 
 
+@constrained(pulls=Optional(Integer(1)))
 def streaming_challenge(pulls: int | None = None) -> StreamingAlgorithm:
     """Single-arm-memory epsilon-best-arm search, then commit: each challenger is pulled in doubling stages up to
     ``pulls`` and discarded as soon as its upper confidence bound falls below the king's stored mean
@@ -141,7 +139,7 @@ def streaming_challenge(pulls: int | None = None) -> StreamingAlgorithm:
     >>> streaming_challenge().name
     'challenge'
     """
-    return StreamingAlgorithm("challenge", "challenge", None if pulls is None else integer_at_least(pulls, "pulls", 1))
+    return StreamingAlgorithm("challenge", "challenge", pulls)
 
 
 def _sum_of_pulls(env: Any, arm: int, n: NDArray | int, rng: np.random.Generator, shape: int | tuple) -> NDArray:
@@ -153,6 +151,7 @@ def _sum_of_pulls(env: Any, arm: int, n: NDArray | int, rng: np.random.Generator
     return n * mu + env.sigma * np.sqrt(n) * rng.standard_normal(shape)
 
 
+@constrained(horizon=Integer(2, MAX_STREAM_HORIZON), n_reps=Integer(1, MAX_REPS, costly=True))
 def simulate_streaming(
     alg: StreamingAlgorithm,
     env: BernoulliBandit | GaussianBandit,
@@ -207,8 +206,7 @@ def simulate_streaming(
         raise ValueError(f"alg must be a StreamingAlgorithm (e.g. streaming_uniform_exploration()); got {alg!r}")
     if not isinstance(env, BernoulliBandit | GaussianBandit):
         raise ValueError("streaming bandits need a stochastic environment (bernoulli_bandit or gaussian_bandit)")
-    T = integer_in(horizon, "horizon", 2, MAX_STREAM_HORIZON)
-    R = integer_in(n_reps, "n_reps", 1, MAX_REPS)
+    T, R = horizon, n_reps
     K = env.K
     N = streaming_explore_pulls(T, K) if alg.pulls is None else alg.pulls
     if N * K > T:
@@ -251,6 +249,7 @@ def simulate_streaming(
     return BanditResult(curve[:, -1].copy(), cps, curve, alg.name, T)
 
 
+@constrained(T=Reals(2.0, float(MAX_STREAM_HORIZON)), means=Reals(0.0, 1.0, min_len=2), pulls=Optional(Integer(1)))
 def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int | None = None) -> NDArray:
     """E[R_T] of streaming uniform exploration with n pulls per arm, rewards in [0, 1]:
 
@@ -285,11 +284,15 @@ def uniform_exploration_regret_bound(T: ArrayLike, means: ArrayLike, pulls: int 
     >>> round(float(uniform_exploration_regret_bound(10**6, [0.5, 0.6, 0.4])), 1)
     3460.5
     """
-    d = gaps_to_best(in_interval(means, "means", 0.0, 1.0))
-    Ts = np.atleast_1d(in_interval(T, "T", 2.0, float(MAX_STREAM_HORIZON))).astype(np.int64)
+    d = gaps_to_best(means)
+    Ts = np.atleast_1d(T).astype(np.int64)
+    if pulls is not None and pulls * len(d) > Ts.min():  # more exploration than the horizon has rounds
+        raise ValueError(
+            f"pulls x K = {pulls * len(d)} exceeds the horizon T = {Ts.min()}; choose pulls <= {Ts.min() // len(d)}"
+        )
     out = np.empty(len(Ts))
     for j, t in enumerate(Ts):
-        n = streaming_explore_pulls(int(t), len(d)) if pulls is None else integer_at_least(pulls, "pulls", 1)
+        n = streaming_explore_pulls(int(t), len(d)) if pulls is None else pulls
         out[j] = n * d.sum() + (t - n * len(d)) * min(d.max(), np.sum(d * np.exp(-n * d**2 / 2)))
     return out.reshape(np.shape(T))
 
