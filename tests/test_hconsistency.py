@@ -352,7 +352,7 @@ def test_solver_failure_raises_solver_error():
     [
         (lambda: comp_sum_loss(np.zeros((2, 3)), [0, 1], -0.5), r"tau must lie in \[0, inf\)"),
         (lambda: comp_sum_loss(np.zeros((2, 3)), [0, 3], 1.0), r"y must hold labels in \[0, 2\]"),
-        (lambda: comp_sum_loss(np.zeros((2, 1)), [0, 0], 1.0), "n >= 2 classes"),
+        (lambda: comp_sum_loss(np.zeros((2, 1)), [0, 0], 1.0), "at least 2 entries along its last axis"),
         (lambda: comp_sum_transform(0.5, 1.0, 1), "n_classes must be an integer >= 2"),
         (lambda: comp_sum_transform(0.5, 2.5, 3), r"tau must lie in \[0, 2\]"),
         (lambda: comp_sum_transform(1.2, 1.0, 3), r"t must lie in \[0, 1\]"),

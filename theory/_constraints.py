@@ -139,8 +139,6 @@ class Reals(_Interval):
         if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
             raise TypeError(f"{name} must be numeric (an array or a number); got booleans {value!r:.40}")
         arr = in_interval(value, name, self.lo, self.hi, self.lo_open, self.hi_open)
-        if arr.size == 0:
-            raise ValueError(f"{name} must hold at least one number; got an empty array of shape {arr.shape}")
         if self.min_len and (arr.ndim == 0 or arr.shape[-1] < self.min_len):
             raise ValueError(f"{name} must have at least {self.min_len} entries along its last axis; got {arr.shape}")
         _broadcast_with(arr, name, self.like, checked)
@@ -151,13 +149,15 @@ class Reals(_Interval):
         lo, _ = self._edges()
         out: list[Any] = [*NOT_A_NUMBER, math.nan, [1.0, math.inf], -math.inf, [[1.0, 2.0], [3.0]], np.array([True])]
         out += [v for x in self._outside() for v in ([x] * max(1, self.min_len), [lo, x] * max(1, self.min_len))]
-        out += [np.array([])] + ([np.zeros(self.min_len - 1)] if self.min_len > 1 else [])
+        # an empty array is invalid only where entries are required (min_len); elsewhere a vectorised function
+        # returns an empty result, which the generated extremes check (so that results compose: f(x[mask]))
+        out += ([np.array([])] if self.min_len else []) + ([np.zeros(self.min_len - 1)] if self.min_len > 1 else [])
         return out + ([] if math.isfinite(self.hi) else [math.inf]) + _mismatched(valid, self.like)
 
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         lo, hi = self._edges()
         if not (self.min_len or self.like):
-            return [lo, hi, np.array([lo, min(hi, 10.0 * max(1.0, abs(lo)))])]
+            return [lo, hi, np.array([lo, min(hi, 10.0 * max(1.0, abs(lo)))]), np.array([])]
         # arrays of the valid value's own shape (or the partner's), so that every shape relation still holds
         shape = np.shape(valid[name]) if name in valid else np.shape(valid[self.like]) if self.like else ()
         shape = shape or (max(2, self.min_len),)

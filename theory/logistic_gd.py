@@ -525,6 +525,7 @@ def _ratio(R: NDArray, mu: NDArray) -> NDArray:
         return finite_result((R / mu) ** 2, "R^2/mu^2", "R and mu")
 
 
+@constrained()  # no arguments: nothing to check, declared so
 def step_size_paradox_dataset() -> tuple[NDArray, NDArray]:
     """Thm 4.1: a_1 = (1, -1) labelled +1, a_2 = (-1, -4) labelled -1.
 

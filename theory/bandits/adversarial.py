@@ -274,6 +274,7 @@ class _FTL(Policy):
         s.cum += 1.0 - full
 
 
+@constrained()  # no arguments: nothing to check, declared so
 def follow_the_leader() -> Policy:
     """Follow-the-leader with full information (a negative control: linear regret on adversarial sequences).
 

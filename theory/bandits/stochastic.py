@@ -56,6 +56,7 @@ class _UCB1(Policy):
         )
 
 
+@constrained()  # no arguments: nothing to check, declared so
 def ucb1() -> Policy:
     """UCB1 (Auer, Cesa-Bianchi, Fischer 2002): index mean_i + sqrt(2 ln t / n_i), each arm once first.
 

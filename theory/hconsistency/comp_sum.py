@@ -4,13 +4,13 @@ f_tau, the Bayes risk, and the closed-form H-consistency transformation and boun
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, in_interval
+from theory._constraints import Distributions, Integer, Real, Reals, constrained
 from theory.hconsistency._base import (
-    check_n_classes,
-    check_tau,
     comp_sum_bayes_risk_checked,
     comp_sum_grad_checked,
     comp_sum_loss_checked,
@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 
+@constrained(scores=Reals(min_len=2), tau=Real(0.0, math.inf))
 def comp_sum_loss(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     """Comp-sum loss l_tau(h, x, y) = Phi^tau( sum_{y' != y} exp(h(x, y') - h(x, y)) ).
 
@@ -69,8 +70,7 @@ def comp_sum_loss(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     >>> float(comp_sum_loss([1e4, 0.0], 1, 0.5))  # huge margins stay finite where they can
     inf
     """
-    tau = check_tau(tau)
-    h = as_finite_scores(scores)
+    h = scores
     n = h.shape[-1]
     y = np.asarray(y)
     if not np.issubdtype(y.dtype, np.integer):
@@ -80,6 +80,7 @@ def comp_sum_loss(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     return comp_sum_loss_checked(h, y, tau)
 
 
+@constrained(scores=Reals(min_len=2), tau=Real(0.0, math.inf))
 def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     """Gradient of ``comp_sum_loss`` with respect to the scores: s_y^(tau - 1) (s - e_y), s = softmax(h).
 
@@ -109,8 +110,7 @@ def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     >>> np.round(comp_sum_grad([0.0, 0.0], 0, 1.0), 3)
     array([-0.5,  0.5])
     """
-    tau = check_tau(tau)
-    h = as_finite_scores(scores)
+    h = scores
     n = h.shape[-1]
     y = np.asarray(y)
     if not np.issubdtype(y.dtype, np.integer) or np.any((y < 0) | (y >= n)):
@@ -118,6 +118,7 @@ def comp_sum_grad(scores: ArrayLike, y: ArrayLike, tau: float) -> NDArray:
     return comp_sum_grad_checked(h, y, tau)
 
 
+@constrained(scores=Reals(min_len=2))
 def as_finite_scores(scores: ArrayLike) -> NDArray:
     """``scores`` as a float array of finite scores with n >= 2 classes on the last axis.
 
@@ -140,12 +141,10 @@ def as_finite_scores(scores: ArrayLike) -> NDArray:
     >>> as_finite_scores([[1.0, 2.0, 3.0]]).shape
     (1, 3)
     """
-    h = as_finite_array(scores, "scores")
-    if h.ndim == 0 or h.shape[-1] < 2:
-        raise ValueError(f"scores must have n >= 2 classes on the last axis; got shape {h.shape}")
-    return h
+    return scores
 
 
+@constrained(s=Reals(0.0, 1.0, lo_open=True), tau=Real(0.0, 2.0))
 def comp_sum_pointwise_f(s: ArrayLike, tau: float) -> NDArray:
     """f_tau(s) = (s^(tau-1) - 1)/(1 - tau) (-log s at tau = 1): the comp-sum loss as a function of s_y.
 
@@ -171,9 +170,10 @@ def comp_sum_pointwise_f(s: ArrayLike, tau: float) -> NDArray:
     >>> np.round(comp_sum_pointwise_f([0.5, 1.0], 1.0), 6)
     array([ 0.693147, -0.      ])
     """
-    return pointwise_f_checked(in_interval(s, "s", 0.0, 1.0, lo_open=True), check_tau(tau, 2.0))
+    return pointwise_f_checked(s, tau)
 
 
+@constrained(p=Distributions(min_len=1), tau=Real(0.0, 2.0))
 def comp_sum_bayes_risk(p: ArrayLike, tau: float) -> NDArray:
     """Best conditional comp-sum risk C*(p) = inf_h E_{y~p} l_tau(h, x, y) over all scores, for tau in [0, 2].
 
@@ -206,11 +206,10 @@ def comp_sum_bayes_risk(p: ArrayLike, tau: float) -> NDArray:
     >>> float(comp_sum_bayes_risk([0.7, 0.3], 2.0))
     0.30000000000000004
     """
-    from theory._checks import probability_vectors
-
-    return comp_sum_bayes_risk_checked(probability_vectors(p, "p"), check_tau(tau, 2.0))
+    return comp_sum_bayes_risk_checked(p, tau)
 
 
+@constrained(t=Reals(0.0, 1.0), tau=Real(0.0, 2.0), n_classes=Integer(2))
 def comp_sum_transform(t: ArrayLike, tau: float, n_classes: int) -> NDArray:
     """The H-consistency transformation T_tau(t) of comp-sum losses (symmetric, complete H), as restated.
 
@@ -252,9 +251,7 @@ def comp_sum_transform(t: ArrayLike, tau: float, n_classes: int) -> NDArray:
     >>> np.round(comp_sum_transform([0.1, 0.5], 1.0, 10), 6)
     array([0.005008, 0.130812])
     """
-    tau = check_tau(tau, 2.0)
-    n = check_n_classes(n_classes)
-    t = in_interval(t, "t", 0.0, 1.0)
+    n = n_classes
     if tau == 1.0:
         return margin_calibration("logistic", t)
     if tau == 2.0:
@@ -279,6 +276,7 @@ def _m_pow(t: NDArray, tau: float) -> NDArray:
     return np.expm1((2.0 - tau) * np.log1p(m_minus_1))
 
 
+@constrained(eps=Reals(0.0, math.inf), tau=Real(0.0, 2.0), n_classes=Integer(2))
 def comp_sum_bound(eps: ArrayLike, tau: float, n_classes: int) -> NDArray:
     """Gamma_tau(eps) = T_tau^{-1}(eps): the 0-1 excess guaranteed by a surrogate excess eps >= 0.
 
@@ -310,9 +308,7 @@ def comp_sum_bound(eps: ArrayLike, tau: float, n_classes: int) -> NDArray:
     """
     from scipy.optimize.elementwise import find_root
 
-    tau = check_tau(tau, 2.0)
-    n = check_n_classes(n_classes)
-    eps = in_interval(eps, "eps", 0.0)
+    n = n_classes
     t_max = comp_sum_transform(1.0, tau, n)
     out = np.ones_like(eps)
     inside = eps < t_max

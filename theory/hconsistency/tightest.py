@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import in_interval, integer_in, scalar
+from theory._constraints import Integer, Real, Reals, constrained
 from theory.hconsistency import _kernels
 from theory.hconsistency._base import (
     MAX_CLASSES_SEARCH,
@@ -405,6 +406,7 @@ def _free_from_p(p: NDArray, t: float) -> NDArray:
     return np.r_[np.log(u / (1 - u)), np.log(np.maximum(p[2:], 1e-12))]
 
 
+@constrained(t=Reals(0.0, 1.0), tau=Real(0.0, 2.0), n_classes=Integer(2, MAX_CLASSES_TIGHT))
 def comp_sum_transform_tight(t: ArrayLike, tau: float, n_classes: int) -> NDArray:
     """Tightest comp-sum transformation as established here: min over j = 2..n of tied-softmax certificates.
 
@@ -452,9 +454,7 @@ def comp_sum_transform_tight(t: ArrayLike, tau: float, n_classes: int) -> NDArra
     """
     from theory._solvers import golden_section_min
 
-    tau = check_tau(tau, 2.0)
-    n = check_n_classes(n_classes, MAX_CLASSES_TIGHT)
-    t = in_interval(t, "t", 0.0, 1.0)
+    n = n_classes
     flat = np.atleast_1d(t).ravel()
     out = np.full(flat.shape, np.inf)
     for j in range(2, n + 1):
