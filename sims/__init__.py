@@ -15,6 +15,7 @@ from sims import (  # noqa: F401  (their sims)
     multiplicity,
     neural_collapse,
     online,
+    optimizers,
     preference,
 )
 from sims.engine.claims import Claim, ClaimSpec

@@ -1,0 +1,21 @@
+"""The report's summary of the optimisers area: the findings that matter and its figure.
+
+Prose with placeholders ``{claim id}`` filled from the report's rows (see ``sims.engine.areas``).
+"""
+
+FINDINGS = (
+    (
+        "Lion with decoupled weight decay $\\lambda$ enters the box $\\|\\lambda x\\|_\\infty \\le 1$ at rate "
+        "$1 - \\eta\\lambda$ (worst observed ratio {lion_box_entry.contraction}) and stays there; at "
+        "$\\eta\\lambda = 1.5$ it leaves it (amplitude {lion_box_entry.amplitude_above_one}). Its averaged iterates "
+        "solve $\\min f$ s.t. $\\|x\\|_\\infty \\le 1/\\lambda$ with excess $O(\\eta^2)$ (slope "
+        "{lion_box_limit.excess_slope}); $K = \\|\\cdot\\|_2$ gives the $\\ell_2$ ball instead."
+    ),
+    (
+        "EF21 runs on the arithmetic mean of the smoothness constants: with the step $1/(L + L_{AM}\\sqrt{\\beta/"
+        "\\theta})$ a weighted Lyapunov function decreases every step (worst slack "
+        "{ef21_rate.logistic.top_k.lyapunov_descent}) and the rate bound holds (ratio at most "
+        "{ef21_rate.quadratic.top_k.rate_bound})."
+    ),
+)
+FIGURE = "lion_box_limit/lion_box_limit.png"
