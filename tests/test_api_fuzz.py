@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import theory
+import theory._constraints as tc
 from theory import bandits as tb
 from theory import hconsistency as th
 from theory import in_context as ti
@@ -179,15 +180,62 @@ VALID: dict[str, dict] = {
     "ufm_objective": {**_ufm_args(), "loss": "mse", "bias": False},
     "train_ufm": {"class_sizes": [3, 3], "d": 3, "depth": 1, "lambda_W": 1e-2, "lambda_H": 1e-2, "max_iter": 30},
     # multiplicity
-    "logistic_objective": {"theta": [0.1, 0.2, 0.0], "X": X, "y": Y, "l2": 1e-2},
-    "fit_logistic": {"X": X, "y": Y},
+    "logistic_objective": {"theta": [0.1, 0.2, 0.0], "X": X, "y": Y, "l2": 1e-2, "fit_intercept": True},
+    "fit_logistic": {"X": X, "y": Y, "l2": 1e-2, "fit_intercept": True},
     "level_set_threshold": {"fit": FIT, "eps": 0.01, "relative": False},
-    "viable_logit_range": {"X": X, "y": Y, "X_query": X[:2], "eps": 0.01},
-    "viable_prediction_range": {"X": X, "y": Y, "X_query": X[:2], "eps": 0.01},
-    "ambiguity": {"X": X, "y": Y, "eps": 0.01, "delta": 0.05},
-    "discrepancy": {"X": X, "y": Y, "eps": 0.01, "delta": 0.05},
-    "multiplicity_profile": {"X": X, "y": Y, "eps": 0.01, "deltas": [0.05, 0.1]},
-    "small_eps_half_width": {"X": X, "y": Y, "X_query": X[:2], "eps": 0.01},
+    "viable_logit_range": {
+        "X": X,
+        "y": Y,
+        "X_query": X[:2],
+        "eps": 0.01,
+        "l2": 1e-2,
+        "relative": False,
+        "method": "fast",
+        "fit_intercept": True,
+        "return_models": False,
+    },
+    "viable_prediction_range": {
+        "X": X,
+        "y": Y,
+        "X_query": X[:2],
+        "eps": 0.01,
+        "l2": 1e-2,
+        "relative": False,
+        "method": "fast",
+        "fit_intercept": True,
+    },
+    "ambiguity": {
+        "X": X,
+        "y": Y,
+        "eps": 0.01,
+        "delta": 0.05,
+        "l2": 1e-2,
+        "relative": False,
+        "zero_one": False,
+        "fit_intercept": True,
+    },
+    "discrepancy": {
+        "X": X,
+        "y": Y,
+        "eps": 0.01,
+        "delta": 0.05,
+        "l2": 1e-2,
+        "relative": False,
+        "zero_one": False,
+        "fit_intercept": True,
+        "greedy_rounds": 30,
+    },
+    "multiplicity_profile": {
+        "X": X,
+        "y": Y,
+        "eps": 0.01,
+        "deltas": [0.05, 0.1],
+        "l2": 1e-2,
+        "relative": False,
+        "fit_intercept": True,
+        "greedy_rounds": 30,
+    },
+    "small_eps_half_width": {"X": X, "y": Y, "X_query": X[:2], "eps": 0.01, "l2": 1e-2, "fit_intercept": True},
     # bandits
     "BernoulliBandit": {"means": np.array([0.2, 0.5])},
     "GaussianBandit": {"means": np.array([0.2, 0.5]), "sigma": 1.0},
@@ -449,7 +497,22 @@ def _show(kwargs):
 PAIRS = [(n, p) for n in CALLABLES for p in VALID.get(n, {})]
 
 
+def _costly(name, param, bad):
+    """A valid value of an argument declared costly (work grows with it: a horizon, replicates) beyond a probe: a
+    valid call that takes as long as it takes, which a time box would measure as the machine, not the code."""
+    c = getattr(PUBLIC[name], "__constraints__", {}).get(param)
+    return (
+        isinstance(c, tc.Integer)
+        and c.costly
+        and isinstance(bad, int)
+        and not isinstance(bad, bool)
+        and 1000 < bad <= (c.hi if c.hi is not None else bad)
+    )
+
+
 def _check_one(name, param, bad):
+    if _costly(name, param, bad):
+        return
     kwargs = dict(VALID[name]) | {param: bad}
     try:
         _call_ok(name, kwargs)

@@ -24,16 +24,14 @@ DECLARED = sorted(n for n in CALLABLES if hasattr(PUBLIC[n], "__constraints__"))
 # may only shrink: a new public callable must declare its constraints, and one that does must leave the list.
 UNDECLARED = {
     "AdversarialBandit", "BernoulliBandit", "FiniteDistribution", "GaussianBandit", "LinearScores", "OptimisticOMD",
-    "Policy", "SEAEnvironment", "ScoreBox", "StreamingAlgorithm", "adversarial_bandit", "ambiguity",
-    "ball_pointwise_infimum", "batch_perceptron", "box_pointwise_infimum", "check_data", "conditional_margin_risk",
-    "conditional_minimizer", "conditional_risk", "discrepancy", "etf_gram", "fit_logistic", "fit_lsa",
-    "fit_preconditioner", "ftl_killer_table", "ftrl_regret_bound", "ftrl_tuned_eta", "gd_statistic",
-    "lai_robbins_constant", "ldr_top1_calibration", "linear_best_in_class_risk", "linear_best_zero_one_risk",
-    "logistic_grad", "logistic_loss", "logistic_objective", "lr_gd", "lsa_forward", "lsa_span_coefficients",
+    "Policy", "SEAEnvironment", "ScoreBox", "StreamingAlgorithm", "adversarial_bandit", "ball_pointwise_infimum",
+    "batch_perceptron", "box_pointwise_infimum", "check_data", "conditional_margin_risk", "conditional_minimizer",
+    "conditional_risk", "etf_gram", "fit_lsa", "fit_preconditioner", "ftl_killer_table", "ftrl_regret_bound",
+    "ftrl_tuned_eta", "gd_statistic", "lai_robbins_constant", "ldr_top1_calibration", "linear_best_in_class_risk",
+    "linear_best_zero_one_risk", "logistic_grad", "logistic_loss", "lr_gd", "lsa_forward", "lsa_span_coefficients",
     "lsa_span_features", "lsa_span_fit", "margin", "margin_calibration", "margin_loss", "minimizability_gap",
-    "multiplicity_profile", "nc_metrics", "one_step_gd_predict", "regularizer_range", "sea_regret_bound", "simplex_etf",
-    "simulate_oco", "small_eps_half_width", "tight_transform", "topk_preserving", "train_ufm", "ufm_mse_parameters",
-    "ufm_mse_solution", "ufm_objective", "viable_logit_range", "viable_prediction_range",
+    "nc_metrics", "one_step_gd_predict", "regularizer_range", "sea_regret_bound", "simplex_etf", "tight_transform",
+    "topk_preserving", "train_ufm", "ufm_mse_parameters", "ufm_mse_solution", "ufm_objective",
 }  # fmt: skip
 
 

@@ -164,7 +164,7 @@ def test_cvxpy_reference_falls_back_then_raises(monkeypatch, synth):
         (lambda X, y: fit_logistic(np.where(X > 3, np.nan, X), y), "X must be finite"),
         (lambda X, y: fit_logistic(X[:-1], y), r"y must have shape \(299,\)"),
         (lambda X, y: viable_logit_range(X, y, X[:2, :3], 0.1), r"X_query must have shape \(m, 8\)"),
-        (lambda X, y: viable_logit_range(X, y, X[:2], 0.1, method="magic"), "method must be 'fast' or 'cvxpy'"),
+        (lambda X, y: viable_logit_range(X, y, X[:2], 0.1, method="magic"), "method must be one of 'fast', 'cvxpy'"),
         (lambda X, y: ambiguity(X, y, 0.1, delta=0.0), r"delta must lie in \(0, 1\]"),
     ],
 )

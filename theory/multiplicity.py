@@ -12,6 +12,7 @@ S_eps = {theta : L(theta) <= tau} with tau = L(theta*) + eps (absolute) or (1 + 
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from theory._checks import as_finite_array, in_interval, instance_of, integer_in, scalar
-from theory._constraints import Flag, Real, constrained
+from theory._constraints import Flag, Integer, Options, Real, constrained
 from theory._solvers import SolverError
 
 __all__ = [
@@ -50,6 +51,11 @@ EPS_MIN_REL = 1e-10
 # 1e-1..1e2 on random sets, tests/test_multiplicity.py); beyond ~150 it was seen to stall in float64, and such sets are
 # of no use for multiplicity, so a larger eps raises instead of risking a solver failure.
 EPS_MAX = 100.0
+# Declared constraints shared by the public functions (the data X, y keep their own checks: shapes and labels)
+_L2 = Real(0.0, math.inf)
+_EPS = Real(0.0, EPS_MAX, lo_open=True)
+_METHOD = Options(("fast", "cvxpy"))
+_ROUNDS = Integer(0, 100_000)
 WEIGHT_MAX = 1e300  # penalty weights l2 / s_j^2 of columns of scale s_j < 1e-150 are clipped here (never inf)
 
 
@@ -209,6 +215,7 @@ def _penalty_mask(d: int, fit_intercept: bool) -> NDArray:
     return np.r_[np.ones(d), 0.0] if fit_intercept else np.ones(d)
 
 
+@constrained(l2=_L2, fit_intercept=Flag())
 def logistic_objective(theta: ArrayLike, X: ArrayLike, y: ArrayLike, l2: float, fit_intercept: bool = True) -> NDArray:
     """L(theta) for one theta or a batch (k, D) (D = d + 1 with intercept); logaddexp, exact at large margins.
 
@@ -246,7 +253,10 @@ def logistic_objective(theta: ArrayLike, X: ArrayLike, y: ArrayLike, l2: float, 
     A = _design(X, fit_intercept)
     th = as_finite_array(theta, "theta", ndim=(1, 2))
     if th.shape[-1] != A.shape[1]:
-        raise ValueError(f"theta must have last dimension D = {A.shape[1]} (d + intercept); got shape {th.shape}")
+        raise ValueError(
+            f"theta must have last dimension D = {A.shape[1]} (d + intercept, fit_intercept={fit_intercept}); got "
+            f"shape {th.shape}"
+        )
     mask = _penalty_mask(X.shape[1], fit_intercept)
     m = (th @ A.T) * (2 * yv - 1)
     return np.mean(np.logaddexp(0.0, -m), axis=-1) + 0.5 * l2 * np.sum(mask * th * th, axis=-1)
@@ -266,6 +276,7 @@ def _loss_grad_hess(theta: NDArray, A: NDArray, z: NDArray, l2: float, mask: NDA
     return loss, grad, H
 
 
+@constrained(l2=_L2, fit_intercept=Flag())
 def fit_logistic(X: ArrayLike, y: ArrayLike, l2: float = 1e-2, fit_intercept: bool = True) -> LogisticFit:
     """The baseline: argmin L(theta) by Newton's method with backtracking, to a gradient norm of ~1e-13.
 
@@ -422,6 +433,7 @@ def _kkt_extremes(A, z, l2, mask, theta_star, H_star, C, tau, loss_star, sign, m
     return np.sum(C * theta, axis=1), theta
 
 
+@constrained(eps=_EPS, l2=_L2, relative=Flag(), method=_METHOD, fit_intercept=Flag(), return_models=Flag())
 def viable_logit_range(
     X: ArrayLike,
     y: ArrayLike,
@@ -577,6 +589,7 @@ def _cvxpy_ranges(A, z, l2, mask, C, tau):
     return out[0], out[1]
 
 
+@constrained(eps=_EPS, l2=_L2, relative=Flag(), method=_METHOD, fit_intercept=Flag())
 def viable_prediction_range(
     X: ArrayLike,
     y: ArrayLike,
@@ -663,6 +676,7 @@ def _flips(A: NDArray, theta: NDArray, g0: NDArray, delta: float, zero_one: bool
     return np.abs(g - g0) >= delta
 
 
+@constrained(eps=_EPS, l2=_L2, relative=Flag(), zero_one=Flag(), fit_intercept=Flag())
 def ambiguity(
     X: ArrayLike,
     y: ArrayLike,
@@ -729,6 +743,7 @@ def _flippable(g0: NDArray, lo: NDArray, hi: NDArray, delta: float, zero_one: bo
     return np.maximum(up, down) >= delta, np.where(up >= down, 1.0, -1.0)
 
 
+@constrained(eps=_EPS, l2=_L2, relative=Flag(), zero_one=Flag(), fit_intercept=Flag(), greedy_rounds=_ROUNDS)
 def discrepancy(
     X: ArrayLike,
     y: ArrayLike,
@@ -811,6 +826,7 @@ class MultiplicityProfile:
     tau: float
 
 
+@constrained(eps=_EPS, l2=_L2, relative=Flag(), fit_intercept=Flag(), greedy_rounds=_ROUNDS)
 def multiplicity_profile(
     X: ArrayLike,
     y: ArrayLike,
@@ -916,6 +932,7 @@ def _certified_discrepancy(ctx, can, direction, delta, zero_one, width) -> Discr
     return Discrepancy(best_count / len(A), upper, best_model)
 
 
+@constrained(eps=_EPS, l2=_L2, fit_intercept=Flag())
 def small_eps_half_width(
     X: ArrayLike, y: ArrayLike, X_query: ArrayLike, eps: float, l2: float = 1e-2, fit_intercept: bool = True
 ) -> NDArray:

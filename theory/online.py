@@ -36,7 +36,6 @@ from theory._checks import (
     finite_result,
     in_interval,
     instance_of,
-    integer_in,
     option,
     positive,
     probability_vectors,
@@ -738,6 +737,7 @@ def optimistic_omd(optimistic: bool = True, eta: float | None = None) -> Optimis
     return OptimisticOMD(optimistic, eta)
 
 
+@constrained(n_reps=Integer(1, 10_000_000, costly=True))
 def simulate_oco(
     alg: OptimisticOMD,
     env: SEAEnvironment,
@@ -781,7 +781,7 @@ def simulate_oco(
     """
     instance_of(alg, "alg", OptimisticOMD)
     instance_of(env, "env", SEAEnvironment)
-    R = integer_in(n_reps, "n_reps", 1, 10_000_000)
+    R = n_reps
     if R * env.d > 10**9:
         raise ValueError(f"n_reps x d must be at most 1e9 (the state is (n_reps, d)); got {R} x {env.d}")
     T, d, dom = env.T, env.d, env.domain

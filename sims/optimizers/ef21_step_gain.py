@@ -20,11 +20,11 @@ TARGET = {"quadratic": 1e-8, "logistic": 1e-3}
 
 @dataclass(frozen=True)
 class EF21StepGainConfig:
-    n_draws: int = 4
+    n_draws: int = 3
     n_clients: int = 10
     d: int = 20
     k: int = 2
-    max_steps: int = 6000
+    max_steps: int = 4000
 
     @classmethod
     def quick(cls) -> EF21StepGainConfig:
