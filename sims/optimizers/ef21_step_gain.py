@@ -15,7 +15,7 @@ from theory.optimizers import EF21Path, ef21_run, ef21_stepsize, top_k
 
 PROBLEMS = {"quadratic": quadratic_clients, "logistic": logistic_clients}
 # steps until ||grad f||^2 <= TARGET ||grad f(x0)||^2 (the logistic problems are worse conditioned: l2 = 1e-2)
-TARGET = {"quadratic": 1e-8, "logistic": 1e-3}
+TARGET = {"quadratic": 1e-6, "logistic": 1e-3}
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,9 @@ def check(config: EF21StepGainConfig, results: Results) -> list[Claim]:
                 method=method,
                 quantity="max over draws of steps(AM) / steps(QM)",
                 predicted=1.0,
-                measured=float(np.max(r["steps_am"] / r["steps_qm"])),
+                # a QM run that misses the target within the run counts as max_steps + 1 (a conservative ratio); an
+                # AM run that misses it makes the ratio inf (a FAIL)
+                measured=float(np.max(r["steps_am"] / np.minimum(r["steps_qm"], config.max_steps + 1))),
                 tol=Tol(0.0, "a strict comparison of counts"),
                 figure="ef21_step_gain",
                 details=f"steps(QM)/steps(AM) from {np.min(r['steps_qm'] / r['steps_am']):.2f} to "
