@@ -1,8 +1,9 @@
 """Helpers shared by the sims of one area: preference optimisation and unlearning (theory/preference.py).
 
-Public, so that each sim module imports them by name; nothing here is a sim. ``numerical_optimum`` is the
-independent computation the closed forms are checked against: a general-purpose optimiser that knows only the
-objective and its gradient, not the KKT form.
+Public, so that each sim module imports them by name; nothing here is a sim. ``conic_optimum`` is the independent
+computation the closed forms are checked against: a conic solver that knows only the objective, not the KKT form
+(a general-purpose L-BFGS over softmax logits was tried first and stopped at the wrong vertex on instances with
+beta = 1e-2, where the policy saturates; ``tests/test_preference.py`` keeps it for moderate draws).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import warnings
 import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize
-from scipy.special import logsumexp
 
 from theory.preference import f_divergence
 
@@ -50,39 +49,6 @@ def objective(pi: NDArray, r: NDArray, p: NDArray, beta: float, name: str, alpha
     with np.errstate(divide="ignore", invalid="ignore"):  # 0 log 0 terms of a truncated chi2 policy are 0
         div = np.where(pi > 0, p * fd.f(np.maximum(pi, 1e-300) / p), p * fd.f(np.zeros(1) + 1e-300))
     return float(pi @ r / beta - div.sum())
-
-
-def numerical_optimum(r: NDArray, p: NDArray, beta: float, name: str, alpha: float | None) -> NDArray:
-    """The maximiser by a general optimiser: L-BFGS over softmax logits for the admissible divergences (their
-    optimum is interior), SLSQP on the simplex with bounds for chi2 (whose optimum may sit on the boundary)."""
-    fd = f_divergence(name, alpha=alpha)
-    K = len(r)
-
-    def neg(x: NDArray) -> float:
-        return -(x @ r) / beta + p @ fd.f(np.maximum(x, 1e-300) / p)
-
-    def neg_grad(x: NDArray) -> NDArray:
-        return -r / beta + fd.fprime(np.maximum(x, 1e-300) / p)
-
-    if name != "chi2":
-
-        def on_logits(th: NDArray) -> tuple[float, NDArray]:
-            x = np.exp(th - logsumexp(th))
-            g = neg_grad(x)
-            return neg(x), x * (g - x @ g)
-
-        res = minimize(on_logits, np.log(p), jac=True, method="L-BFGS-B", options={"gtol": 1e-13, "ftol": 1e-16})
-        return np.exp(res.x - logsumexp(res.x))
-    res = minimize(
-        neg,
-        p.copy(),
-        jac=neg_grad,
-        method="SLSQP",
-        bounds=[(0.0, 1.0)] * K,
-        constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1.0, "jac": lambda x: np.ones(K)}],
-        options={"ftol": 1e-15, "maxiter": 1000},
-    )
-    return np.clip(res.x, 0.0, 1.0)
 
 
 def conic_optimum(r: NDArray, p: NDArray, beta: float, name: str, alpha: float | None) -> tuple[NDArray, str]:
