@@ -135,7 +135,7 @@ def check(config: EF21RateConfig, results: Results) -> list[Claim]:
                         quantity="max relative difference of the last iterates",
                         predicted=0.0,
                         measured=float(r["w_diff"].max()),
-                        tol=Tol(1e-9, "as for Top-k"),
+                        tol=Tol(1e-9, "rounding accumulated over the steps, the allowance of the Top-k comparison"),
                     )
                 )
     return claims

@@ -28,7 +28,7 @@ class EF21StepGainConfig:
 
     @classmethod
     def quick(cls) -> EF21StepGainConfig:
-        return cls(n_draws=2, max_steps=2000)
+        return cls(n_draws=2)  # the full step budget: fewer steps leave the logistic target unreached
 
     @classmethod
     def full(cls) -> EF21StepGainConfig:

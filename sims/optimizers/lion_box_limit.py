@@ -96,7 +96,7 @@ def check(config: LionBoxLimitConfig, results: Results) -> list[Claim]:
             quantity="log-log slope in eta of the median ||avg - x*||_inf",
             predicted=1.0,
             measured=s_d,
-            tol=Tol(h_d + 0.15, f"95% CI of the slope ({h_d:.3f}) + 0.15, as above"),
+            tol=Tol(h_d + 0.15, f"95% CI of the slope ({h_d:.3f}) + 0.15 for an O(eta) statement read at finite eta"),
             figure="lion_box_limit",
             details=f"median distance at eta = {etas.min():g}: {dist[-1]:.3g}; max ||x||_inf over the runs "
             f"{max(float(r['sup'].max()) for r in rs):.6g} (<= 1/lam)",
