@@ -34,10 +34,8 @@ from theory import _online_kernels
 from theory._checks import (
     as_finite_array,
     finite_result,
-    in_interval,
     instance_of,
     option,
-    positive,
     probability_vectors,
     rng_from,
     scalar,
@@ -71,10 +69,6 @@ __all__ = [
 
 Regularizer = Literal["negentropy", "tsallis", "log_barrier"]
 REGULARIZERS = ("negentropy", "tsallis", "log_barrier")
-
-
-def _check_regularizer(regularizer: str) -> str:
-    return option(regularizer, "regularizer", REGULARIZERS)
 
 
 DOMAINS = ("ball", "simplex")
@@ -199,6 +193,7 @@ def omd_step(w: ArrayLike, loss: ArrayLike, eta: float, regularizer: Regularizer
     return v.reshape(np.shape(w)) if np.ndim(w) == 1 else v
 
 
+@constrained(K=Reals(2.0, math.inf), regularizer=_REG, T=Reals(1.0, math.inf))
 def regularizer_range(K: ArrayLike, regularizer: Regularizer = "negentropy", T: ArrayLike = 1.0) -> NDArray:
     """sup_u psi(u) - min_w psi(w) over the simplex (the 'diameter' term of FTRL/OMD from the uniform start).
 
@@ -230,13 +225,11 @@ def regularizer_range(K: ArrayLike, regularizer: Regularizer = "negentropy", T: 
     >>> [round(float(regularizer_range(10, r, T=1000)), 3) for r in ("negentropy", "tsallis", "log_barrier")]
     [2.303, 4.325, 59.868]
     """
-    _check_regularizer(regularizer)
-    K = in_interval(K, "K", 2.0)
     if regularizer == "negentropy":
         return np.log(K)
     if regularizer == "tsallis":
         return 2 * (np.sqrt(K) - 1)
-    eps = 1.0 / in_interval(T, "T", 1.0)
+    eps = 1.0 / T
     # the same expression, rearranged so that no term cancels catastrophically or overflows at huge K:
     # -ln(1 - eps + eps/K) = -logaddexp(ln(1 - eps), ln eps - ln K), and (K-1) ln(K/eps) - K ln K = -ln K - (K-1) ln eps
     with np.errstate(divide="ignore"):  # ln(1 - eps) = -inf at eps = 1 is exact in logaddexp
@@ -250,6 +243,7 @@ def _stability(regularizer: str) -> float:
     return 1 / 8 if regularizer != "tsallis" else 1 / 4
 
 
+@constrained(T=Reals(1.0, math.inf), K=Reals(2.0, math.inf), regularizer=_REG)
 def ftrl_tuned_eta(T: ArrayLike, K: ArrayLike, regularizer: Regularizer = "negentropy") -> NDArray:
     """The eta minimising ``ftrl_regret_bound``: sqrt(range / (c T)) with c = 1/8 (1/4 for tsallis).
 
@@ -277,10 +271,12 @@ def ftrl_tuned_eta(T: ArrayLike, K: ArrayLike, regularizer: Regularizer = "negen
     >>> round(float(ftrl_tuned_eta(10_000, 10)), 5)
     0.04292
     """
-    T = in_interval(T, "T", 1.0)
     return np.sqrt(regularizer_range(K, regularizer, T) / (_stability(regularizer) * T))
 
 
+@constrained(
+    T=Reals(1.0, math.inf), K=Reals(2.0, math.inf), regularizer=_REG, eta=Optional(Reals(0.0, math.inf, lo_open=True))
+)
 def ftrl_regret_bound(
     T: ArrayLike, K: ArrayLike, regularizer: Regularizer = "negentropy", eta: ArrayLike | None = None
 ) -> NDArray:
@@ -319,11 +315,11 @@ def ftrl_regret_bound(
     >>> round(float(ftrl_regret_bound(10_000, 10)), 3)
     107.298
     """
-    _check_regularizer(regularizer)
-    T = in_interval(T, "T", 1.0)
-    eta = ftrl_tuned_eta(T, K, regularizer) if eta is None else positive(eta, "eta")
+    eta = ftrl_tuned_eta(T, K, regularizer) if eta is None else eta
     extra = 1.0 if regularizer == "log_barrier" else 0.0
-    return regularizer_range(K, regularizer, T) / eta + eta * _stability(regularizer) * T + extra
+    with np.errstate(over="ignore"):  # an unrepresentable bound (eta of 1e-300) is the ValueError below
+        bound = regularizer_range(K, regularizer, T) / eta + eta * _stability(regularizer) * T + extra
+    return finite_result(bound, "the regret bound", "T, K and eta")
 
 
 class _FTRL(Policy):
@@ -646,6 +642,7 @@ def optimistic_omd_regret_bound(
         return finite_result(D2 / eta + eta / 2 * V, "the bound D^2/eta + (eta/2) V", "eta, hint_error and radius")
 
 
+@constrained(optimistic=Flag())
 def sea_regret_bound(env: SEAEnvironment, optimistic: bool = True) -> float:
     """Expected regret bound of (optimistic) OMD with the tuned constant eta = sqrt(2 D2 / V) on the ball:
     E[regret] <= sqrt(2 D2 V) = radius sqrt(V), V = ``env.expected_hint_error(optimistic)``.

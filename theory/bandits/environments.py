@@ -174,6 +174,7 @@ def gaussian_bandit(means: ArrayLike, sigma: float = 1.0) -> GaussianBandit:
     return GaussianBandit(means, sigma)
 
 
+@constrained(loss_table=Reals(0.0, 1.0, min_len=2))
 def adversarial_bandit(loss_table: ArrayLike) -> AdversarialBandit:
     """Oblivious adversarial bandit from a loss table of shape (T, K) with entries in [0, 1].
 
@@ -281,6 +282,7 @@ def stochastically_constrained_table(T: int, gaps: ArrayLike, rng: np.random.Gen
     return (rng.random((T, len(g))) < means).astype(float)
 
 
+@constrained(T=Integer(2, costly=True))
 def ftl_killer_table(T: int) -> NDArray:
     """Two arms, losses (1/2, 0), then alternating (0, 1), (1, 0), ...: follow-the-leader suffers ~T regret.
 

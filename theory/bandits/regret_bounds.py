@@ -12,9 +12,8 @@ from numpy.typing import ArrayLike, NDArray
 from theory._checks import (
     as_finite_array,
     in_interval,
-    scalar,
 )
-from theory._constraints import Options, Reals, constrained
+from theory._constraints import Options, Real, Reals, constrained
 from theory.bandits._base import HORIZON_ARMS, gaps_to_best
 from theory.bandits.stochastic import bernoulli_kl
 
@@ -154,6 +153,7 @@ def ucb1_regret_bound(T: ArrayLike, means: ArrayLike) -> NDArray:
     return np.sum(8 * np.log(np.asarray(T)[..., None]) / d, axis=-1) + (1 + math.pi**2 / 3) * d.sum()
 
 
+@constrained(family=Options(("bernoulli", "gaussian")), sigma=Real(0.0, math.inf, lo_open=True))
 def lai_robbins_constant(means: ArrayLike, family: str = "bernoulli", sigma: float = 1.0) -> float:
     """sum_{i: Delta_i > 0} Delta_i / kl(mu_i, mu*): liminf R_T / ln T >= this for any consistent policy
     (Lai and Robbins 1985). ``family="bernoulli"``: Bernoulli kl (infinite when the best mean is 1 and another arm
@@ -189,7 +189,6 @@ def lai_robbins_constant(means: ArrayLike, family: str = "bernoulli", sigma: flo
         m = in_interval(means, "means", 0.0, 1.0)
     elif family == "gaussian":
         m = as_finite_array(means, "means")
-        sigma = scalar(sigma, "sigma", 0.0, lo_open=True)
     else:
         raise ValueError(f"family must be 'bernoulli' or 'gaussian'; got {family!r}")
     d = gaps_to_best(m)
