@@ -138,12 +138,9 @@ def _scaled_shift(w: NDArray, regularizer: str) -> NDArray:
 
 
 def _grad_psi_inverse_shift(w: NDArray, regularizer: str, eta: float) -> NDArray:
-    """A loss vector L with ftrl_weights(L, eta) = w: the OMD step from w is ftrl_weights(L + eta-scaled loss)."""
-    if regularizer == "negentropy":
-        return -np.log(np.maximum(w, 1e-300)) / eta
-    if regularizer == "tsallis":  # grad psi = -w^{-1/2}
-        return w ** (-0.5) / eta
-    return 1.0 / (eta * w)  # log barrier: grad psi = -1/w
+    """A loss vector L with ftrl_weights(L, eta) = w (grad psi = -log w, -w^-1/2, -1/w): the OMD step from w is
+    ftrl_weights(L + eta-scaled loss)."""
+    return _scaled_shift(w, regularizer) / eta
 
 
 @constrained(eta=_ETA, regularizer=_REG)

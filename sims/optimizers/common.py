@@ -115,3 +115,7 @@ def top_k_switch(k: int, threshold: float = 1.0) -> Callable[[NDArray], NDArray]
         return np.where(small[:, None], top_k(V, min(k + 1, V.shape[1])), top_k(V, k))
 
     return C
+
+
+# The federated problems the EF21 sims draw, by cell name.
+CLIENT_PROBLEMS: dict[str, Callable[..., Clients]] = {"quadratic": quadratic_clients, "logistic": logistic_clients}

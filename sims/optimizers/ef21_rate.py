@@ -9,7 +9,7 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.optimizers.common import AREA, logistic_clients, quadratic_clients, top_k_switch
+from sims.optimizers.common import AREA, CLIENT_PROBLEMS, top_k_switch
 from theory.optimizers import (
     ef21_constants,
     ef21_initial_error,
@@ -20,7 +20,7 @@ from theory.optimizers import (
     top_k,
 )
 
-PROBLEMS = {"quadratic": quadratic_clients, "logistic": logistic_clients}
+PROBLEMS = CLIENT_PROBLEMS
 COMPRESSORS = ("top_k", "switch")
 
 

@@ -10,10 +10,10 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
-from sims.optimizers.common import AREA, logistic_clients, quadratic_clients
+from sims.optimizers.common import AREA, CLIENT_PROBLEMS
 from theory.optimizers import EF21Path, ef21_run, ef21_stepsize, top_k
 
-PROBLEMS = {"quadratic": quadratic_clients, "logistic": logistic_clients}
+PROBLEMS = CLIENT_PROBLEMS
 # steps until ||grad f||^2 <= TARGET ||grad f(x0)||^2 (the logistic problems are worse conditioned: l2 = 1e-2)
 TARGET = {"quadratic": 1e-6, "logistic": 1e-3}
 

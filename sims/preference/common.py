@@ -30,6 +30,8 @@ DIVERGENCE_CELLS: dict[str, tuple[str, float | None]] = {
     "alpha_03": ("alpha", 0.3),
     "alpha_07": ("alpha", 0.7),
 }
+# ... and chi2, the negative control (0 in the domain of f'), for the sims that check its truncation.
+ALL_DIVERGENCE_CELLS: dict[str, tuple[str, float | None]] = {**DIVERGENCE_CELLS, "chi2": ("chi2", None)}
 
 
 def draw_instance(rng: np.random.Generator, k_max: int = 8) -> tuple[NDArray, NDArray, float]:

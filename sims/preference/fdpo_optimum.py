@@ -9,10 +9,10 @@ import numpy as np
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register, shared_seed
 from sims.engine.plotting import figure
-from sims.preference.common import AREA, DIVERGENCE_CELLS, conic_optimum, draw_instance, objective
+from sims.preference.common import ALL_DIVERGENCE_CELLS, AREA, conic_optimum, draw_instance, objective
 from theory.preference import f_regularized_optimum, implied_reward, optimum_ratio_bounds
 
-CELLS = {**DIVERGENCE_CELLS, "chi2": ("chi2", None)}
+CELLS = ALL_DIVERGENCE_CELLS
 K_MAX = 8
 SOLVER_TOL = Tol(
     1e-5,

@@ -10,10 +10,10 @@ from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.engine.stats import loglog_slope
-from sims.preference.common import AREA, DIVERGENCE_CELLS
+from sims.preference.common import ALL_DIVERGENCE_CELLS, AREA, DIVERGENCE_CELLS
 from theory.preference import f_divergence, f_regularized_optimum, off_support_mass
 
-CELLS = {**DIVERGENCE_CELLS, "chi2": ("chi2", None)}
+CELLS = ALL_DIVERGENCE_CELLS
 EPS = 10.0 ** -np.arange(4, 11)  # reference mass given to the off-support responses, 1e-4 .. 1e-10
 
 
