@@ -156,6 +156,77 @@ def test_ef21w_and_ef21_give_the_same_iterates_for_top_k():
     np.testing.assert_allclose(a.grad_norm2, b.grad_norm2, rtol=1e-10)
 
 
+@pytest.mark.parametrize("kinetic", ["logcosh", "smooth_l2", "quadratic"])
+def test_conjugates_match_a_numerical_supremum(kinetic):
+    """K*(y) = sup_m <m, y> - K(m), by BFGS on random y inside the domain (independent of the closed forms)."""
+    kin = to.lion_kinetic(kinetic)
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        y = rng.uniform(-0.8, 0.8, 3) / (np.sqrt(3) if kinetic == "smooth_l2" else 1.0)
+        res = minimize(
+            lambda m, y=y: kin.K(m) - m @ y,
+            np.zeros(3),
+            jac=lambda m, y=y: kin.grad_K(m) - y,
+            method="BFGS",
+            options={"gtol": 1e-12},
+        )
+        assert abs(-res.fun - float(kin.K_star(y))) < 1e-9
+        np.testing.assert_allclose(kin.grad_K(kin.grad_K_star(y)), y, atol=1e-12)  # grad K* inverts grad K
+
+
+def test_paper_step_is_forward_euler_of_the_ode_with_lion_ode_params():
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        eta, b1, b2, lam = 10 ** rng.uniform(-4, -1), rng.uniform(), rng.uniform(0, 0.999), rng.uniform(0.1, 2)
+        x, m, g = rng.normal(size=(3, 5))
+        xn, mn = to.lion_k_step(x, m, g, eta, lam, b1, b2, grad_K=np.tanh)
+        xd, md = to.lion_k_ode_field(x, m, g, *to.lion_ode_params(eta, b1, b2), lam, "logcosh")
+        np.testing.assert_allclose(xn, x + eta * xd, atol=1e-14)
+        np.testing.assert_allclose(mn, m + eta * md, atol=1e-14)
+        assert to.lion_ode_params(eta, b1, b2)[2] * to.lion_ode_params(eta, b1, b2)[1] <= 1.0 + 1e-15
+
+
+@pytest.mark.parametrize("kinetic", ["logcosh", "smooth_l2", "quadratic"])
+def test_lyapunov_rate_is_the_chain_rule_derivative_and_its_sign_follows_eps_gamma(kinetic):
+    """dH/dt against central differences of H(z + s F(z)) in s (the directional derivative along the field, at
+    random states: the identity holds pointwise, not only on trajectories); <= 0 iff-ish eps gamma <= 1."""
+    rng = np.random.default_rng(5)
+    A = rng.normal(size=(4, 4))
+    f = lambda x: np.sum(np.cos(x @ A), axis=-1)  # noqa: E731  (non-convex)
+    grad = lambda x: -np.sin(x @ A) @ A.T  # noqa: E731
+    signs = []
+    for eg in (0.0, 0.4, 1.0, 4.0):
+        for _ in range(25):
+            alpha, gamma, lam = rng.uniform(0.5, 2, 3)
+            params = (alpha, gamma, eg / gamma, lam)
+            x = rng.uniform(-0.4, 0.4, 4) / lam
+            m = rng.normal(size=4) * 2
+            xd, md = to.lion_k_ode_field(x, m, grad(x), *params, kinetic)
+            h = np.array([[1e-5], [-1e-5]])  # H(z + s F(z)) at s = +-h, one call
+            Hs = to.lion_k_lyapunov(x + h * xd, m + h * md, f(x + h * xd), *params, kinetic)
+            fd = (Hs[0] - Hs[1]) / 2e-5
+            rate = float(to.lion_k_lyapunov_rate(x, m, grad(x), *params, kinetic))
+            assert abs(fd - rate) < 1e-6 * (1 + abs(rate))
+            signs.append((eg, rate))
+    assert max(r for eg, r in signs if eg <= 1) <= 1e-12
+    assert max(r for eg, r in signs if eg > 1) > 0  # the negative control: eps gamma > 1 lets H increase
+
+
+def test_lyapunov_domain_and_rate_need_a_smooth_conjugate():
+    with pytest.raises(ValueError, match="lam \\* x must lie in"):
+        to.lion_k_lyapunov([2.0, 0.0], [0.0, 0.0], 0.0, 1.0, 1.0, 0.5, 1.0, "logcosh")
+    with pytest.raises(ValueError, match="interior"):
+        to.lion_k_lyapunov_rate([1.0, 0.0], [0.0, 0.0], [0.0, 0.0], 1.0, 1.0, 0.5, 1.0, "logcosh")
+    with pytest.raises(ValueError, match="no differentiable K"):
+        to.lion_k_lyapunov_rate([0.5, 0.0], [0.0, 0.0], [0.0, 0.0], 1.0, 1.0, 0.5, 1.0, "l1")
+    with pytest.raises(ValueError, match="f_x must hold one value per row"):
+        to.lion_k_lyapunov([0.5, 0.0], [0.0, 0.0], [0.0, 0.0, 0.0], 1.0, 1.0, 0.5, 1.0, "l1")
+    # on the box's boundary (where the iteration keeps lam x) K* is finite: 2 log 2 at a corner
+    assert float(to.lion_k_lyapunov([1.0, -1.0], [0.0, 0.0], 0.0, 0.0, 0.0, 0.0, 1.0, "logcosh")) == pytest.approx(
+        2 * np.log(2)
+    )
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [

@@ -31,6 +31,22 @@ Conventions, stated once:
   decreases by at least ``(gamma/2) ||grad f(x_t)||^2`` per step, and
   ``(1/T) sum_{t<T} ||grad f(x_t)||^2 <= 2 (f(x0) - f_inf)/(gamma T) + G_w^0/(theta T)``. The earlier analysis has
   L_QM = sqrt(mean L_i^2) >= L_AM in the step.
+- **The Lyapunov function of Lion-K** (the abstract's "new Lyapunov function"; its form and the rate below are
+  derived here, as the theorem's text was not reachable). The continuous-time Lion-K is
+  ``m' = -alpha grad f(x) - gamma m``, ``m~ = m + eps m'``, ``x' = grad_K(m~) - lam x``; the "paper" step is exactly
+  its forward Euler step of size eta with state (x, M) for alpha = gamma = (1 - b2)/eta and
+  eps = eta (1 - b1 b2)/(1 - b2) (expand M~ = b1 b2 M - (1 - b1 b2) g = M + eps m'), so eps gamma = 1 - b1 b2.
+  With ``c = (1 - eps gamma)/(1 + eps lam)``, ``k = (gamma + lam)/(1 + eps lam)`` and
+  ``H = alpha f(x) + (gamma/lam) K*(lam x) + c [K*(lam x) + K(m) - lam <m, x>]``, the chain rule, alpha grad f =
+  -m' - gamma m and u = grad K*(lam x) (so lam x = grad K(u)) give, matching the coefficient of each pairing of
+  {grad K(m~), grad K(m), lam x} with {m~, m, u} (c = 1 - eps k makes the pairings with m cancel),
+
+      dH/dt = -(c/eps) <grad K(m~) - grad K(m), m~ - m> - k <grad K(m~) - lam x, m~ - u>.
+
+  Monotone gradients make both inner products >= 0, so H is non-increasing whenever eps gamma <= 1, for any f
+  (convexity of f is not used); for eps gamma > 1, c < 0 and the first term can make H increase. The discrete
+  iteration is not monotone: one Euler step changes H by eta dH/dt + O(eta^2) where H is smooth, and for K = ||.||_1
+  (Lion) the kinks of K add increases that the sims measure to scale like eta^2.
 
 Valid ranges, as data: steps ``eta`` and ``gamma`` > 0, decay ``lam`` >= 0, momenta in [0, 1], ``alpha`` in (0, 1],
 smoothness constants > 0, ``MAX_STEPS`` iterations.
@@ -51,14 +67,17 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.special import xlogy
 
 from theory._checks import finite_result
 from theory._constraints import Distributions, Flag, Integer, Optional, Options, Real, Reals, constrained
 
 __all__ = [
     "CONVENTIONS",
+    "KINETICS",
     "MAX_STEPS",
     "EF21Path",
+    "Kinetic",
     "LionPath",
     "ef21_constants",
     "ef21_initial_error",
@@ -68,7 +87,12 @@ __all__ = [
     "ef21w_weights",
     "lion_box_excess_bound",
     "lion_equivalent_beta1",
+    "lion_k_lyapunov",
+    "lion_k_lyapunov_rate",
+    "lion_k_ode_field",
     "lion_k_step",
+    "lion_kinetic",
+    "lion_ode_params",
     "lion_run",
     "smoothness_means",
     "top_k",
@@ -286,6 +310,327 @@ def lion_box_excess_bound(excess0: ArrayLike, eta: ArrayLike, lam: ArrayLike, t:
         )
     with np.errstate(divide="ignore"):  # eta lam = 1: log 0 = -inf and the bound is 0 after one step
         return excess0 * np.where(t == 0, 1.0, np.exp(t * np.log1p(-el)))
+
+
+# --- The Lyapunov function of the continuous-time Lion-K ------------------------------------------------------------
+KINETICS = ("l1", "logcosh", "smooth_l2", "quadratic")
+# rounding slack of the box and the ball: the iteration keeps lam x in C exactly, float64 only to a few ulps
+_DOMAIN_SLACK = 1e-12
+
+
+@dataclass(frozen=True)
+class Kinetic:
+    """A convex K of Lion-K with its conjugate: each maps (..., d) to (...) (values) or (..., d) (gradients).
+
+    Attributes
+    ----------
+    name : one of ``KINETICS``.
+    K, grad_K : K and its (sub)gradient.
+    K_star : the conjugate K*, +inf outside its domain (the closure of the range of grad_K).
+    grad_K_star : the gradient of K* on the interior of its domain; None where K* is not differentiable (``"l1"``:
+        K* is the indicator of the box).
+    domain : the domain of K*, in words.
+    """
+
+    name: str
+    K: Callable[[NDArray], NDArray]
+    grad_K: Callable[[NDArray], NDArray]
+    K_star: Callable[[NDArray], NDArray]
+    grad_K_star: Callable[[NDArray], NDArray] | None
+    domain: str
+
+
+def _scaled_norm(v: NDArray) -> NDArray:
+    """||v||_2 along the last axis without overflow for entries up to the float64 maximum."""
+    s = np.abs(v).max(axis=-1, initial=0.0)
+    safe = np.where(s > 0, s, 1.0)
+    return s * np.sqrt(np.sum((v / safe[..., None]) ** 2, axis=-1))
+
+
+def _logcosh(m: NDArray) -> NDArray:
+    a = np.abs(m)
+    return np.sum(a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0), axis=-1)
+
+
+def _logcosh_star(y: NDArray) -> NDArray:
+    y = np.clip(y, -1.0, 1.0)  # the caller checked |y| <= 1 + slack
+    return np.sum(0.5 * (xlogy(1.0 + y, 1.0 + y) + xlogy(1.0 - y, 1.0 - y)), axis=-1)
+
+
+def _unit_ball_map(m: NDArray) -> NDArray:
+    """grad of sqrt(1 + ||m||^2): m / sqrt(1 + ||m||^2), computed as (m/n) (n/hypot(1, n)) for any scale."""
+    n = _scaled_norm(m)[..., None]
+    return np.where(n > 0, m / np.where(n > 0, n, 1.0), 0.0) * (n / np.hypot(1.0, n))
+
+
+def _ball_star(y: NDArray) -> NDArray:
+    r = np.minimum(_scaled_norm(y), 1.0)
+    return r * r / (1.0 + np.sqrt((1.0 - r) * (1.0 + r)))  # 1 - sqrt(1 - r^2) without cancellation
+
+
+def _ball_star_grad(y: NDArray) -> NDArray:
+    r = _scaled_norm(y)[..., None]
+    return y / np.sqrt((1.0 - r) * (1.0 + r))
+
+
+_KINETIC = {
+    "l1": Kinetic(
+        "l1",
+        lambda m: np.sum(np.abs(m), axis=-1),
+        np.sign,
+        lambda y: np.zeros(np.shape(y)[:-1]),
+        None,
+        "the box ||y||_inf <= 1",
+    ),
+    "logcosh": Kinetic("logcosh", _logcosh, np.tanh, _logcosh_star, np.arctanh, "the box ||y||_inf <= 1"),
+    "smooth_l2": Kinetic(
+        "smooth_l2",
+        lambda m: np.hypot(1.0, _scaled_norm(m)) - 1.0,
+        _unit_ball_map,
+        _ball_star,
+        _ball_star_grad,
+        "the ball ||y||_2 <= 1",
+    ),
+    "quadratic": Kinetic(
+        "quadratic",
+        lambda m: 0.5 * _scaled_norm(m) ** 2,
+        lambda m: np.asarray(m, dtype=float),
+        lambda y: 0.5 * _scaled_norm(y) ** 2,
+        lambda y: np.asarray(y, dtype=float),
+        "all of R^d",
+    ),
+}
+
+
+@constrained(kinetic=Options(KINETICS))
+def lion_kinetic(kinetic: str) -> Kinetic:
+    """The convex K named ``kinetic``, with its gradient, conjugate and the conjugate's gradient.
+
+    ``"l1"``: K = ||m||_1, grad sign (Lion), K* the indicator of the unit box; ``"logcosh"``: K = sum log cosh m_i,
+    grad tanh, K*(y) = sum ((1 + y) log(1 + y) + (1 - y) log(1 - y))/2 on the box (a smooth Lion); ``"smooth_l2"``:
+    K = sqrt(1 + ||m||^2) - 1, K*(y) = 1 - sqrt(1 - ||y||^2) on the unit ball; ``"quadratic"``: K = K* = ||.||^2/2.
+
+    Parameters
+    ----------
+    kinetic : {"l1", "logcosh", "smooth_l2", "quadratic"}
+
+    Returns
+    -------
+    Kinetic
+
+    Examples
+    --------
+    >>> k = lion_kinetic("logcosh")
+    >>> float(k.K_star(np.array([1.0, -1.0]))), k.domain  # 2 log 2 at the corner
+    (1.3862943611198906, 'the box ||y||_inf <= 1')
+    """
+    return _KINETIC[kinetic]
+
+
+@constrained(eta=_STEP, beta1=Real(0.0, 1.0), beta2=Real(0.0, 1.0, hi_open=True))
+def lion_ode_params(eta: float, beta1: float, beta2: float) -> tuple[float, float, float]:
+    """(alpha, gamma, eps) of the ODE that the ``"paper"``-convention Lion-K step is exactly forward Euler of, with
+    step eta (module docstring, Lyapunov function): alpha = gamma = (1 - beta2)/eta, eps = eta (1 - beta1 beta2)/(1 -
+    beta2). So eps gamma = 1 - beta1 beta2 <= 1 for every beta1 in [0, 1]; and eps >= eta.
+
+    Parameters
+    ----------
+    eta : float > 0
+    beta1 : float in [0, 1]
+    beta2 : float in [0, 1); beta2 = 1 freezes the momentum (gamma = 0) and has no ODE of this form.
+
+    Returns
+    -------
+    (alpha, gamma, eps) : floats
+
+    Examples
+    --------
+    >>> tuple(round(v, 6) for v in lion_ode_params(0.01, 0.9, 0.99))
+    (1.0, 1.0, 0.109)
+    """
+    rate = float(finite_result((1.0 - beta2) / eta, "gamma = (1 - beta2)/eta", "eta and beta2"))
+    return rate, rate, float(finite_result(eta * (1.0 - beta1 * beta2) / (1.0 - beta2), "eps", "eta and beta2"))
+
+
+def _in_domain(y: NDArray, kinetic: Kinetic, interior: bool) -> NDArray:
+    """Whether each row of y = lam x lies in dom K* (its interior where the gradient of K* is needed)."""
+    if kinetic.name == "quadratic":
+        return np.ones(y.shape[:-1], dtype=bool)
+    size = np.abs(y).max(axis=-1, initial=0.0) if kinetic.name in ("l1", "logcosh") else _scaled_norm(y)
+    return size < 1.0 if interior else size <= 1.0 + _DOMAIN_SLACK
+
+
+def _lyapunov_args(x: NDArray, lam: float, kinetic: str, interior: bool) -> tuple[Kinetic, NDArray]:
+    kin = _KINETIC[kinetic]
+    y = lam * x
+    if not np.all(_in_domain(y, kin, interior)):
+        where = "the interior of " if interior else ""
+        raise ValueError(
+            f"lam * x must lie in {where}{kin.domain} (the domain of K* for kinetic={kinetic!r}); got lam * x with "
+            f"largest entry {np.abs(y).max():g}"
+        )
+    return kin, y
+
+
+_LYAPUNOV = {"x": Reals(min_len=1), "m": Reals(like="x")}
+_ODE = {
+    "alpha": Real(0.0, math.inf),
+    "gamma": Real(0.0, math.inf),
+    "eps": Real(0.0, math.inf),
+    "lam": _STEP,
+    "kinetic": Options(KINETICS),
+}
+
+
+_ALL_ODE_ARGS = "x, m, grad_fx, alpha, gamma, eps and lam"
+
+
+def _rows_of(value: NDArray, x: NDArray, name: str) -> None:
+    """value must broadcast to x without its last axis (one number per row of x), never beyond it."""
+    try:
+        fits = np.broadcast_shapes(np.shape(value), x.shape[:-1]) == x.shape[:-1]
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{name} must hold one value per row of x (shape broadcastable to {x.shape[:-1]}); got shape "
+            f"{np.shape(value)}"
+        )
+
+
+@constrained(x=_LYAPUNOV["x"], m=_LYAPUNOV["m"], f_x=Reals(), **_ODE)
+def lion_k_lyapunov(
+    x: ArrayLike,
+    m: ArrayLike,
+    f_x: ArrayLike,
+    alpha: float,
+    gamma: float,
+    eps: float,
+    lam: float,
+    kinetic: str = "logcosh",
+) -> NDArray:
+    """The Lyapunov function of the continuous-time Lion-K (module docstring; derived here),
+
+        H(x, m) = alpha f(x) + (gamma/lam) K*(lam x) + c [K*(lam x) + K(m) - lam <m, x>],
+        c = (1 - eps gamma)/(1 + eps lam).
+
+    Parameters
+    ----------
+    x, m : array_like (..., d), broadcastable; lam x must lie in the domain of K*.
+    f_x : array_like, f(x) per row of x (broadcastable to x.shape[:-1]).
+    alpha, gamma, eps : floats >= 0, the ODE's parameters (``lion_ode_params`` maps a discrete Lion-K to them).
+    lam : float > 0
+    kinetic : one of ``KINETICS``
+
+    Returns
+    -------
+    ndarray (...,)
+
+    Examples
+    --------
+    >>> float(lion_k_lyapunov([0.5, -0.5], [1.0, 2.0], 0.25, 1.0, 1.0, 0.5, 1.0, "l1"))
+    1.4166666666666665
+    """
+    _rows_of(f_x, x, "f_x")
+    kin, y = _lyapunov_args(x, lam, kinetic, interior=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the ValueError below
+        c = (1.0 - eps * gamma) / (1.0 + eps * lam)
+        k_star = kin.K_star(y)
+        H = alpha * f_x + (gamma / lam) * k_star + c * (k_star + kin.K(m) - np.sum(m * y, axis=-1))
+    return finite_result(H, "H", _ALL_ODE_ARGS.replace("grad_fx", "f_x"))
+
+
+def _ode_terms(x: NDArray, m: NDArray, grad_fx: NDArray, alpha: float, gamma: float, eps: float, kin: Kinetic):
+    m_dot = -alpha * grad_fx - gamma * m
+    m_tilde = m + eps * m_dot
+    return m_dot, m_tilde, np.asarray(kin.grad_K(m_tilde), dtype=float)
+
+
+@constrained(**_LYAPUNOV, grad_fx=Reals(like="x"), **_ODE)
+def lion_k_ode_field(
+    x: ArrayLike,
+    m: ArrayLike,
+    grad_fx: ArrayLike,
+    alpha: float,
+    gamma: float,
+    eps: float,
+    lam: float,
+    kinetic: str = "logcosh",
+) -> tuple[NDArray, NDArray]:
+    """The continuous-time Lion-K: ``m' = -alpha grad f(x) - gamma m``, ``x' = grad K(m + eps m') - lam x``.
+
+    Parameters
+    ----------
+    x, m, grad_fx : array_like (..., d), broadcastable; grad_fx is grad f at x.
+    alpha, gamma, eps, lam, kinetic : as in ``lion_k_lyapunov``.
+
+    Returns
+    -------
+    (x', m') : ndarrays of the broadcast shape.
+
+    Examples
+    --------
+    >>> xd, md = lion_k_ode_field([0.0], [1.0], [2.0], 1.0, 1.0, 0.5, 1.0, "quadratic")
+    >>> float(xd[0]), float(md[0])
+    (-0.5, -3.0)
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the ValueError below
+        m_dot, _, step = _ode_terms(x, m, grad_fx, alpha, gamma, eps, _KINETIC[kinetic])
+        x_dot = step - lam * x
+    return finite_result(x_dot, "x'", _ALL_ODE_ARGS), finite_result(m_dot, "m'", _ALL_ODE_ARGS)
+
+
+@constrained(**_LYAPUNOV, grad_fx=Reals(like="x"), **_ODE)
+def lion_k_lyapunov_rate(
+    x: ArrayLike,
+    m: ArrayLike,
+    grad_fx: ArrayLike,
+    alpha: float,
+    gamma: float,
+    eps: float,
+    lam: float,
+    kinetic: str = "logcosh",
+) -> NDArray:
+    """dH/dt along the continuous-time Lion-K (``lion_k_ode_field``), in closed form (derived here, module
+    docstring):
+
+        dH/dt = -c <grad K(m~) - grad K(m), m'> - k <grad K(m~) - lam x, m~ - grad K*(lam x)>,
+        m~ = m + eps m',  c = (1 - eps gamma)/(1 + eps lam),  k = (gamma + lam)/(1 + eps lam).
+
+    Both inner products are >= 0 for a convex K (monotone gradients; lam x = grad K(grad K*(lam x))), so dH/dt <= 0
+    whenever eps gamma <= 1, for any differentiable f, convex or not. Needs a differentiable K* (not ``"l1"``) and lam
+    x inside its domain.
+
+    Parameters
+    ----------
+    x, m, grad_fx : array_like (..., d), broadcastable; grad_fx is grad f at x.
+    alpha, gamma, eps, lam, kinetic : as in ``lion_k_lyapunov``.
+
+    Returns
+    -------
+    ndarray (...,)
+
+    Examples
+    --------
+    >>> r = lion_k_lyapunov_rate([0.2, -0.1], [1.0, -2.0], [0.3, 0.4], 1.0, 1.0, 0.5, 1.0)
+    >>> bool(r <= 0)
+    True
+    """
+    if _KINETIC[kinetic].grad_K_star is None:
+        raise ValueError(
+            f"kinetic={kinetic!r} has no differentiable K*: the rate needs one of "
+            f"{[k for k in KINETICS if _KINETIC[k].grad_K_star is not None]}"
+        )
+    kin, y = _lyapunov_args(x, lam, kinetic, interior=True)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the ValueError below
+        m_dot, m_tilde, step = _ode_terms(x, m, grad_fx, alpha, gamma, eps, kin)
+        c = (1.0 - eps * gamma) / (1.0 + eps * lam)
+        k = (gamma + lam) / (1.0 + eps * lam)
+        # the first term is (c/eps) <grad K(m~) - grad K(m), m~ - m> without the division, so that eps = 0 works
+        momentum = np.sum((step - np.asarray(kin.grad_K(m), dtype=float)) * m_dot, axis=-1)
+        decay = np.sum((step - y) * (m_tilde - kin.grad_K_star(y)), axis=-1)
+        rate = -c * momentum - k * decay
+    return finite_result(rate, "dH/dt", _ALL_ODE_ARGS)
 
 
 @constrained(alpha=_ALPHA)

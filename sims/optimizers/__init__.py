@@ -11,6 +11,7 @@ from sims.optimizers import (  # noqa: F401  (each registers its sim)
     lion_box_entry,
     lion_box_limit,
     lion_k_geometry,
+    lion_lyapunov,
 )
 from sims.optimizers.common import AREA
 from sims.optimizers.findings import FIGURE, FINDINGS

@@ -43,6 +43,41 @@ def box_minimiser(A: NDArray, c: NDArray, radius: float) -> tuple[NDArray, NDArr
 
 
 @dataclass(frozen=True)
+class WavyProblems:
+    """R non-convex objectives f_r(x) = sum_j a_rj cos(w_rj'x + phi_rj) + mu_r ||x||^2/2: smooth, bounded below,
+    with many stationary points (the Lyapunov function needs no convexity). ``f`` and ``grad`` take (R, d) iterates,
+    one per problem, or any (n, d) for a one-problem ``row``."""
+
+    W: NDArray  # (R, J, d)
+    phase: NDArray  # (R, J)
+    a: NDArray  # (R, J)
+    mu: NDArray  # (R,)
+
+    def _inner(self, x: NDArray) -> NDArray:
+        return np.einsum("...jd,...d->...j", self.W, x) + self.phase
+
+    def f(self, x: NDArray) -> NDArray:
+        return np.sum(self.a * np.cos(self._inner(x)), axis=-1) + 0.5 * self.mu * np.sum(x * x, axis=-1)
+
+    def grad(self, x: NDArray) -> NDArray:
+        return -np.einsum("...j,...jd->...d", self.a * np.sin(self._inner(x)), self.W) + self.mu[..., None] * x
+
+    def row(self, r: int) -> WavyProblems:
+        """Problem r alone, for iterates of any leading shape."""
+        return WavyProblems(self.W[r], self.phase[r], self.a[r], self.mu[r])
+
+
+def wavy_problems(rng: np.random.Generator, R: int, d: int, n_waves: int = 6) -> WavyProblems:
+    """Draw R ``WavyProblems``: w_rj ~ N(0, I_d), phi_rj ~ U(0, 2 pi), a_rj ~ U(0.5, 1.5), mu_r ~ U(0.1, 0.5)."""
+    return WavyProblems(
+        rng.normal(size=(R, n_waves, d)),
+        rng.uniform(0.0, 2 * np.pi, (R, n_waves)),
+        rng.uniform(0.5, 1.5, (R, n_waves)),
+        rng.uniform(0.1, 0.5, R),
+    )
+
+
+@dataclass(frozen=True)
 class Clients:
     """A federated problem f = (1/n) sum_i f_i: the clients' gradients and losses, their smoothness constants,
     the smoothness of f and f's minimum (by L-BFGS on the whole problem)."""

@@ -12,6 +12,13 @@ FINDINGS = (
         "{lion_box_limit.excess_slope}); $K = \\|\\cdot\\|_2$ gives the $\\ell_2$ ball instead."
     ),
     (
+        "The Lyapunov function of the continuous-time Lion-K never increases when $\\epsilon\\gamma \\le 1$, on "
+        "non-convex objectives (worst rise {lion_lyapunov.logcosh.non_increasing}); its closed-form rate matches "
+        "finite differences ({lion_lyapunov.logcosh.rate_formula}); with $\\epsilon\\gamma > 1$ it rises "
+        "({lion_lyapunov.logcosh.negative_control_eps_gamma_above_one}). Discrete Lion is forward Euler of that ODE "
+        "and is not monotone: its increases scale like $\\eta^2$ (slope {lion_lyapunov.discrete.increase_slope})."
+    ),
+    (
         "EF21 runs on the arithmetic mean of the smoothness constants: with the step $1/(L + L_{AM}\\sqrt{\\beta/"
         "\\theta})$ a weighted Lyapunov function decreases every step (worst slack "
         "{ef21_rate.logistic.top_k.lyapunov_descent}) and the rate bound holds (ratio at most "

@@ -37,6 +37,18 @@ SOURCES = (
         basis=LION_ABSTRACT,
     ),
     cite(
+        "lion_lyapunov.*.rate_formula",
+        "lion_lyapunov.*.non_increasing",
+        "lion_lyapunov.discrete.euler_step",
+        "lion_lyapunov.discrete.increase_slope",
+        refs=("theorysims", LION),
+        place="theory.optimizers module docstring (the Lyapunov function of Lion-K)",
+        status="derived",
+        basis="the abstract of arXiv:2310.05898 (read) announces a new Lyapunov function for Lion-K; its text was not "
+        "reachable, so H's form, the closed-form dH/dt and the Euler map are derived in theory/optimizers.py's "
+        "module docstring",
+    ),
+    cite(
         "ef21_rate.*.lyapunov_descent",
         "ef21_rate.*.rate_bound",
         "ef21_rate.*.top_k.ef21w_equals_ef21",
@@ -50,6 +62,7 @@ SOURCES = (
         "lion_box_entry.negative_control_*",
         "lion_box_limit.negative_control_*",
         "lion_k_geometry.negative_control_*",
+        "lion_lyapunov.*.negative_control_*",
         "ef21_rate.*.negative_control_*",
         "ef21_step_gain.*.negative_control_*",
         refs="theorysims",
