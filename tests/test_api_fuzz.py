@@ -65,6 +65,7 @@ RESULTS = {
     "LionPath",
     "EF21Path",
     "Kinetic",
+    "LogisticUnlearningPath",
 }
 
 _r = np.random.default_rng(0)
@@ -342,6 +343,16 @@ VALID: dict[str, dict] = {
         "times": [0.0, 1.0, 2.0],
         "method": "npo",
         "beta": 1.0,
+    },
+    "logistic_unlearning_run": {
+        "X": [[1.0, 0.0], [0.0, 1.0]],
+        "y": [1.0, -1.0],
+        "theta_init": [0.1, 0.2],
+        "eta": 0.5,
+        "n_steps": 20,
+        "method": "npo",
+        "beta": 1.0,
+        "record": [0, 10, 20],
     },
     # optimizers
     "lion_k_step": {

@@ -200,6 +200,36 @@ def test_npo_flow_is_the_ga_path_on_a_slower_clock():
         np.testing.assert_allclose(ga.other_clock[i, at], t, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize("method", ["ga", "npo"])
+def test_logistic_unlearning_step_is_gradient_descent_on_the_library_losses(method):
+    """One step against central differences of the mean forget loss written with ga_loss / npo_loss."""
+    X, y, th0 = RNG.normal(size=(3, 6)), np.array([1.0, -1.0, 1.0]), RNG.normal(size=6)
+    beta, eta = 0.7, 0.3
+    ref = -np.logaddexp(0.0, -y * (X @ th0))  # log p_ref(y_i | x_i)
+
+    def loss(th):
+        logp = -np.logaddexp(0.0, -y * (X @ th))
+        return np.mean(tp.ga_loss(logp) if method == "ga" else tp.npo_loss(logp, ref, beta))
+
+    h = 1e-6
+    grad = np.array([(loss(th0 + h * e) - loss(th0 - h * e)) / (2 * h) for e in np.eye(6)])
+    run = tp.logistic_unlearning_run(X, y, th0, eta, 1, method, beta=beta)
+    np.testing.assert_allclose(run.theta[0], th0 - eta * grad, atol=1e-8)
+
+
+def test_logistic_unlearning_rates_on_orthonormal_forget_points():
+    """X = I: the coordinates decouple; GA's distance grows like eta t ||y|| / n_f, NPO's by sqrt(n_f) ln 10 / beta
+    per decade (the module docstring's asymptotics)."""
+    X, y, th0 = np.eye(2), np.array([1.0, -1.0]), np.array([0.3, 0.1])
+    ga = tp.logistic_unlearning_run(X, y, th0, 0.5, 4000, "ga", record=[2000, 3000, 4000])
+    d2 = ga.distance[0] ** 2
+    assert np.sqrt((d2[2] - 2 * d2[1] + d2[0]) / (2 * 1000.0**2)) / 0.5 == pytest.approx(np.sqrt(2) / 2, rel=1e-10)
+    npo = tp.logistic_unlearning_run(X, y, th0, 0.5, 20_000, "npo", beta=1.0, record=[200, 2000, 20_000])
+    last, before = np.diff(npo.distance[0])[::-1]
+    assert last == pytest.approx(np.sqrt(2) * np.log(10), rel=abs(before - last) / last)
+    assert np.all(np.diff(npo.log_ratio[0]) < 0)  # the forget points' probabilities keep falling
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [
@@ -212,6 +242,11 @@ def test_npo_flow_is_the_ga_path_on_a_slower_clock():
         (lambda: tp.f_regularized_optimum([1.0, 0.0, 2.0], [0.5, 0.5], 1.0, "forward_kl"), "must broadcast"),
         (lambda: tp.tabular_unlearning_flow([0.0, 1.0], 2, [0.0, 1.0]), "forget must lie in"),
         (lambda: tp.tabular_unlearning_flow([0.0, 1.0], 0, [1.0, 0.0]), "times must be a non-decreasing"),
+        (lambda: tp.logistic_unlearning_run(np.eye(2), [1.0, 0.5], [0.0, 0.0], 0.5, 10), "labels in"),
+        (lambda: tp.logistic_unlearning_run(np.eye(2), [1.0, 1.0, 1.0], [0.0, 0.0], 0.5, 10), "one label per"),
+        (lambda: tp.logistic_unlearning_run(np.eye(2), [1.0, 1.0], [0.0, 0.0, 0.0], 0.5, 10), "theta_init must"),
+        (lambda: tp.logistic_unlearning_run(np.eye(2), [1.0, 1.0], [0.0, 0.0], 0.5, 10, record=[11]), "record must"),
+        (lambda: tp.logistic_unlearning_run(np.eye(2), [1.0, 1.0], [0.0, 0.0], 0.0, 10), "eta must lie in"),
     ],
 )
 def test_bad_input_names_the_argument(call, match):

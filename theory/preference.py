@@ -29,6 +29,14 @@ Conventions, stated once:
   ``L_NPO = (2/beta) log(1 + exp(beta z))``; gradient ascent's loss is ``L_GA = log pi_theta``; ``W = 2 sigmoid(beta
   z)`` (the loss and weight as restated from the paper's Eq. 3 and its gradient identity; the text was not re-read
   here). Computations go through ``logaddexp`` and ``expit``, so log-ratios of any size give finite answers.
+- NPO on a logistic model (Zhang et al. 2024 [2], Theorem 2, as restated, not read here): on n_f <= d forget
+  points with X X' invertible and ``max_{i != j} |<x_i, x_j>| <= C0 / n_f``, GA's distance ``||theta_t -
+  theta_init||_{X'X}`` grows linearly in eta t and NPO's (eta <= 1) like ``log(C eta t / n_f + 1)``. Derived here
+  (a fixed-point argument, not a proof): with ``z_i = y_i x_i'theta`` and ``G_ij = y_i y_j <x_i, x_j>``, a step moves
+  z by ``-(eta/n_f) G s`` (``s_i = sigmoid(-z_i)``, times W_i for NPO), and the distance is ``||z - z_0||_2``. For GA
+  every s_i -> 1 once G 1 > 0, so the distance grows like ``eta t ||X X' y|| / n_f``; for NPO, W_j ~ a_j / t with
+  ``G a = n_f / (beta eta) 1`` gives ``z_i = -(1/beta) log t + c_i + o(1)``, so the distance grows by
+  ``sqrt(n_f) ln(10) / beta`` per decade of t, whatever eta and X (given G^-1 1 > 0).
 
 Valid ranges, as data: ``BETA_RANGE`` (the regularisation strength), ``MAX_ABS_REWARD`` (|r| below it, so that
 reward gaps divided by the smallest beta stay far inside float64), log-probabilities in ``[-MAX_NEG_LOGP, 0]``.
@@ -49,9 +57,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
-from scipy.special import expit, logsumexp
+from scipy.special import expit, log_expit, logsumexp
 
-from theory._constraints import Distributions, Integer, OnlyFor, Options, Real, Reals, constrained
+from theory._checks import finite_result
+from theory._constraints import Distributions, Integer, OnlyFor, Optional, Options, Real, Reals, constrained
 
 __all__ = [
     "ADMISSIBLE",
@@ -59,13 +68,16 @@ __all__ = [
     "DIVERGENCES",
     "MAX_ABS_REWARD",
     "MAX_NEG_LOGP",
+    "MAX_UNLEARNING_STEPS",
     "FDivergence",
+    "LogisticUnlearningPath",
     "UnlearningPath",
     "f_divergence",
     "f_regularized_optimum",
     "fdpo_loss",
     "ga_loss",
     "implied_reward",
+    "logistic_unlearning_run",
     "npo_loss",
     "npo_weight",
     "off_support_mass",
@@ -667,3 +679,138 @@ def tabular_unlearning_flow(
     rest = rest - logsumexp(rest, axis=-1, keepdims=True)
     entropy = -np.sum(np.exp(rest) * rest, axis=-1)
     return UnlearningPath(times, th, logpi[..., forget] - log_ref[:, None], clock, entropy)
+
+
+@dataclass(frozen=True)
+class LogisticUnlearningPath:
+    """``logistic_unlearning_run``'s answer, replicates first.
+
+    Attributes
+    ----------
+    steps : ndarray (T,) of int, the recorded steps.
+    distance : ndarray (R, T), ``||theta_t - theta_init||_{X'X} = ||X (theta_t - theta_init)||_2``.
+    log_ratio : ndarray (R, T), the forget set's mean ``log p_theta(y_i | x_i) - log p_ref(y_i | x_i)``.
+    theta : ndarray (R, d), the last iterate.
+    """
+
+    steps: NDArray
+    distance: NDArray
+    log_ratio: NDArray
+    theta: NDArray
+
+
+MAX_UNLEARNING_STEPS = 10_000_000
+
+
+def _unlearning_data(X: NDArray, y: NDArray, theta_init: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """(X, y, theta) as (R, n_f, d), (R, n_f), (R, d), with messages that name the argument."""
+    X3 = X[None] if X.ndim == 2 else X
+    if X3.ndim != 3:
+        raise ValueError(f"X must be (n_f, d) or (R, n_f, d) (forget features); got shape {X.shape}")
+    R, n_f, d = X3.shape
+    y2 = np.broadcast_to(y, (R, n_f)) if y.ndim in (1, 2) and y.shape[-1] == n_f else None
+    if y2 is None or (y.ndim == 2 and y.shape[0] not in (1, R)):
+        raise ValueError(f"y must hold one label per forget point, shape ({n_f},) or ({R}, {n_f}); got {y.shape}")
+    if not np.all(np.abs(y2) == 1.0):
+        raise ValueError(f"y must hold labels in {{-1, +1}}; got values {np.unique(y2)[:4]}")
+    th = np.broadcast_to(theta_init, (R, d)) if theta_init.shape in ((d,), (1, d), (R, d)) else None
+    if th is None:
+        raise ValueError(
+            f"theta_init must have shape ({d},) or ({R}, {d}) (one weight per feature); got {theta_init.shape}"
+        )
+    return X3, y2.astype(float), np.array(th, dtype=float)
+
+
+@constrained(
+    X=Reals(min_len=1),
+    y=Reals(-1.0, 1.0),
+    theta_init=Reals(min_len=1),
+    eta=Real(0.0, 1e6, lo_open=True),
+    n_steps=Integer(1, MAX_UNLEARNING_STEPS, costly=True),
+    method=Options(("ga", "npo")),
+    beta=Real(1e-3, 1e2),
+    record=Optional(Reals(0.0, MAX_UNLEARNING_STEPS, min_len=1)),
+)
+def logistic_unlearning_run(
+    X: ArrayLike,
+    y: ArrayLike,
+    theta_init: ArrayLike,
+    eta: float,
+    n_steps: int,
+    method: str = "npo",
+    beta: float = 1.0,
+    record: ArrayLike | None = None,
+) -> LogisticUnlearningPath:
+    """Gradient descent of GA or NPO on the forget set of a logistic model, p_theta(y | x) = sigmoid(y x'theta),
+    from theta_init, which is also the reference (Zhang et al. 2024, Theorem 2's setting, as restated in the module
+    docstring).
+
+    GA descends ``L_GA = (1/n_f) sum_i log p_theta(y_i | x_i)``; NPO descends ``(1/n_f) sum_i L_NPO`` (``npo_loss``),
+    whose gradient is ``W_i`` times GA's; step ``theta <- theta - eta grad L``, all replicates at once.
+
+    Parameters
+    ----------
+    X : array_like (n_f, d) or (R, n_f, d), the forget points' features.
+    y : array_like (n_f,) or (R, n_f), labels in {-1, +1}.
+    theta_init : array_like (d,) or (R, d)
+    eta : float in (0, 1e6]; Theorem 2's NPO rate assumes eta <= 1.
+    n_steps : int in [1, MAX_UNLEARNING_STEPS]
+    method : {"ga", "npo"}
+    beta : float in [1e-3, 1e2], NPO's inverse temperature.
+    record : array_like of steps in [0, n_steps], non-decreasing, or None (0 and 40 log-spaced steps to n_steps).
+
+    Returns
+    -------
+    LogisticUnlearningPath
+
+    Examples
+    --------
+    >>> X = np.eye(2)  # two orthogonal forget points
+    >>> ga = logistic_unlearning_run(X, [1.0, 1.0], [0.0, 0.0], eta=0.5, n_steps=1000, method="ga", record=[500, 1000])
+    >>> float(np.round((ga.distance[0, 1] - ga.distance[0, 0]) / (0.5 * 500), 6))  # the slope ||X X'y|| / n_f
+    0.707107
+    """
+    X3, y2, theta = _unlearning_data(X, y, theta_init)
+    steps = (
+        np.unique(np.r_[0, np.round(np.geomspace(1, n_steps, 40))]).astype(int)
+        if record is None
+        else np.asarray(record)
+    )
+    if np.any(steps != np.round(steps)) or np.any(steps > n_steps) or np.any(np.diff(steps) < 0):
+        raise ValueError(
+            f"record must hold non-decreasing integer steps in [0, n_steps = {n_steps}]; got {steps!r:.60}"
+        )
+    steps = steps.astype(int)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the ValueError below
+        path = _unlearning_loop(X3, y2, theta, eta, n_steps, method == "npo", beta, steps)
+    for name in ("distance", "log_ratio", "theta"):
+        finite_result(getattr(path, name), f"the run's {name}", "X, theta_init and eta")
+    return path
+
+
+def _unlearning_loop(
+    X: NDArray, y: NDArray, theta: NDArray, eta: float, n_steps: int, npo: bool, beta: float, steps: NDArray
+) -> LogisticUnlearningPath:
+    """logistic_unlearning_run's iteration on checked arguments."""
+    n_f = X.shape[1]
+    Xy = X * y[..., None]  # rows y_i x_i: z = Xy theta
+    step_rows = (eta / n_f) * Xy.transpose(0, 2, 1)  # (R, d, n_f): theta <- theta - step_rows s
+    th = theta[..., None]  # (R, d, 1): matmul on stacked columns is faster than einsum in this loop
+    z0 = (Xy @ th)[..., 0]
+    log_ref = log_expit(z0)
+    dist, ratio = np.empty((X.shape[0], len(steps))), np.empty((X.shape[0], len(steps)))
+    k = 0
+    for t in range(n_steps + 1):
+        z = (Xy @ th)[..., 0]
+        while k < len(steps) and steps[k] == t:
+            dist[:, k] = np.linalg.norm(z - z0, axis=1)  # ||X (theta - theta0)||_2, as |y_i| = 1
+            ratio[:, k] = np.mean(log_expit(z) - log_ref, axis=1)
+            k += 1
+        if t == n_steps:
+            break
+        s = expit(-z)  # d log sigmoid(z) / dz
+        if npo:
+            s *= 2.0 * expit(beta * (log_expit(z) - log_ref))  # W_i
+        th = th - step_rows @ s[..., None]
+    theta = th[..., 0]
+    return LogisticUnlearningPath(steps, dist, ratio, theta)

@@ -18,5 +18,10 @@ FINDINGS = (
         "{npo_vs_ga.beta=1.exponentially_slower} at $\\beta = 1$); as $\\beta \\to 0$ its loss tends to GA's within "
         "$\\beta z^2/4$, a bound that is tight."
     ),
+    (
+        "On a logistic model (Theorem 2's setting), GA's distance from the start grows linearly with slope "
+        "$\\|XX^\\top y\\|/n_f$ (to {npo_vs_ga.logistic.ga_linear_rate}) and NPO's by $\\sqrt{n_f}\\ln 10/\\beta$ "
+        "per decade (off by {npo_vs_ga.logistic.beta=1.npo_log_rate} at $\\beta = 1$)."
+    ),
 )
 FIGURE = "npo_vs_ga/npo_vs_ga.png"

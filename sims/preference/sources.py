@@ -113,10 +113,22 @@ SOURCES = (
     cite(
         "npo_limit.negative_control_half_bound",
         "npo_vs_ga.*.negative_control_linear_clock",
+        "npo_vs_ga.logistic.*.negative_control_npo_linear",
         refs="theorysims",
         place="sims/preference/npo_limit.py, npo_vs_ga.py",
         status="derived",
         basis="deliberately wrong statements",
+    ),
+    cite(
+        "npo_vs_ga.logistic.ga_linear_rate",
+        "npo_vs_ga.logistic.*.npo_log_rate",
+        refs=("theorysims", NPO),
+        place="Theorem 2 (logistic regression on n_f <= d near-orthogonal forget points: GA's distance linear in "
+        "eta t, NPO's like log(C eta t / n_f + 1)), as restated in theory.preference's module docstring; the "
+        "constants (slope ||X X'y|| / n_f, sqrt(n_f) ln 10 / beta per decade) derived there",
+        status="derived",
+        basis="the theorem's statement is restated, its text not read here; the sharper asymptotics are a fixed-point "
+        "argument written in theory/preference.py's module docstring",
     ),
     cite(
         "npo_vs_ga.*.same_path",
