@@ -353,3 +353,26 @@ def test_run_many_queues_the_most_expensive_cells_first(toy_sim, tmp_path, monke
     )
     runner.run_many([toy_sim], layout, jobs=1, progress=False)
     assert order == [3, 1, 5, 4, 0, 2]
+
+
+def test_a_fresh_clone_orders_its_queue_by_the_committed_cell_costs(toy_sim, tmp_path, monkeypatch):
+    """No results yet: the per-cell costs the report wrote (``cell_costs.json``) order the queue, not the sim's mean
+    (which would leave a long cell to end the run alone); and a report writes them back, merged with the others'."""
+    import sims.engine.runner as runner
+    from sims.engine.publish import _write_cell_costs
+
+    layout = Layout(tmp_path, True)
+    layout.figures_dir.mkdir(parents=True)
+    costs = {"toy": {f"i={i}": c for i, c in enumerate([1.0, 5.0, 0.5, 9.0, 2.0, 3.0])}, "other": {"all": 7.0}}
+    (layout.figures_dir / runner.CELL_COSTS).write_text(json.dumps(costs))
+    order = []
+    real = runner.compute_cell
+    monkeypatch.setattr(
+        runner, "compute_cell", lambda sim, cfg, cell, seed: order.append(cell["i"]) or real(sim, cfg, cell, seed)
+    )
+    (out,) = runner.run_many([toy_sim], layout, jobs=1, progress=False)
+    assert order == [3, 1, 5, 4, 0, 2]
+    _write_cell_costs([out], layout.figures_dir / runner.CELL_COSTS)
+    written = json.loads((layout.figures_dir / runner.CELL_COSTS).read_text())
+    assert written["other"] == {"all": 7.0} and sorted(written["toy"]) == sorted(costs["toy"])
+    assert all(v >= 0 for v in written["toy"].values())

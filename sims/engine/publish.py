@@ -27,4 +27,20 @@ def write_report(outcomes: Sequence[Any], figures_dir: Path, quick: bool, seed: 
     atomic_write_bytes(figures_dir / "REPORT.html", render_html(entries, figures_dir, quick, intro).encode())
     rows = claims_rows(entries)
     atomic_write_bytes(figures_dir / "claims.json", (json.dumps(rows, indent=1, default=str) + "\n").encode())
+    _write_cell_costs(outcomes, figures_dir / "cell_costs.json")
     return figures_dir / "REPORT.md"
+
+
+def _write_cell_costs(outcomes: Sequence[Any], path: Path) -> None:
+    """Each cell's last wall time, by sim, merged into what the file held (a run of some sims keeps the others'):
+    the scheduling hints of a clone that has no results yet (see ``runner.run_sims``). Not a measurement shown as
+    current: the report's own compute column comes from the sidecars."""
+    try:
+        costs = json.loads(path.read_text())
+        costs = costs if isinstance(costs, dict) else {}
+    except (OSError, ValueError):
+        costs = {}
+    for o in outcomes:
+        if getattr(o, "cell_s", None):
+            costs[o.name] = dict(sorted(o.cell_s.items()))
+    atomic_write_bytes(path, (json.dumps(dict(sorted(costs.items())), indent=1) + "\n").encode())

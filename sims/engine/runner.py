@@ -99,6 +99,7 @@ class SimOutcome:
     claims: list[Claim] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     compute_s: float = 0.0  # summed wall time of the sim's cells, as recorded in their sidecars
+    cell_s: dict[str, float] = field(default_factory=dict)  # each cell's wall time (the queue's hints on a new clone)
     computed_at: str | None = None  # newest cell's time stamp (UTC, ISO 8601)
     commits: tuple[str, ...] = ()  # the commits the cells were computed at
     results_digest: str | None = None  # SHA-256 over the cells' keys and npz digests: what figures are drawn from
@@ -279,6 +280,7 @@ def _stamp(layout: Layout, sim: str, keys: Sequence[str], outcome: SimOutcome) -
         except (OSError, ValueError):
             continue
         total += float(side.get("wall_time_s", 0.0))
+        outcome.cell_s[k] = round(float(side.get("wall_time_s", 0.0)), 2)
         if side.get("computed_at"):
             stamps.append(side["computed_at"])
         if side.get("git_commit"):
@@ -498,9 +500,11 @@ def run_many(
     Why one pool: run one sim after another, a sim whose cells are fewer than the workers, or of unequal cost,
     leaves workers idle (a sim of one 200-s cell idles the other core for 200 s), and its figures are drawn while no
     cell runs. The order is longest-first (LPT scheduling, within 4/3 of the best makespan) by the cost of each
-    cell's last computation where a sidecar records it, else the sim's mean cell cost in the committed claims table
-    (``claims.json``), so that the long cells do not end the run alone. Cells are locked exactly as in ``run_sim``;
-    a sim with a cell held by another run is finished by ``run_sim`` afterwards (which waits for that run).
+    cell's last computation where a sidecar records it, else as the committed report records it
+    (``cell_costs.json``, so that a fresh clone orders its first run too), else the sim's mean cell cost in the
+    claims table (``claims.json``), so that the long cells do not end the run alone. Cells are locked exactly as in
+    ``run_sim``; a sim with a cell held by another run is finished by ``run_sim`` afterwards (which waits for that
+    run).
     Returns the outcomes in the order of ``sims``.
     """
     hints = _cost_hints(layout)
@@ -562,15 +566,24 @@ def run_many(
     return [outcomes[s.name] for s in sims]
 
 
+CELL_COSTS = "cell_costs.json"  # beside claims.json: {sim: {cell key: seconds}}, written with the report
+
+
 def _cost_hints(layout: Layout) -> dict[tuple[str, str | None], float]:
     """Expected seconds per cell: (sim, key) from the sidecars in the results folder (any code version: only the
-    order of the queue depends on it), and (sim, None), the sim's mean cell cost in the claims table."""
+    order of the queue depends on it) or else from the committed ``cell_costs.json``, and (sim, None), the sim's
+    mean cell cost in the claims table."""
     hints: dict[tuple[str, str | None], float] = {}
     try:
         for row in json.loads((layout.figures_dir / "claims.json").read_text()):
             if row.get("compute_s") and row.get("n_cells"):
                 hints[row["sim"], None] = float(row["compute_s"]) / int(row["n_cells"])
     except (OSError, ValueError, TypeError, KeyError):
+        pass
+    try:
+        for sim, cells in json.loads((layout.figures_dir / CELL_COSTS).read_text()).items():
+            hints.update({(sim, key): float(sec) for key, sec in cells.items()})
+    except (OSError, ValueError, TypeError, AttributeError):
         pass
     if layout.results_dir.is_dir():
         for side in layout.results_dir.glob("*/*.json"):
