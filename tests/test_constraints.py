@@ -24,12 +24,11 @@ DECLARED = sorted(n for n in CALLABLES if hasattr(PUBLIC[n], "__constraints__"))
 # may only shrink: a new public callable must declare its constraints, and one that does must leave the list.
 UNDECLARED = {
     "AdversarialBandit", "BernoulliBandit", "FiniteDistribution", "GaussianBandit", "LinearScores", "OptimisticOMD",
-    "Policy", "SEAEnvironment", "ScoreBox", "StreamingAlgorithm", "ball_pointwise_infimum", "batch_perceptron",
-    "box_pointwise_infimum", "check_data", "conditional_margin_risk", "conditional_minimizer", "conditional_risk",
-    "etf_gram", "fit_lsa", "fit_preconditioner", "gd_statistic", "ldr_top1_calibration", "linear_best_in_class_risk",
-    "linear_best_zero_one_risk", "logistic_grad", "logistic_loss", "lr_gd", "lsa_forward", "lsa_span_coefficients",
-    "lsa_span_features", "lsa_span_fit", "margin", "margin_calibration", "margin_loss", "minimizability_gap",
-    "nc_metrics", "one_step_gd_predict", "simplex_etf", "tight_transform", "topk_preserving", "train_ufm",
+    "Policy", "SEAEnvironment", "ScoreBox", "StreamingAlgorithm", "ball_pointwise_infimum", "box_pointwise_infimum",
+    "conditional_margin_risk", "conditional_minimizer", "fit_lsa", "fit_preconditioner", "gd_statistic",
+    "ldr_top1_calibration", "linear_best_in_class_risk", "linear_best_zero_one_risk", "lsa_forward",
+    "lsa_span_coefficients", "lsa_span_features", "lsa_span_fit", "margin_calibration", "margin_loss",
+    "minimizability_gap", "nc_metrics", "one_step_gd_predict", "tight_transform", "topk_preserving", "train_ufm",
     "ufm_mse_parameters", "ufm_mse_solution", "ufm_objective",
 }  # fmt: skip
 

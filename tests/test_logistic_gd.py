@@ -183,14 +183,14 @@ def test_normalized_lr_gd_bound_on_random_data():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: lr_gd(np.zeros((0, 2)), np.zeros(0), 1.0, 3), "A must be a non-empty"),
+        (lambda: lr_gd(np.zeros((0, 2)), np.zeros(0), 1.0, 3), r"A must be an \(n, d\) array with n >= 1 rows"),
         (lambda: lr_gd(np.ones((3, 2)), np.ones(2), 1.0, 3), r"y must have shape \(3,\)"),
         (lambda: lr_gd(np.ones((2, 2)), np.array([1, 0]), 1.0, 3), r"y must hold labels in \{-1, \+1\}"),
         (lambda: lr_gd(np.ones((2, 2)), np.array([1, -1]), 0.0, 3), r"step must lie in \(0, inf\)"),
         (lambda: lr_gd(np.ones((2, 2)), np.array([1, -1]), -1.0, 3), r"step must lie in \(0, inf\)"),
         (lambda: lr_gd(np.ones((2, 2)), np.array([1, -1]), 1.0, -1), "n_iters must be an integer >= 0"),
         (lambda: batch_perceptron(np.ones((2, 2)), np.array([1, -1]), -2), "n_iters must be an integer >= 0"),
-        (lambda: logistic_loss(np.zeros(3), np.ones((2, 2)), np.array([1, -1])), "theta must have last dimension"),
+        (lambda: logistic_loss(np.zeros(3), np.ones((2, 2)), np.array([1, -1])), r"theta must have shape \(2,\)"),
         (lambda: lr_gd(np.array([[np.nan, 1.0]]), np.array([1]), 1.0, 1), "A must be finite"),
         (lambda: normalized_perceptron_iteration_bound(1.0, 2.0), "mu must be <= R"),
         (lambda: batch_perceptron_iteration_bound(10, 1.0, 0.0), r"mu must lie in \(0, inf\)"),

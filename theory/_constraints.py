@@ -38,6 +38,7 @@ __all__ = [
     "Flag",
     "Integer",
     "Labels",
+    "Matrix",
     "OnlyFor",
     "Optional",
     "Options",
@@ -46,6 +47,8 @@ __all__ = [
     "Reals",
     "SPDMatrix",
     "Scores",
+    "SignLabels",
+    "Weights",
     "constrained",
 ]
 
@@ -324,6 +327,103 @@ class Distributions(Constraint):
         tiny = np.full(K, 1e-300)
         tiny[0] = 1.0 - (K - 1) * 1e-300
         return [tiny] + ([] if self.positive else [np.r_[1.0, np.zeros(K - 1)]])
+
+
+@dataclass(frozen=True)
+class Matrix(Constraint):
+    """A data matrix: finite floats of shape (n, d) with n >= ``min_rows`` and d >= ``min_cols``; canonical form: a
+    float array. Its extremes are the valid matrix scaled by 1e6 and 1e-6 (features of any scale)."""
+
+    min_rows: int = 1
+    min_cols: int = 1
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        if value is None or isinstance(value, str | bytes) or isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be an (n, d) array of numbers; got {type(value).__name__} {value!r:.40}")
+        A = as_finite_array(value, name, ndim=2)
+        if A.shape[0] < self.min_rows or A.shape[1] < self.min_cols:
+            raise ValueError(
+                f"{name} must be an (n, d) array with n >= {self.min_rows} rows and d >= {self.min_cols} columns; "
+                f"got shape {A.shape}"
+            )
+        return A
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        A = np.asarray(valid[name], dtype=float) if name in valid else np.ones((2, 2))
+        bad_nan, bad_inf = A.copy(), A.copy()
+        bad_nan[0, 0], bad_inf[-1, -1] = math.nan, math.inf
+        return [None, "A", True, 1.0, A[0], A[None], bad_nan, bad_inf, np.zeros((0, A.shape[1])), [[1.0], [1.0, 2.0]]]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        A = np.asarray(valid[name], dtype=float)
+        return [A * 1e6, A * 1e-6]
+
+
+@dataclass(frozen=True)
+class SignLabels(Constraint):
+    """Binary labels in {-1, +1}, one per row of the matrix ``rows_of`` (declared before); canonical form: a float
+    array of shape (n,)."""
+
+    rows_of: str
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        n = checked[self.rows_of].shape[0]
+        if value is None or isinstance(value, str | bytes):
+            raise TypeError(
+                f"{name} must be an array of labels in {{-1, +1}}; got {type(value).__name__} {value!r:.40}"
+            )
+        y = as_finite_array(value, name)
+        if y.shape != (n,):
+            raise ValueError(f"{name} must have shape ({n},), one label per row of {self.rows_of}; got {y.shape}")
+        if not np.all((y == 1.0) | (y == -1.0)):
+            raise ValueError(f"{name} must hold labels in {{-1, +1}}; got values {np.unique(y)[:5]}")
+        return y.astype(float)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        n = np.shape(valid[self.rows_of])[0]
+        return [
+            None,
+            "y",
+            np.zeros(n),
+            np.full(n, 0.5),
+            np.full(n, 2.0),
+            np.ones(n + 1),
+            np.ones((n, 1)),
+            [math.nan] * n,
+        ]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        n = np.shape(valid[self.rows_of])[0]
+        return [np.ones(n), -np.ones(n)]
+
+
+@dataclass(frozen=True)
+class Weights(Constraint):
+    """A parameter vector with one entry per column of the matrix ``cols_of`` (declared before): finite, shape (d,),
+    or (k, d) for a batch where ``batch``; canonical form: a float array. Extremes: entries of +-1e12 (the step sizes
+    the theory talks about produce them)."""
+
+    cols_of: str
+    batch: bool = False
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        d = checked[self.cols_of].shape[1]
+        if value is None or isinstance(value, str | bytes) or isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be an array of numbers; got {type(value).__name__} {value!r:.40}")
+        th = as_finite_array(value, name, ndim=(1, 2) if self.batch else 1)
+        if th.shape[-1] != d:
+            shapes = f"({d},) or (k, {d})" if self.batch else f"({d},)"
+            raise ValueError(f"{name} must have shape {shapes}, one entry per column of {self.cols_of}; got {th.shape}")
+        return th
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        d = np.shape(valid[self.cols_of])[1]
+        out: list[Any] = ["theta", np.zeros(d + 1), np.full(d, math.nan), np.full(d, math.inf), np.zeros((1, 1, d))]
+        return out + ([] if self.batch else [np.zeros((2, d))])
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        d = np.shape(valid[self.cols_of])[1]
+        return [np.full(d, 1e12), np.full(d, -1e12), np.zeros(d)] + ([np.full((3, d), 1e12)] if self.batch else [])
 
 
 @dataclass(frozen=True)

@@ -394,6 +394,7 @@ def mae_loss(scores: ArrayLike, y: ArrayLike) -> NDArray:
     return 1.0 - softmax(scores, axis=1)[np.arange(len(y)), y]
 
 
+@constrained(f=Scores(MAX_CLASSES), q=ProbabilityRows(like="f"))
 def conditional_risk(loss: Callable[[NDArray, NDArray], NDArray], f: ArrayLike, q: ArrayLike) -> NDArray:
     """sum_y q_y loss(f, y) for batches f, q of shape (m, K) and a loss(scores (m, K), y (m,)) -> (m,).
 
@@ -425,14 +426,10 @@ def conditional_risk(loss: Callable[[NDArray, NDArray], NDArray], f: ArrayLike, 
     """
     if not callable(loss):
         raise TypeError(f"loss must be a callable loss(scores, y); got {type(loss).__name__}")
-    F = np.atleast_2d(as_finite_array(f, "f", ndim=(1, 2)))
-    Q = probability_vectors(np.atleast_2d(q), "q")
-    if F.shape != Q.shape:
-        raise ValueError(f"f and q must have the same shape; got {F.shape} and {Q.shape}")
-    m, K = F.shape
+    m, K = f.shape
     out = np.zeros(m)
     for yv in range(K):
-        out += Q[:, yv] * np.asarray(loss(F, np.full(m, yv)), dtype=float)
+        out += q[:, yv] * np.asarray(loss(f, np.full(m, yv)), dtype=float)
     return out
 
 

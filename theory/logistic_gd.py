@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, log_expit
 
-from theory._checks import as_finite_array, finite_result, integer_in, rng_from, scalar
-from theory._constraints import Flag, Integer, Real, Reals, constrained
+from theory._checks import finite_result, rng_from
+from theory._constraints import Flag, Integer, Matrix, Optional, Real, Reals, SignLabels, Weights, constrained
 
 __all__ = [
     "MAX_ITERS",
@@ -51,6 +51,10 @@ class NotSeparableError(ValueError):
     """The data are not linearly separable through the origin (no theta with all y_i a_i^T theta > 0)."""
 
 
+_DATA = {"A": Matrix(), "y": SignLabels(rows_of="A")}
+
+
+@constrained(**_DATA)
 def check_data(A: ArrayLike, y: ArrayLike) -> tuple[NDArray, NDArray]:
     """Validate a data set: A (n, d) finite, y (n,) in {-1, +1}, n >= 1.
 
@@ -77,17 +81,10 @@ def check_data(A: ArrayLike, y: ArrayLike) -> tuple[NDArray, NDArray]:
     >>> A.dtype, y
     (dtype('float64'), array([1.]))
     """
-    A = as_finite_array(A, "A")
-    y_arr = as_finite_array(y, "y")
-    if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
-        raise ValueError(f"A must be a non-empty (n, d) array; got shape {A.shape}")
-    if y_arr.shape != (A.shape[0],):
-        raise ValueError(f"y must have shape ({A.shape[0]},) to match A; got {y_arr.shape}")
-    if not np.all(np.isin(y_arr, (-1, 1))):
-        raise ValueError(f"y must hold labels in {{-1, +1}}; got values {np.unique(y_arr)[:5]}")
-    return A, y_arr.astype(float)
+    return A, y  # the declared constraints did the work
 
 
+@constrained(**_DATA, theta=Weights(cols_of="A", batch=True))
 def logistic_loss(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
     """f(theta) = (1/n) sum_i log(1 + exp(-y_i a_i^T theta)), for one theta (d,) or a batch (k, d).
 
@@ -121,14 +118,13 @@ def logistic_loss(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
     >>> float(logistic_loss(np.array([1e12, 1e12]), A, y))  # no overflow
     0.34657359027997264
     """
-    A, y = check_data(A, y)
-    th = as_finite_array(theta, "theta", ndim=(1, 2))
-    if th.shape[-1] != A.shape[1]:
-        raise ValueError(f"theta must have last dimension d = {A.shape[1]}; got shape {th.shape}")
-    margins = (th @ A.T) * y
-    return np.mean(np.logaddexp(0.0, -margins), axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):  # margins beyond float64: the ValueError below
+        margins = (theta @ A.T) * y
+        loss = np.mean(np.logaddexp(0.0, -margins), axis=-1)
+    return finite_result(loss, "the loss", "theta and A")
 
 
+@constrained(**_DATA, theta=Weights(cols_of="A", batch=True))
 def logistic_grad(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
     """grad f(theta) = -(1/n) sum_i y_i a_i sigma(-y_i a_i^T theta), for one theta (d,) or a batch (k, d).
 
@@ -157,12 +153,11 @@ def logistic_grad(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
     >>> logistic_grad(np.zeros(2), A, y)
     array([-0.5 , -0.75])
     """
-    A, y = check_data(A, y)
-    th = as_finite_array(theta, "theta", ndim=(1, 2))
-    if th.shape[-1] != A.shape[1]:
-        raise ValueError(f"theta must have last dimension d = {A.shape[1]}; got shape {th.shape}")
-    margins = (th @ A.T) * y
-    return -(expit(-margins) * y) @ A / A.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # margins beyond float64: the ValueError below
+        margins = finite_result((theta @ A.T) * y, "the margins y_i a_i'theta", "theta and A")
+        # the weights sigma(-margins) are in [0, 1]; the mean of weighted rows stays within max |a_i|
+        grad = -(expit(-margins) * y) @ (A / A.shape[0])
+    return finite_result(grad, "the gradient", "A")
 
 
 @dataclass(frozen=True)
@@ -188,6 +183,13 @@ def _first_separated(A: NDArray, y: NDArray, iterates: NDArray) -> int | None:
     return int(np.argmax(ok)) if ok.any() else None
 
 
+@constrained(
+    **_DATA,
+    step=Real(0.0, math.inf, lo_open=True),
+    n_iters=Integer(0, MAX_ITERS, costly=True),
+    theta0=Optional(Weights(cols_of="A")),
+    normalized=Flag(),
+)
 def lr_gd(
     A: ArrayLike,
     y: ArrayLike,
@@ -234,20 +236,17 @@ def lr_gd(
     >>> p.first_separated
     2
     """
-    A, y = check_data(A, y)
-    gamma = scalar(step, "step", 0.0, lo_open=True)
-    T = integer_in(n_iters, "n_iters", 0, MAX_ITERS)
     d = A.shape[1]
-    theta = np.zeros(d) if theta0 is None else as_finite_array(theta0, "theta0").copy()
-    if theta.shape != (d,):
-        raise ValueError(f"theta0 must have shape ({d},); got {theta.shape}")
+    theta = np.zeros(d) if theta0 is None else theta0.copy()
     yA = y[:, None] * A  # rows y_i a_i
-    out = np.empty((T + 1, d))
+    out = np.empty((n_iters + 1, d))
     out[0] = theta
     step_dir = _normalized_direction if normalized else _gradient_direction
-    for t in range(T):
-        theta = theta + gamma * step_dir(yA, theta)
-        out[t + 1] = theta
+    with np.errstate(over="ignore", invalid="ignore"):  # iterates beyond float64: the ValueError below
+        for t in range(n_iters):
+            theta = theta + step * step_dir(yA, theta)
+            out[t + 1] = theta
+    finite_result(out, "the iterates", "step, theta0 and A")
     return Path(out, _first_separated(A, y, out))
 
 
@@ -286,6 +285,9 @@ def _normalized_direction(yA: NDArray, theta: NDArray) -> NDArray:
     return g / total
 
 
+@constrained(
+    **_DATA, n_iters=Integer(0, MAX_ITERS, costly=True), normalized=Flag(), theta0=Optional(Weights(cols_of="A"))
+)
 def batch_perceptron(
     A: ArrayLike, y: ArrayLike, n_iters: int, normalized: bool = False, theta0: ArrayLike | None = None
 ) -> Path:
@@ -327,12 +329,9 @@ def batch_perceptron(
     >>> np.round(batch_perceptron(A, y, 2).iterates[-1], 4)  # the limit of theta_2 / gamma
     array([1.  , 0.25])
     """
-    A, y = check_data(A, y)
-    T = integer_in(n_iters, "n_iters", 0, MAX_ITERS)
+    T = n_iters
     d = A.shape[1]
-    theta = np.zeros(d) if theta0 is None else as_finite_array(theta0, "theta0").copy()
-    if theta.shape != (d,):
-        raise ValueError(f"theta0 must have shape ({d},); got {theta.shape}")
+    theta = np.zeros(d) if theta0 is None else theta0.copy()
     yA = y[:, None] * A
     n = A.shape[0]
     out = np.empty((T + 1, d))
@@ -357,6 +356,7 @@ def batch_perceptron(
     return Path(out, first, stopped or (first is not None and first < T))
 
 
+@constrained(**_DATA)
 def margin(A: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     """(mu, R): the max-margin mu = max_{||theta|| = 1} min_i y_i a_i^T theta and R = max_i ||a_i||.
 
@@ -393,7 +393,6 @@ def margin(A: ArrayLike, y: ArrayLike) -> tuple[float, float]:
 
     from theory._solvers import SolverError
 
-    A, y = check_data(A, y)
     R = float(np.max(np.linalg.norm(A, axis=1)))
     w = cp.Variable(A.shape[1])
     scale = 1.0 / R if R > 0 else 1.0  # solve on rescaled data for conditioning; mu scales back linearly

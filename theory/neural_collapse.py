@@ -28,7 +28,7 @@ from theory._checks import (
     rng_from,
     scalar,
 )
-from theory._constraints import Integer, Reals, constrained
+from theory._constraints import Integer, Optional, Reals, constrained
 
 __all__ = [
     "MAX_CLASSES",
@@ -52,6 +52,7 @@ __all__ = [
 
 # Valid ranges, as data. K x K (and d x K) matrices: beyond MAX_CLASSES a Gram matrix alone is gigabytes.
 MAX_CLASSES = 10_000
+_CLASSES = Integer(2, MAX_CLASSES, costly=True)  # a K x K (or d x K) answer: the work grows with K
 # u^L and products of L layers overflow float64 long before depth 100 at any useful scale.
 MAX_DEPTH = 100
 # Weight decay: beyond 1e4 the regulariser outweighs the data term by >= 1e4 at any non-trivial scale, every
@@ -71,6 +72,7 @@ def _labels(labels: ArrayLike, N: int) -> NDArray:
     return y.astype(np.int64)
 
 
+@constrained(K=_CLASSES, d=Optional(Integer(1, MAX_CLASSES, costly=True)))
 def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | None = None) -> NDArray:
     """A d x K simplex equiangular tight frame: unit columns with pairwise cosine -1/(K-1).
 
@@ -106,8 +108,7 @@ def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | N
            [-0.333333, -0.333333,  1.      , -0.333333],
            [-0.333333, -0.333333, -0.333333,  1.      ]])
     """
-    K = integer_in(K, "K", 2, MAX_CLASSES)
-    d = K if d is None else integer_in(d, "d", 1, MAX_CLASSES)
+    d = K if d is None else d
     if d < K - 1:
         raise ValueError(f"d must be >= K - 1 = {K - 1} for a simplex ETF of K = {K} vectors; got d = {d}")
     centred = np.sqrt(K / (K - 1)) * (np.eye(K) - 1.0 / K)
@@ -124,6 +125,7 @@ def simplex_etf(K: int, d: int | None = None, rng: np.random.Generator | int | N
     return M
 
 
+@constrained(K=_CLASSES)
 def etf_gram(K: int) -> NDArray:
     """Gram matrix of a unit simplex ETF: 1 on the diagonal, -1/(K-1) off it.
 
@@ -149,7 +151,6 @@ def etf_gram(K: int) -> NDArray:
            [-0.5,  1. , -0.5],
            [-0.5, -0.5,  1. ]])
     """
-    K = integer_in(K, "K", 2, MAX_CLASSES)
     return (K / (K - 1)) * np.eye(K) - 1.0 / (K - 1)
 
 
