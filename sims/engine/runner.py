@@ -500,11 +500,10 @@ def run_many(
     Why one pool: run one sim after another, a sim whose cells are fewer than the workers, or of unequal cost,
     leaves workers idle (a sim of one 200-s cell idles the other core for 200 s), and its figures are drawn while no
     cell runs. The order is longest-first (LPT scheduling, within 4/3 of the best makespan) by the cost of each
-    cell's last computation where a sidecar records it, else as the committed report records it
-    (``cell_costs.json``, so that a fresh clone orders its first run too), else the sim's mean cell cost in the
-    claims table (``claims.json``), so that the long cells do not end the run alone. Cells are locked exactly as in
-    ``run_sim``; a sim with a cell held by another run is finished by ``run_sim`` afterwards (which waits for that
-    run).
+    cell's last computation (its sidecar, else the committed ``cell_costs.json``, so that a fresh clone orders its
+    first run too, else the sim's mean cell cost in ``claims.json``), so that the long cells do not end the run
+    alone. Cells are locked exactly as in ``run_sim``; a sim with a cell held by another run is finished by
+    ``run_sim`` afterwards (which waits for that run).
     Returns the outcomes in the order of ``sims``.
     """
     hints = _cost_hints(layout)
