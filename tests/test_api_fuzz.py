@@ -95,6 +95,18 @@ def _ufm_args():
     return {"params": params, "shapes": shapes, "labels": LAB, "K": 3, "lambda_W": 1e-2, "lambda_H": 1e-2}
 
 
+# the continuous-time Lion-K at one state (lion_k_ode_field and lion_k_lyapunov_rate take the same arguments)
+LION_ODE_STATE = {
+    "x": [0.5, -0.5],
+    "m": [1.0, 2.0],
+    "grad_fx": [0.3, 0.4],
+    "alpha": 1.0,
+    "gamma": 1.0,
+    "eps": 0.5,
+    "lam": 1.0,
+    "kinetic": "logcosh",
+}
+
 VALID: dict[str, dict] = {
     "ldr_kl_loss": {"scores": [[1.0, 0.0, -1.0]], "y": [0], "lam": 0.5, "margin": 1.0},
     "ldr_kl_grad": {"scores": [[1.0, 0.0, -1.0]], "y": [0], "lam": 0.5, "margin": 1.0},
@@ -391,26 +403,8 @@ VALID: dict[str, dict] = {
         "lam": 1.0,
         "kinetic": "logcosh",
     },
-    "lion_k_ode_field": {
-        "x": [0.5, -0.5],
-        "m": [1.0, 2.0],
-        "grad_fx": [0.3, 0.4],
-        "alpha": 1.0,
-        "gamma": 1.0,
-        "eps": 0.5,
-        "lam": 1.0,
-        "kinetic": "logcosh",
-    },
-    "lion_k_lyapunov_rate": {
-        "x": [0.5, -0.5],
-        "m": [1.0, 2.0],
-        "grad_fx": [0.3, 0.4],
-        "alpha": 1.0,
-        "gamma": 1.0,
-        "eps": 0.5,
-        "lam": 1.0,
-        "kinetic": "logcosh",
-    },
+    "lion_k_ode_field": LION_ODE_STATE,
+    "lion_k_lyapunov_rate": LION_ODE_STATE,
     "ef21_constants": {"alpha": 0.5},
     "top_k": {"V": [[3.0, -4.0, 1.0]], "k": 2},
     "smoothness_means": {"L_i": [1.0, 7.0]},
