@@ -33,7 +33,27 @@ def _run(*args: str) -> subprocess.CompletedProcess:
         (["run"], "the following arguments are required: NAME"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(args, message):
+def test_bad_input_exits_2_with_one_line(args, message, capsys):
+    """In process (``main``, which the entry point calls), so that twelve interpreter start-ups do not cost the test
+    command 40 s; the entry point itself is checked below."""
+    try:
+        code = main(args)
+    except SystemExit as e:  # argparse's own errors exit
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "no_such_sim"], "unknown sim 'no_such_sim'; choose from: "),
+        (["frobnicate"], "invalid choice: 'frobnicate' (choose from"),
+    ],
+)
+def test_bad_input_through_the_entry_point_exits_2_with_one_line(args, message):
     r = _run(*args)
     assert r.returncode == 2
     assert message in r.stderr
