@@ -48,6 +48,7 @@ __all__ = [
     "SPDMatrix",
     "Scores",
     "SignLabels",
+    "Tensor",
     "Weights",
     "constrained",
 ]
@@ -424,6 +425,51 @@ class Weights(Constraint):
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         d = np.shape(valid[self.cols_of])[1]
         return [np.full(d, 1e12), np.full(d, -1e12), np.zeros(d)] + ([np.full((3, d), 1e12)] if self.batch else [])
+
+
+@dataclass(frozen=True)
+class Tensor(Constraint):
+    """A finite float array with exactly ``ndim`` axes, at least ``min_size`` entries, and axes tied to earlier
+    arguments: ``match`` holds (axis, argument, its axis, offset), meaning shape[axis] == that argument's
+    shape[its axis] + offset (a batch of prompts (m, n, d) with its responses (m, n) and queries (m, d); attention
+    weights of size d + 1). Canonical form: a float array. Extremes: the valid array x 1e6 and x 1e-6 (data of
+    any scale)."""
+
+    ndim: int
+    match: tuple[tuple[int, str, int, int], ...] = ()
+    min_size: int = 0
+
+    def _expected(self, shape: tuple[int, ...], checked: dict[str, Any]) -> tuple[Any, ...]:
+        want: list[Any] = list(shape) if len(shape) == self.ndim else ["?"] * self.ndim
+        for axis, arg, other_axis, offset in self.match:
+            want[axis] = np.shape(checked[arg])[other_axis] + offset
+        return tuple(want)
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        if value is None or isinstance(value, str | bytes) or isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be an array of numbers; got {type(value).__name__} {value!r:.40}")
+        if isinstance(value, np.ndarray) and value.dtype == bool:
+            raise TypeError(f"{name} must be numeric; got booleans")
+        arr = as_finite_array(value, name, ndim=self.ndim, min_size=self.min_size)
+        want = self._expected(arr.shape, checked)
+        if arr.shape != want:
+            ties = ", ".join(sorted({arg for _, arg, _, _ in self.match}))
+            raise ValueError(f"{name} must have shape {want} to match {ties}; got {arr.shape}")
+        return arr
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        arr = np.asarray(valid[name], dtype=float)
+        out: list[Any] = [None, "X", True, np.full(arr.shape, math.nan), np.full(arr.shape, math.inf), arr[..., None]]
+        out += [np.zeros((0,) * self.ndim)] if self.min_size else []
+        for axis, _, _, _ in self.match:  # one tied axis one longer
+            shape = list(arr.shape)
+            shape[axis] += 1
+            out.append(np.zeros(shape))
+        return out + ([arr.ravel()[:1]] if self.ndim > 1 else [arr.reshape(1, -1)])
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        arr = np.asarray(valid[name], dtype=float)
+        return [arr * 1e6, arr * 1e-6]
 
 
 @dataclass(frozen=True)

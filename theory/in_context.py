@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import as_finite_array, finite_result, integer_in, rng_from, scalar
-from theory._constraints import Integer, Real, Reals, SPDMatrix, constrained
+from theory._constraints import Integer, Real, Reals, SPDMatrix, Tensor, constrained
 
 __all__ = [
     "MAX_CONDITION",
@@ -362,6 +362,17 @@ def sample_prompts(
 _NO_TARGET = object()  # _prompts without y_query (a predictor's inputs); None is a bad y_query, not its absence
 
 
+# A batch of m prompts: n examples (x_i, y_i) in d dimensions and one query each (declared once, used by every
+# function that takes prompts).
+PROMPTS = {
+    "X": Tensor(3, min_size=1),
+    "y": Tensor(2, match=((0, "X", 0, 0), (1, "X", 1, 0))),
+    "x_query": Tensor(2, match=((0, "X", 0, 0), (1, "X", 2, 0))),
+}
+_QUERY_TARGETS = {"y_query": Tensor(1, match=((0, "X", 0, 0),))}
+_ATTENTION = Tensor(2, match=((0, "X", 2, 1), (1, "X", 2, 1)))  # (d + 1, d + 1)
+
+
 def _prompts(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike | object = _NO_TARGET):
     X = as_finite_array(X, "X", ndim=3, min_size=1)
     m, n, d = X.shape
@@ -379,6 +390,7 @@ def _prompts(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike 
     return X, y, xq, yq
 
 
+@constrained(X=PROMPTS["X"], y=PROMPTS["y"])
 def gd_statistic(X: ArrayLike, y: ArrayLike) -> NDArray:
     """g = (1/n) sum_i y_i x_i per prompt, (m, d): the negative gradient of the in-context loss at zero.
 
@@ -406,13 +418,10 @@ def gd_statistic(X: ArrayLike, y: ArrayLike) -> NDArray:
     >>> gd_statistic(X, y).shape
     (4, 3)
     """
-    X = as_finite_array(X, "X", ndim=3, min_size=1)
-    y = as_finite_array(y, "y", ndim=2)
-    if y.shape != X.shape[:2]:
-        raise ValueError(f"y must have shape (m, n) = {X.shape[:2]} to match X; got {y.shape}")
     return np.einsum("mnd,mn->md", X, y) / X.shape[1]
 
 
+@constrained(**PROMPTS)  # G (a scalar or d x d) is checked below
 def one_step_gd_predict(G: ArrayLike, X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
     """x_q' G g per prompt, (m,); G a (d, d) matrix or a scalar step.
 
@@ -446,18 +455,18 @@ def one_step_gd_predict(G: ArrayLike, X: ArrayLike, y: ArrayLike, x_query: Array
     >>> bool(abs(mc - float(one_step_gd_risk(eta, 10, 3))) < 0.05)  # Monte Carlo against the formula
     True
     """
-    X, y, xq, _ = _prompts(X, y, x_query)
-    d = X.shape[2]
+    xq, d = x_query, X.shape[2]
     G = as_finite_array(G, "G")
     if G.ndim == 0:
         G = G * np.eye(d)
     if G.shape != (d, d):
         raise ValueError(f"G must be a scalar or of shape ({d}, {d}); got {G.shape}")
     with np.errstate(over="ignore", invalid="ignore"):
-        out = np.einsum("md,de,me->m", xq, G, gd_statistic(X, y))
+        out = np.einsum("md,de,me->m", xq, G, gd_statistic.__wrapped__(X, y))
     return finite_result(out, "the prediction x_q' G g", "G, X, y and x_query")
 
 
+@constrained(**PROMPTS, W_kq=_ATTENTION, W_pv=_ATTENTION)
 def lsa_forward(W_kq: ArrayLike, W_pv: ArrayLike, X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
     """The one-layer LSA prediction for a batch of prompts, (m,): last coordinate of W_pv Zbar W_kq z_q.
 
@@ -494,13 +503,7 @@ def lsa_forward(W_kq: ArrayLike, W_pv: ArrayLike, X: ArrayLike, y: ArrayLike, x_
     >>> bool(np.allclose(lsa_forward(W_kq, W_pv, X, y, xq), one_step_gd_predict(0.5, X, y, xq)))
     True
     """
-    X, y, xq, _ = _prompts(X, y, x_query)
-    D = X.shape[2] + 1
-    W_kq = as_finite_array(W_kq, "W_kq", ndim=2)
-    W_pv = as_finite_array(W_pv, "W_pv", ndim=2)
-    for name, W in (("W_kq", W_kq), ("W_pv", W_pv)):
-        if W.shape != (D, D):
-            raise ValueError(f"{name} must have shape (d + 1, d + 1) = {(D, D)}; got {W.shape}")
+    xq = x_query
     with np.errstate(over="ignore", invalid="ignore"):
         out = _lsa(W_kq, W_pv[-1], X, y, xq)[0]
     return finite_result(out, "the LSA prediction", "W_kq, W_pv, X, y and x_query")
@@ -645,6 +648,7 @@ def _lstsq(F: NDArray, yq: NDArray) -> tuple[NDArray, float]:
     return coef, float(r @ r / len(yq))
 
 
+@constrained(**PROMPTS, **_QUERY_TARGETS)
 def fit_preconditioner(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike) -> tuple[NDArray, float]:
     """The least-squares preconditioner: regress y_q on vec(x_q g') (a convex problem); returns (G (d, d), risk).
 
@@ -677,9 +681,8 @@ def fit_preconditioner(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: 
     >>> bool(np.allclose(G, optimal_preconditioner(np.eye(2), 10), atol=0.05))
     True
     """
-    X, y, xq, yq = _prompts(X, y, x_query, y_query)
-    d = X.shape[2]
-    F = np.einsum("mi,mj->mij", xq, gd_statistic(X, y)).reshape(len(yq), d * d)
+    xq, yq, d = x_query, y_query, X.shape[2]
+    F = np.einsum("mi,mj->mij", xq, gd_statistic.__wrapped__(X, y)).reshape(len(yq), d * d)
     coef, risk = _lstsq(F, yq)
     return coef.reshape(d, d), risk
 
@@ -700,6 +703,7 @@ def _upper(d: int) -> tuple[NDArray, NDArray]:
     return np.triu_indices(d)
 
 
+@constrained(**PROMPTS)
 def lsa_span_features(X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray:
     """The monomials spanning every LSA prediction, (m, p) with p = d^2 (d+1)/2 + d^2 + d: C_jk x_ql for j <= k
     (C = X'X/n is symmetric, so C_kj adds nothing), then x_ql g_j (row-major in (l, j): the entries of G in
@@ -731,7 +735,7 @@ def lsa_span_features(X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray
     >>> lsa_span_features(X, y, xq).shape  # p = 6 + 4 + 2
     (4, 12)
     """
-    X, y, xq, _ = _prompts(X, y, x_query)
+    xq = x_query
     m, n, d = X.shape
     C = np.einsum("mni,mnj->mij", X, X) / n
     j, k = _upper(d)
@@ -739,7 +743,7 @@ def lsa_span_features(X: ArrayLike, y: ArrayLike, x_query: ArrayLike) -> NDArray
     return np.concatenate(
         [
             (C[:, j, k][:, :, None] * xq[:, None, :]).reshape(m, -1),
-            np.einsum("ml,mj->mlj", xq, gd_statistic(X, y)).reshape(m, d * d),
+            np.einsum("ml,mj->mlj", xq, gd_statistic.__wrapped__(X, y)).reshape(m, d * d),
             s[:, None] * xq,
         ],
         axis=1,
@@ -788,6 +792,7 @@ def span_weights(coef: ArrayLike, d: int) -> tuple[NDArray, NDArray, NDArray]:
     return cubic, coef[n_c : n_c + d * d].reshape(d, d), coef[-d:].copy()
 
 
+@constrained(**PROMPTS, **_QUERY_TARGETS)
 def lsa_span_fit(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayLike) -> SpanFit:
     """Least squares over ``lsa_span_features`` (convex): its in-sample risk bounds from below the risk, on the same
     prompts, of every LSA (each LSA prediction is one element of that span, module docstring).
@@ -820,8 +825,7 @@ def lsa_span_fit(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayL
     >>> lsa_span_fit(X, y, xq, yq).risk <= fit_preconditioner(X, y, xq, yq)[1] + 1e-12
     True
     """
-    X, y, xq, yq = _prompts(X, y, x_query, y_query)
-    coef, risk = _lstsq(lsa_span_features(X, y, xq), yq)
+    coef, risk = _lstsq(lsa_span_features.__wrapped__(X, y, x_query), y_query)
     return SpanFit(*span_weights(coef, X.shape[2]), risk)
 
 
@@ -869,7 +873,7 @@ def lsa_span_coefficients(W_kq: ArrayLike, W_pv: ArrayLike) -> NDArray:
     return np.concatenate([upper.ravel(), G.ravel(), vy * b])
 
 
-@constrained(noise_var=Real(0.0, MAX_NOISE, lo_open=True))
+@constrained(**PROMPTS, noise_var=Real(0.0, MAX_NOISE, lo_open=True))
 def bayes_ridge_predict(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, noise_var: float) -> NDArray:
     """The Bayes-optimal prediction E[y_q | prompt] for w ~ N(0, I), noise s2 > 0: x_q' (X'X + s2 I)^(-1) X'y.
 
@@ -902,7 +906,7 @@ def bayes_ridge_predict(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, noise_va
     >>> bool(ridge < one_step_gd_risk(optimal_gd_step(5, 3, 1.0), 5, 3, 1.0))  # Bayes beats one GD step
     True
     """
-    X, y, xq, _ = _prompts(X, y, x_query)
+    xq = x_query
     s2 = noise_var
     d = X.shape[2]
     A = np.einsum("mni,mnj->mij", X, X) + s2 * np.eye(d)
