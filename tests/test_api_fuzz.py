@@ -148,7 +148,7 @@ VALID: dict[str, dict] = {
     "lsa_span_coefficients": {"W_kq": W3, "W_pv": W3},
     "bayes_ridge_predict": {"X": PX, "y": PY, "x_query": PXQ, "noise_var": 0.5},
     # hconsistency
-    "margin_loss": {"loss": "hinge", "a": [0.5, -1.0]},
+    "margin_loss": {"loss": "rho_margin", "a": [0.5, -1.0], "k": 1.0, "rho": 0.5},
     "margin_calibration": {"loss": "logistic", "t": [0.1, 0.5]},
     "conditional_margin_risk": {"loss": "logistic", "eta": [0.3], "a": [0.5]},
     "comp_sum_loss": {"scores": [[0.1, 0.5, -0.2]], "y": [1], "tau": 1.0},

@@ -103,6 +103,8 @@ def test_margin_losses_finite_at_large_scores():
         (lambda: margin_calibration("cubic", 0.5), "loss must be one of"),
         (lambda: margin_loss("sigmoid", 1.0, k=0.0), r"k must lie in \(0, inf\)"),
         (lambda: margin_loss("rho_margin", 1.0, rho=-1.0), r"rho must lie in \(0, inf\)"),
+        # e^1000 is beyond float64: an error naming the margins, not a silent inf
+        (lambda: margin_loss("exponential", [0.0, -1000.0]), "not representable in float64 for these margins a"),
     ],
 )
 def test_bad_input_raises_naming_the_argument(call, match):

@@ -14,10 +14,13 @@ A score of exactly 0 counts as a wrong prediction (the infimum over the wrong si
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import in_interval, option, positive
+from theory._checks import finite_result, in_interval, option
+from theory._constraints import Options, Real, Reals, constrained
 
 __all__ = [
     "MARGIN_LOSSES",
@@ -41,6 +44,12 @@ def _check_loss(loss: str) -> None:
     option(loss, "loss", MARGIN_LOSSES)
 
 
+@constrained(
+    loss=Options(MARGIN_LOSSES),
+    a=Reals(),
+    k=Real(0.0, math.inf, lo_open=True),
+    rho=Real(0.0, math.inf, lo_open=True),
+)
 def margin_loss(loss: str, a: ArrayLike, *, k: float = 1.0, rho: float = 1.0) -> NDArray:
     """Binary margin loss phi(a) at margin a = y h(x).
 
@@ -76,24 +85,25 @@ def margin_loss(loss: str, a: ArrayLike, *, k: float = 1.0, rho: float = 1.0) ->
     >>> np.round(margin_loss("logistic", [-1.0, 0.0, 2.0]), 4)
     array([1.3133, 0.6931, 0.1269])
     """
-    _check_loss(loss)
-    a = in_interval(a, "a")
+    with np.errstate(over="ignore", invalid="ignore"):  # a loss beyond float64 is the ValueError below
+        phi = _margin_phi(loss, a, k, rho)
+    return finite_result(phi, f"the {loss} loss", "margins a")
+
+
+def _margin_phi(loss: str, a: NDArray, k: float, rho: float) -> NDArray:
     if loss == "hinge":
         return np.maximum(0.0, 1.0 - a)
     if loss == "logistic":
         return np.logaddexp(0.0, -a)
     if loss == "exponential":
-        with np.errstate(over="ignore"):
-            return np.exp(-a)
+        return np.exp(-a)
     if loss == "squared_hinge":
         return np.maximum(0.0, 1.0 - a) ** 2
     if loss == "squared":
         return (1.0 - a) ** 2
     if loss == "sigmoid":
-        positive(k, "k")
         return 1.0 - np.tanh(k * a)
-    positive(rho, "rho")
-    return np.clip(1.0 - a / rho, 0.0, 1.0)
+    return np.clip(1.0 - a / rho, 0.0, 1.0)  # rho_margin; a / rho = +-inf clips to 0 or 1, as the limit
 
 
 def _logistic_psi(t: NDArray) -> NDArray:
@@ -111,6 +121,7 @@ def _logistic_psi(t: NDArray) -> NDArray:
     return out
 
 
+@constrained(loss=Options(MARGIN_LOSSES), t=Reals(0.0, 1.0))
 def margin_calibration(loss: str, t: ArrayLike) -> NDArray:
     """Calibration function psi(t) of a binary margin loss, for the family of all measurable functions.
 
@@ -162,8 +173,6 @@ def margin_calibration(loss: str, t: ArrayLike) -> NDArray:
     >>> margin_calibration("hinge", 0.3)
     array(0.3)
     """
-    _check_loss(loss)
-    t = in_interval(t, "t", 0.0, 1.0)
     if loss in ("hinge", "sigmoid", "rho_margin"):
         return t.copy()
     if loss == "logistic":
