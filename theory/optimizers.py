@@ -45,8 +45,10 @@ Conventions, stated once:
 
   Monotone gradients make both inner products >= 0, so H is non-increasing whenever eps gamma <= 1, for any f
   (convexity of f is not used); for eps gamma > 1, c < 0 and the first term can make H increase. The discrete
-  iteration is not monotone: one Euler step changes H by eta dH/dt + O(eta^2) where H is smooth, and for K = ||.||_1
-  (Lion) the kinks of K add increases that the sims measure to scale like eta^2.
+  iteration is not monotone: one Euler step changes H by eta dH/dt + O(eta^2), and where dH/dt is near 0 the second
+  term wins. For K = ||.||_1 (Lion) the sims measure the largest one-step increase to scale like eta^2; with the
+  smooth log-cosh K the iteration was monotone to rounding in every draw tried at eta <= 0.03 (observed while
+  building ``lion_lyapunov``, not a claim), which points at the kinks of ||m||_1 as the source of Lion's increases.
 
 Valid ranges, as data: steps ``eta`` and ``gamma`` > 0, decay ``lam`` >= 0, momenta in [0, 1], ``alpha`` in (0, 1],
 smoothness constants > 0, ``MAX_STEPS`` iterations.
