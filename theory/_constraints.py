@@ -330,6 +330,13 @@ class Distributions(Constraint):
         return [tiny] + ([] if self.positive else [np.r_[1.0, np.zeros(K - 1)]])
 
 
+def _reject_non_array(value: Any, name: str, what: str) -> None:
+    """A TypeError naming the argument for what numpy would turn into an array silently or unhelpfully: None, a
+    string, a single bool (shared by the data-set constraints)."""
+    if value is None or isinstance(value, str | bytes | bool | np.bool_):
+        raise TypeError(f"{name} must be {what}; got {type(value).__name__} {value!r:.40}")
+
+
 @dataclass(frozen=True)
 class Matrix(Constraint):
     """A data matrix: finite floats of shape (n, d) with n >= ``min_rows`` and d >= ``min_cols``; canonical form: a
@@ -339,8 +346,7 @@ class Matrix(Constraint):
     min_cols: int = 1
 
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
-        if value is None or isinstance(value, str | bytes) or isinstance(value, bool | np.bool_):
-            raise TypeError(f"{name} must be an (n, d) array of numbers; got {type(value).__name__} {value!r:.40}")
+        _reject_non_array(value, name, "an (n, d) array of numbers")
         A = as_finite_array(value, name, ndim=2)
         if A.shape[0] < self.min_rows or A.shape[1] < self.min_cols:
             raise ValueError(
@@ -409,8 +415,7 @@ class Weights(Constraint):
 
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
         d = checked[self.cols_of].shape[1]
-        if value is None or isinstance(value, str | bytes) or isinstance(value, bool | np.bool_):
-            raise TypeError(f"{name} must be an array of numbers; got {type(value).__name__} {value!r:.40}")
+        _reject_non_array(value, name, "an array of numbers")
         th = as_finite_array(value, name, ndim=(1, 2) if self.batch else 1)
         if th.shape[-1] != d:
             shapes = f"({d},) or (k, {d})" if self.batch else f"({d},)"
@@ -446,8 +451,7 @@ class Tensor(Constraint):
         return tuple(want)
 
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
-        if value is None or isinstance(value, str | bytes) or isinstance(value, bool | np.bool_):
-            raise TypeError(f"{name} must be an array of numbers; got {type(value).__name__} {value!r:.40}")
+        _reject_non_array(value, name, "an array of numbers")
         if isinstance(value, np.ndarray) and value.dtype == bool:
             raise TypeError(f"{name} must be numeric; got booleans")
         arr = as_finite_array(value, name, ndim=self.ndim, min_size=self.min_size)
