@@ -93,15 +93,16 @@ def _logistic(config: NPOvsGAConfig, cell: Cell, seed: np.random.SeedSequence) -
     X, y, th0 = forget_sets(np.random.default_rng(shared_seed(seed, "npo_vs_ga_forget_sets")), config)
     G = np.einsum("rn,rnd,rmd,rm->rnm", y, X, X, y)  # y_i y_j <x_i, x_j>
     if cell["method"] == "ga":
-        T = config.ga_steps
-        run = logistic_unlearning_run(X, y, th0, config.eta, T, "ga", record=np.r_[0, np.geomspace(1, T, 30)].round())
+        T, h = config.ga_steps, config.ga_steps // 4
+        grid, late = np.r_[0, np.geomspace(1, T, 30)].round(), np.array([T - 2 * h, T - h, T])
+        rec = np.sort(np.r_[grid, late])  # one run records both the figure's grid and the three late steps
+        run = logistic_unlearning_run(X, y, th0, config.eta, T, "ga", record=rec)
         # once every sigmoid(-z_i) is 1 to rounding, z - z0 = a + b t exactly, so dist^2 is quadratic in t with
         # leading coefficient ||b||^2: its second difference gives the slope without the norm's curvature
-        h = T // 4
-        late = logistic_unlearning_run(X, y, th0, config.eta, T, "ga", record=[T - 2 * h, T - h, T]).distance ** 2
+        late = run.distance[:, np.searchsorted(rec, late)] ** 2
         return {
-            "steps": run.steps.astype(float),
-            "distance": run.distance,
+            "steps": grid,
+            "distance": run.distance[:, np.searchsorted(rec, grid)],
             "slope": np.sqrt((late[:, 2] - 2 * late[:, 1] + late[:, 0]) / (2.0 * h * h)) / config.eta,
             "predicted_slope": np.linalg.norm(G.sum(axis=2), axis=1) / config.n_forget,  # ||X X' y|| / n_f
             "c0": config.n_forget * np.abs(G - np.eye(config.n_forget)).max(axis=(1, 2)),
