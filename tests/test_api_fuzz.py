@@ -95,6 +95,18 @@ def _ufm_args():
     return {"params": params, "shapes": shapes, "labels": LAB, "K": 3, "lambda_W": 1e-2, "lambda_H": 1e-2}
 
 
+# a viable range of the logistic level set (viable_logit_range takes one argument more)
+VIABLE_RANGE = {
+    "X": X,
+    "y": Y,
+    "X_query": X[:2],
+    "eps": 0.01,
+    "l2": 1e-2,
+    "relative": False,
+    "method": "fast",
+    "fit_intercept": True,
+}
+
 # the continuous-time Lion-K at one state (lion_k_ode_field and lion_k_lyapunov_rate take the same arguments)
 LION_ODE_STATE = {
     "x": [0.5, -0.5],
@@ -197,27 +209,8 @@ VALID: dict[str, dict] = {
     "logistic_objective": {"theta": [0.1, 0.2, 0.0], "X": X, "y": Y, "l2": 1e-2, "fit_intercept": True},
     "fit_logistic": {"X": X, "y": Y, "l2": 1e-2, "fit_intercept": True},
     "level_set_threshold": {"fit": FIT, "eps": 0.01, "relative": False},
-    "viable_logit_range": {
-        "X": X,
-        "y": Y,
-        "X_query": X[:2],
-        "eps": 0.01,
-        "l2": 1e-2,
-        "relative": False,
-        "method": "fast",
-        "fit_intercept": True,
-        "return_models": False,
-    },
-    "viable_prediction_range": {
-        "X": X,
-        "y": Y,
-        "X_query": X[:2],
-        "eps": 0.01,
-        "l2": 1e-2,
-        "relative": False,
-        "method": "fast",
-        "fit_intercept": True,
-    },
+    "viable_logit_range": {**VIABLE_RANGE, "return_models": False},
+    "viable_prediction_range": VIABLE_RANGE,
     "ambiguity": {
         "X": X,
         "y": Y,
