@@ -129,6 +129,21 @@ VALID: dict[str, dict] = {
         "lam": 0.5,
         "margin": 1.0,
     },
+    # one row: the generated extremes of ``scores`` are one-row batches (the per-row shape relations are still
+    # generated: a lam of two values for one row)
+    "aldr_kl_loss": {"scores": [[1.0, 0.0, -1.0]], "y": [0], "lam": [0.5], "lam0": 1.0, "alpha": 2.0, "margin": 1.0},
+    "aldr_kl_grad": {"scores": [[1.0, 0.0, -1.0]], "y": [0], "lam": [0.5], "margin": 1.0},
+    "aldr_lambda_update": {
+        "scores": [[1.0, 0.0, -1.0]],
+        "lam": [0.5],
+        "lam0": 1.0,
+        "alpha": 2.0,
+        "smoothing": 1e-5,
+    },
+    "aldr_lambda_objective": {"lam": [0.5, 1.0], "kl": [0.1, 0.2], "lam0": 1.0, "alpha": 2.0, "n_classes": 3},
+    "aldr_optimal_lambda": {"kl": [0.1, 0.2], "lam0": 1.0, "alpha": 2.0, "n_classes": 3},
+    "aldr_lambda_floor": {"lam0": 1.0, "alpha": 2.0, "n_classes": 3, "smoothing": 1e-5},
+    "ALDRState": {"n": 4, "lam0": 1.0, "alpha": 2.0, "margin": 0.1, "rescale": "l1", "smoothing": 1e-5},
     "conditional_minimizer": {"q": [[0.2, 0.3, 0.5]], "lam": 0.5, "margin": 1.0, "tol": 1e-10},
     "topk_preserving": {"f": [[1.0, 0.0, -1.0]], "q": [[0.5, 0.3, 0.2]], "k": 1},
     "mae_loss": {"scores": [[1.0, 0.0, -1.0]], "y": [0]},

@@ -7,6 +7,13 @@ import pytest
 from scipy.optimize import minimize
 
 from theory.ldr import (
+    ALDRState,
+    aldr_kl_grad,
+    aldr_kl_loss,
+    aldr_lambda_floor,
+    aldr_lambda_objective,
+    aldr_lambda_update,
+    aldr_optimal_lambda,
     conditional_minimizer,
     conditional_risk,
     ldr_kl_dual_objective,
@@ -151,3 +158,163 @@ def test_top1_calibration_against_a_two_score_brute_force():
 def test_bad_input_raises_a_clear_error(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The adaptive LDR-KL loss
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _kl_uniform_scipy(p):
+    from scipy.special import rel_entr
+
+    K = p.shape[-1]
+    return rel_entr(p, np.full_like(p, 1.0 / K)).sum(axis=-1)
+
+
+def test_aldr_loss_is_the_penalised_max_over_the_simplex():
+    """The loss at lambda_i: max over p (SLSQP on the simplex) of <p, a> - lambda KL(p || u), minus the penalty."""
+    r = np.random.default_rng(10)
+    K = 4
+    f, y = r.normal(size=(6, K)), r.integers(K, size=6)
+    lam, lam0, alpha, c = r.uniform(0.3, 2.0, size=6), 1.3, 2.5, 0.7
+    got = aldr_kl_loss(f, y, lam, lam0, alpha, c)
+    for i in range(6):
+        a = c * (np.arange(K) != y[i]) + f[i] - f[i, y[i]]
+        res = minimize(
+            lambda p, a=a, li=lam[i]: -(p @ a - li * _kl_uniform_scipy(np.clip(p, 1e-300, None))),
+            np.full(K, 1.0 / K),
+            method="SLSQP",
+            bounds=[(0, 1)] * K,
+            constraints={"type": "eq", "fun": lambda p: p.sum() - 1},
+            options={"ftol": 1e-14},
+        )
+        expected = -res.fun - alpha * np.log(K) / (2 * lam0) * (lam[i] - lam0) ** 2
+        assert got[i] == pytest.approx(expected, abs=1e-7)
+    np.testing.assert_allclose(aldr_kl_loss(f, y, lam0, lam0, alpha, c), ldr_kl_loss(f, y, lam0, c), rtol=1e-14)
+
+
+def test_aldr_grad_matches_finite_differences_at_fixed_temperatures():
+    r = np.random.default_rng(11)
+    f, y, lam = r.normal(size=(5, 3)), r.integers(3, size=5), r.uniform(0.2, 3.0, size=5)
+    g = aldr_kl_grad(f, y, lam, 0.5)
+    h = 1e-6
+    for k in range(3):
+        e = np.zeros_like(f)
+        e[:, k] = h
+        fd = (aldr_kl_loss(f + e, y, lam, 1.0, 2.0, 0.5) - aldr_kl_loss(f - e, y, lam, 1.0, 2.0, 0.5)) / (2 * h)
+        np.testing.assert_allclose(g[:, k], fd, atol=1e-8)
+
+
+def test_aldr_update_is_the_numerical_argmax_of_the_penalised_kl():
+    """The released update equals argmax_lambda -lambda KL - penalty, found by bounded Brent, with KL from scipy."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import softmax as sm
+
+    r = np.random.default_rng(12)
+    for _ in range(20):
+        K = int(r.integers(2, 12))
+        f = r.normal(scale=r.uniform(0.1, 10), size=(1, K))
+        lam, lam0, alpha = r.uniform(0.05, 5), r.uniform(0.05, 5), r.uniform(1.01, 10)
+        kl = _kl_uniform_scipy(sm(f[0] / lam))
+        res = minimize_scalar(
+            lambda t, kl=kl, lam0=lam0, alpha=alpha, K=K: -float(aldr_lambda_objective(t, kl, lam0, alpha, K)),
+            bounds=(-10 * lam0, 10 * lam0),
+            method="bounded",
+            options={"xatol": 1e-12},
+        )
+        new = aldr_lambda_update(f, lam, lam0, alpha)[0]
+        assert new == pytest.approx(res.x, abs=1e-8 * lam0)
+        assert aldr_optimal_lambda(kl, lam0, alpha, K) == pytest.approx(new, rel=1e-12)
+
+
+def test_aldr_floor_holds_and_is_reached_and_fails_for_alpha_at_most_one():
+    r = np.random.default_rng(13)
+    K = 6
+    f = np.vstack([r.normal(scale=s, size=(200, K)) for s in (0.1, 1, 10, 100)])
+    lam = r.uniform(0.01, 3, size=len(f))
+    one_hot = np.zeros((1, K))
+    one_hot[0, 0] = 1e4
+    for s in (0.0, 1e-5, 1e-2):
+        floor = aldr_lambda_floor(1.0, 2.0, K, s)
+        assert aldr_lambda_update(f, lam, 1.0, 2.0, s).min() >= floor - 1e-15
+        assert aldr_lambda_update(one_hot, 1.0, 1.0, 2.0, s)[0] == pytest.approx(floor, rel=1e-12)
+    assert aldr_lambda_floor(2.0, 4.0) == pytest.approx(1.5)  # lambda_0 (1 - 1/alpha)
+    # alpha <= 1 without smoothing: the temperature reaches 0 (alpha = 1) or below (alpha < 1)
+    assert aldr_lambda_update(one_hot, 1.0, 1.0, 1.0)[0] == pytest.approx(0.0, abs=1e-12)
+    assert aldr_lambda_update(one_hot, 1.0, 1.0, 0.5)[0] == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match=r"alpha = 0\.5"):
+        ALDRState(2, alpha=0.5).update(one_hot, [1])
+    with pytest.raises(ValueError, match="lam"):
+        aldr_kl_loss(one_hot, [0], -1.0, 1.0, 0.5)
+
+
+def test_aldr_state_follows_the_released_order_of_operations():
+    """Each call updates from the temperatures the previous call stored, then takes the loss at the new ones."""
+    r = np.random.default_rng(14)
+    st = ALDRState.released(5, lam0=1.0, alpha=2.0, margin=0.1)
+    assert (st.rescale, st.smoothing) == ("l1", 1e-5)
+    f1, f2 = r.normal(size=(3, 4)), r.normal(size=(2, 4))
+    loss1 = st.loss(f1, [0, 1, 2], [0, 1, 4])
+    lam_after1 = st.lam
+    g1 = f1 / (np.abs(f1).sum(axis=1, keepdims=True) / 4)
+    np.testing.assert_allclose(np.abs(st.rescaled(f1)).sum(axis=1), 4.0)
+    expected_lam = aldr_lambda_update(g1, 1.0, 1.0, 2.0, 1e-5)
+    np.testing.assert_allclose(lam_after1[[0, 1, 4]], expected_lam, rtol=1e-15)
+    np.testing.assert_array_equal(lam_after1[[2, 3]], 1.0)
+    np.testing.assert_allclose(loss1, aldr_kl_loss(g1, [0, 1, 2], expected_lam, 1.0, 2.0, 0.1), rtol=1e-15)
+    st.loss(f2, [3, 3], [4, 2])  # id 4 again: from its stored temperature, not from lambda_0
+    g2 = f2 / (np.abs(f2).sum(axis=1, keepdims=True) / 4)
+    np.testing.assert_allclose(st.lam[4], aldr_lambda_update(g2[:1], lam_after1[4], 1.0, 2.0, 1e-5)[0], rtol=1e-15)
+    assert ALDRState.released(2, softplus=True).rescale == "softplus_l1"
+
+
+@pytest.mark.parametrize(
+    ("ids", "match"),
+    [([0, 5], r"ids must lie in \[0, 4\]"), ([0, 0], "repeat"), ([0], "2 integer"), ([0.5, 1], "2 integer")],
+)
+def test_aldr_state_rejects_bad_ids(ids, match):
+    with pytest.raises(ValueError, match=match):
+        ALDRState(5).loss(np.ones((2, 3)), [0, 1], ids)
+
+
+def test_aldr_state_rejects_a_zero_row_under_l1_rescaling_and_bad_settings():
+    with pytest.raises(ValueError, match="row of zeros"):
+        ALDRState(2, rescale="l1").update(np.zeros((1, 3)), [0])
+    with pytest.raises(ValueError, match="rescale"):
+        ALDRState(2, rescale="l2")
+    with pytest.raises(ValueError, match="lam0"):
+        ALDRState(2, lam0=0.0)
+    with pytest.raises(TypeError, match="softplus"):
+        ALDRState.released(2, softplus=1)
+
+
+def test_per_row_temperatures_in_the_conditional_minimiser_match_one_call_per_temperature():
+    from theory.ldr import _minimize_rows
+
+    r = np.random.default_rng(15)
+    q = r.dirichlet(np.ones(4), 6)
+    lam = np.array([0.05, 0.3, 1.0, 3.0, 10.0, 0.3])
+    rows = _minimize_rows(q, lam, 0.5, 1e-10)
+    for i in range(6):
+        one = conditional_minimizer(q[i : i + 1], lam[i], 0.5)
+        np.testing.assert_allclose(rows.scores[i], one.scores[0], atol=1e-8)
+
+
+def test_the_released_code_anchor_skips_cleanly_without_torch_or_the_repository(monkeypatch, capsys):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "anchor_ldr_released_code.py"
+    spec = importlib.util.spec_from_file_location("anchor_ldr", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setitem(sys.modules, "torch", None)  # importing torch raises ImportError
+    assert mod.main() == 0
+    assert "skipped: PyTorch is not installed" in capsys.readouterr().out
+    monkeypatch.delitem(sys.modules, "torch")
+    monkeypatch.setitem(sys.modules, "torch", type(sys)("torch"))  # a stand-in: the repository check comes next
+    monkeypatch.delenv("LDR_REPO", raising=False)
+    assert mod.main() == 0
+    assert "skipped: set LDR_REPO" in capsys.readouterr().out

@@ -134,10 +134,12 @@ class Reals(_Interval):
     horizon); canonical form: a float array of the input's shape.
 
     ``min_len``: at least that many entries along the last axis (so at least one axis), for a vector per row;
-    ``like``: the name of an earlier argument the array must broadcast against."""
+    ``like``: the name of an earlier argument the array must broadcast against; ``rows_of``: the name of an earlier
+    (m, K) batch, one value per row: a number or an array of shape (m,) (a per-example temperature, say)."""
 
     min_len: int = 0
     like: str | None = None
+    rows_of: str | None = None
 
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
         if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
@@ -146,6 +148,12 @@ class Reals(_Interval):
         if self.min_len and (arr.ndim == 0 or arr.shape[-1] < self.min_len):
             raise ValueError(f"{name} must have at least {self.min_len} entries along its last axis; got {arr.shape}")
         _broadcast_with(arr, name, self.like, checked)
+        if self.rows_of is not None and arr.ndim and arr.shape != (len(checked[self.rows_of]),):
+            m = len(checked[self.rows_of])
+            raise ValueError(
+                f"{name} must be a number or hold one value per row of {self.rows_of} (shape ({m},)); "
+                f"got shape {arr.shape}"
+            )
         return arr
 
     def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
@@ -156,14 +164,20 @@ class Reals(_Interval):
         # an empty array is invalid only where entries are required (min_len); elsewhere a vectorised function
         # returns an empty result, which the generated extremes check (so that results compose: f(x[mask]))
         out += ([np.array([])] if self.min_len else []) + ([np.zeros(self.min_len - 1)] if self.min_len > 1 else [])
-        return out + ([] if math.isfinite(self.hi) else [math.inf]) + _mismatched(valid, self.like)
+        out += ([] if math.isfinite(self.hi) else [math.inf]) + _mismatched(valid, self.like)
+        if self.rows_of is not None:  # one value too many (and a column) for the partner's rows
+            m = len(np.atleast_2d(np.asarray(valid[self.rows_of], dtype=float)))
+            out += [np.full(m + 1, lo), np.full((m, 1), lo)]
+        return out
 
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         lo, hi = self._edges()
-        if not (self.min_len or self.like):
+        if not (self.min_len or self.like or self.rows_of):
             return [lo, hi, np.array([lo, min(hi, 10.0 * max(1.0, abs(lo)))]), np.array([])]
         # arrays of the valid value's own shape (or the partner's), so that every shape relation still holds
         shape = np.shape(valid[name]) if name in valid else np.shape(valid[self.like]) if self.like else ()
+        if self.rows_of is not None and not shape:
+            shape = (len(np.atleast_2d(np.asarray(valid[self.rows_of], dtype=float))),)
         shape = shape or (max(2, self.min_len),)
         mixed = np.full(shape, min(hi, 10.0 * max(1.0, abs(lo))))
         mixed[..., 0] = lo
