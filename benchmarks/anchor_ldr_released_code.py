@@ -13,8 +13,9 @@ The released code is imported from that path at run time, never copied.
 The released class stores its temperatures in float32 (``.float()``) and its indexed assignment requires scores of
 the same dtype (float64 scores raise there), so it runs in float32 throughout, on float32 scores; ours runs in float64
 on the same values. Agreement is expected to float32's rounding: unit roundoff 6e-8, a few ulps per operation of a
-loss of order 1 over K terms, i.e. ~1e-6 absolute, and ~1e-7 relative in the temperatures. The class moves its buffers to the GPU with ``.cuda()``; on a machine
-without CUDA this script makes ``.cuda()`` return the tensor itself for the run (the code is not modified).
+loss of order 1 over K terms, i.e. ~1e-6 absolute, and ~1e-7 relative in the temperatures. The class moves its
+buffers to the GPU with ``.cuda()``; on a machine without CUDA this script makes ``.cuda()`` return the tensor
+itself for the run (the code is not modified).
 
 Without PyTorch or the repository the script says so and exits 0: it is an anchor for users who have both, not a test.
 """
@@ -63,7 +64,8 @@ def compare_ldr(mod, torch, rng: np.random.Generator) -> float:
 def compare_aldr(mod, torch, rng: np.random.Generator, dtype) -> tuple[float, float]:
     worst_lam, worst_loss = 0.0, 0.0
     name = np.dtype(dtype).name
-    for K, lam0, alpha, c, softplus in [(10, 1.0, 2.0, 0.1, False), (100, 0.1, 2.0, 1.0, True), (5, 10.0, 1.0, 0.1, False)]:
+    settings = [(10, 1.0, 2.0, 0.1, False), (100, 0.1, 2.0, 1.0, True), (5, 10.0, 1.0, 0.1, False)]
+    for K, lam0, alpha, c, softplus in settings:
         N, batch = 64, 16
         released = mod.ALDRLoss_V1(N, threshold=c, Lambda=lam0, alpha=alpha, softplus=softplus)
         ours = ALDRState.released(N, lam0=lam0, alpha=alpha, margin=c, softplus=softplus)
