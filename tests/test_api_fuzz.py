@@ -144,7 +144,7 @@ VALID: dict[str, dict] = {
     "aldr_optimal_lambda": {"kl": [0.1, 0.2], "lam0": 1.0, "alpha": 2.0, "n_classes": 3},
     "aldr_lambda_floor": {"lam0": 1.0, "alpha": 2.0, "n_classes": 3, "smoothing": 1e-5},
     "ALDRState": {"n": 4, "lam0": 1.0, "alpha": 2.0, "margin": 0.1, "rescale": "l1", "smoothing": 1e-5},
-    "conditional_minimizer": {"q": [[0.2, 0.3, 0.5]], "lam": 0.5, "margin": 1.0, "tol": 1e-10},
+    "conditional_minimizer": {"q": [[0.2, 0.3, 0.5]], "lam": 0.5, "margin": 1.0, "tol": 1e-10, "init": None},
     "topk_preserving": {"f": [[1.0, 0.0, -1.0]], "q": [[0.5, 0.3, 0.2]], "k": 1},
     "mae_loss": {"scores": [[1.0, 0.0, -1.0]], "y": [0]},
     "ldr_top1_calibration": {"t": [0.3, 0.6], "lam": 1.0, "margin": 1.0, "n_grid": 5},

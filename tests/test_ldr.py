@@ -290,15 +290,20 @@ def test_aldr_state_rejects_a_zero_row_under_l1_rescaling_and_bad_settings():
 
 
 def test_per_row_temperatures_in_the_conditional_minimiser_match_one_call_per_temperature():
-    from theory.ldr import _minimize_rows
-
     r = np.random.default_rng(15)
     q = r.dirichlet(np.ones(4), 6)
     lam = np.array([0.05, 0.3, 1.0, 3.0, 10.0, 0.3])
-    rows = _minimize_rows(q, lam, 0.5, 1e-10)
+    rows = conditional_minimizer(q, lam, 0.5)
+    warm = conditional_minimizer(q, lam * 1.01, 0.5, init=rows.scores)
     for i in range(6):
         one = conditional_minimizer(q[i : i + 1], lam[i], 0.5)
         np.testing.assert_allclose(rows.scores[i], one.scores[0], atol=1e-8)
+        again = conditional_minimizer(q[i : i + 1], lam[i] * 1.01, 0.5)
+        np.testing.assert_allclose(warm.scores[i], again.scores[0], atol=1e-8)
+    with pytest.raises(ValueError, match=r"lam must be a number or hold one temperature per row of q \(shape \(6,\)\)"):
+        conditional_minimizer(q, lam[:5])
+    with pytest.raises(ValueError, match="init must have the shape of q"):
+        conditional_minimizer(q, 1.0, init=np.zeros((6, 3)))
 
 
 def test_the_released_code_anchor_skips_cleanly_without_torch_or_the_repository(monkeypatch, capsys):
@@ -318,3 +323,18 @@ def test_the_released_code_anchor_skips_cleanly_without_torch_or_the_repository(
     monkeypatch.delenv("LDR_REPO", raising=False)
     assert mod.main() == 0
     assert "skipped: set LDR_REPO" in capsys.readouterr().out
+
+
+def test_the_released_rescaling_makes_the_temperature_scale_free():
+    f = np.random.default_rng(16).normal(size=(3, 5))
+    lams = []
+    for c in (0.01, 1.0, 300.0):
+        st = ALDRState.released(3, alpha=2.0)
+        st.update(c * f, [0, 1, 2])
+        lams.append(st.lam)
+    np.testing.assert_allclose(lams[0], lams[1], rtol=1e-12)
+    np.testing.assert_allclose(lams[2], lams[1], rtol=1e-12)
+    pure = [ALDRState(3, alpha=2.0) for _ in range(2)]
+    pure[0].update(f, [0, 1, 2])
+    pure[1].update(10 * f, [0, 1, 2])
+    assert np.all(pure[1].lam < pure[0].lam)  # without the rescaling, larger scores: more confident, smaller lambda

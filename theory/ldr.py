@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_softmax, logsumexp, softmax
 
-from theory._checks import as_finite_array, integer_in, probability_vectors, scalar
+from theory._checks import as_finite_array, in_interval, integer_in, probability_vectors, scalar
 from theory._constraints import Flag, Integer, Labels, Options, ProbabilityRows, Real, Reals, Scores, constrained
 
 __all__ = [
@@ -237,26 +237,33 @@ def _conditional(F: NDArray, Q: NDArray, lam: float | NDArray, c: float) -> tupl
 
 
 def conditional_minimizer(
-    q: ArrayLike, lam: float = 1.0, margin: float = 1.0, tol: float = 1e-10
+    q: ArrayLike,
+    lam: float | ArrayLike = 1.0,
+    margin: float = 1.0,
+    tol: float = 1e-10,
+    init: ArrayLike | None = None,
 ) -> ConditionalMinimizer:
     """argmin over f of sum_y q_y l_LDR-KL(f, y), for a batch of label distributions q (m, K) with q > 0.
 
     The objective is smooth and convex, and invariant to adding a constant to f; on sum(f) = 0 it is strictly convex
     when every q_y > 0 (it grows linearly in every other direction), so the minimiser exists and is unique. Damped
     Newton with a backtracking line search on the objective, vectorised over the batch, from f = lambda log q
-    (exact for c = 0); rows that have not reached ``tol`` in the gradient norm after ``MAX_NEWTON`` steps are
-    flagged in ``converged``.
+    (exact for c = 0) or from ``init``; rows that have not reached ``tol`` in the gradient norm after ``MAX_NEWTON``
+    steps are flagged in ``converged``.
 
     Parameters
     ----------
     q
         Label distributions, (m, K), every entry > 0.
     lam
-        Temperature lambda in [1e-3, 1e3].
+        Temperature lambda in [1e-3, 1e3]: a number, or one per row (m,) (the adaptive loss's per-example
+        temperatures).
     margin
         Margin c >= 0.
     tol
         Newton stopping tolerance on the gradient norm (> 0).
+    init
+        Starting scores (m, K) (a warm start: the minimiser at a nearby temperature), or None for lambda log q.
 
     Returns
     -------
@@ -282,9 +289,18 @@ def conditional_minimizer(
     m, K = Q.shape
     if not 2 <= K <= 200:
         raise ValueError(f"q must have 2 <= K <= 200 classes (K x K Hessians per row); got {K}")
-    lam, c = _lam_margin(lam, margin)
+    lam_rows = in_interval(lam, "lam", LAM_MIN, LAM_MAX)
+    if lam_rows.ndim and lam_rows.shape != (m,):
+        raise ValueError(
+            f"lam must be a number or hold one temperature per row of q (shape ({m},)); got {lam_rows.shape}"
+        )
+    c = scalar(margin, "margin", 0.0, MAX_MARGIN)
     tol = scalar(tol, "tol", 0.0, 1.0, lo_open=True)
-    return _minimize_rows(Q, np.full(m, lam), c, tol)
+    if init is not None:
+        init = as_finite_array(init, "init")
+        if init.shape != (m, K):
+            raise ValueError(f"init must have the shape of q, ({m}, {K}); got {init.shape}")
+    return _minimize_rows(Q, np.broadcast_to(lam_rows, (m,)).copy(), c, tol, init)
 
 
 def _minimize_rows(Q: NDArray, lam: NDArray, c: float, tol: float, F0: NDArray | None = None) -> ConditionalMinimizer:
@@ -297,10 +313,14 @@ def _minimize_rows(Q: NDArray, lam: NDArray, c: float, tol: float, F0: NDArray |
     risk, grad, H = _conditional(F, Q, lam, c)
     done = np.zeros(m, bool)
     n_iter = 0
+    prev = np.full(m, np.inf)
     for _ in range(MAX_NEWTON):
         n_iter += 1
         gn = np.linalg.norm(grad, axis=1)
-        done |= gn <= tol
+        # Newton near the minimiser at least halves the gradient each step; a row that no longer does while already
+        # within the converged threshold (1e-8) is at its rounding floor: more steps only cost line searches
+        done |= (gn <= tol) | ((gn <= max(tol, 1e-8)) & (gn > 0.5 * prev))
+        prev = gn
         if done.all():
             break
         idx = np.flatnonzero(~done)
@@ -882,8 +902,10 @@ class ALDRState:
     3. return ``aldr_kl_loss`` of the rescaled scores at the new lambda_i.
 
     ``ALDRState.released(n, ...)`` sets the code's rescaling and smoothing; the constructor's defaults are the pure
-    loss (no rescaling, no smoothing). A temperature the update sends below 1e-9 (possible only for alpha <= 1
-    without smoothing) raises a ValueError naming alpha.
+    loss (no rescaling, no smoothing). Note that the L1 rescaling removes the scale of f: c f gives the same
+    temperature as f for every c > 0, so under the released rescaling an example's temperature depends on the
+    direction of its scores, not on how large they are. A temperature the update sends below 1e-9 (possible only
+    for alpha <= 1 without smoothing) raises a ValueError naming alpha.
 
     Parameters
     ----------

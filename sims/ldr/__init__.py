@@ -7,6 +7,7 @@ claim comes from (``sources``) and the report's summary (``findings``). Importin
 from sims.engine.areas import Area, register_area
 from sims.engine.deprecation import alias_modules, alias_names
 from sims.ldr import (  # noqa: F401  (each registers its sim)
+    aldr_temperature,
     ldr_calibration,
     ldr_dual_form,
     ldr_label_noise,

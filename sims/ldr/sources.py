@@ -4,19 +4,27 @@
 from sims.engine.provenance import cite
 
 LDR = "zhu2023label"
+CODE = "zhu2023ldrcode"
 LDR_ABSTRACT = (
     "the abstract of arXiv:2112.14869 (read) states top-k consistency of LDR losses for every k >= 1 and that a top-1 "
     "consistent symmetric robust loss cannot be top-k consistent for all k >= 2; the paper's exact definitions and "
     "conditions on lambda and c could not be read, so the LDR-KL loss is encoded in the form of the authors' released "
-    "code (LDRLoss_V1, without its softplus rescaling of the scores), in the docstring of theory/ldr.py"
+    "code (read in DixianZhu/LDR, loss.py, class LDRLoss_V1, without its softplus rescaling of the scores; "
+    "benchmarks/anchor_ldr_released_code.py runs it beside ours), in the docstring of theory/ldr.py"
+)
+ALDR_CODE = (
+    "the adaptive loss and its temperature update as defined in the authors' released code (read in DixianZhu/LDR, "
+    "loss.py, class ALDRLoss_V1, method forward; its experiments' defaults in experiment.py), a primary source for "
+    "the definition; benchmarks/anchor_ldr_released_code.py runs the class beside theory.ldr.ALDRState"
 )
 
 SOURCES = (
     cite(
         "ldr_dual_form.closed_form_equals_max_over_simplex",
         "ldr_dual_form.limit_lambda_to_*",
-        refs=(LDR, "theorysims"),
-        place="the LDR-KL loss as the worst case over label distributions with a KL regulariser",
+        refs=(LDR, CODE, "theorysims"),
+        place="the LDR-KL loss (released code: loss.py, LDRLoss_V1) as the worst case over label distributions with "
+        "a KL regulariser",
         status="derived",
         basis=LDR_ABSTRACT + "; the dual form (Donsker-Varadhan) and the two limits (with the Hoeffding and log K "
         "bounds) are derived in the docstrings of theory/ldr.py and sims/ldr/ldr_dual_form.py",
@@ -64,10 +72,41 @@ SOURCES = (
     ),
     cite(
         "ldr_label_noise.*",
-        refs=LDR,
-        place="robustness of LDR losses to label noise (qualitative, on the paper's benchmarks)",
+        refs=(LDR, CODE),
+        place="robustness of LDR losses to label noise (qualitative, on the paper's benchmarks); ALDR-KL as in "
+        "loss.py, ALDRLoss_V1, with experiment.py's defaults",
         status="derived",
         basis="this project's comparison on a linear model (observations, not judged); the paper's abstract (read) "
-        "reports stable performance of its adaptive loss under noisy labels on other benchmarks",
+        "reports stable performance of its adaptive loss under noisy labels on other benchmarks; " + ALDR_CODE,
+    ),
+    cite(
+        "aldr_temperature.update_is_the_argmax",
+        "aldr_temperature.floor_*",
+        "aldr_temperature.released_defaults_floor",
+        "aldr_temperature.*.joint_max_is_a_fixed_point",
+        "aldr_temperature.*.code_step_gap",
+        refs=(CODE, "theorysims"),
+        place="loss.py, ALDRLoss_V1.forward: lambda <- lambda_0 - lambda_0 KL / (alpha log K), the 1e-5 smoothing, "
+        "the class defaults alpha = 1, threshold 1",
+        status="derived",
+        basis=ALDR_CODE + "; the argmax, the floor (with and without smoothing) and the envelope-theorem fixed point "
+        "are derived in the docstrings of theory.ldr.aldr_optimal_lambda and aldr_lambda_floor and of "
+        "sims/ldr/aldr_temperature.py",
+    ),
+    cite(
+        "aldr_temperature.negative_control_*",
+        "aldr_temperature.*.negative_control_*",
+        refs="theorysims",
+        place="the update without log K; alpha < 1; the fixed point with p computed without the margin",
+        status="derived",
+        basis="deliberately wrong statements, defined in sims/ldr/aldr_temperature.py",
+    ),
+    cite(
+        "ldr_topk_consistency.aldr_*",
+        refs=(LDR, CODE, "theorysims"),
+        place="top-k consistency of LDR losses (abstract) for the adaptive loss at its self-consistent temperature",
+        status="derived",
+        basis=LDR_ABSTRACT + "; " + ALDR_CODE + "; the self-consistent temperature and its c = 0 closed form are "
+        "derived in the docstring of sims/ldr/ldr_topk_consistency.py",
     ),
 )
