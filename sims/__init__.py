@@ -17,6 +17,7 @@ from sims import (  # noqa: F401  (their sims)
     online,
     optimizers,
     preference,
+    width_scaling,
 )
 from sims.engine.claims import Claim, ClaimSpec
 from sims.engine.core import Sim, get, register, registry

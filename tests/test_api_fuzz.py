@@ -36,6 +36,7 @@ from theory import logistic_gd as tl
 from theory import multiplicity as tm
 from theory import neural_collapse as tn
 from theory import online as to
+from theory import width_scaling as tw
 
 # every public module of ``theory`` (found on disk, so a new area is swept by existing)
 MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(theory.__path__) if not m.name.startswith("_")))
@@ -66,6 +67,11 @@ RESULTS = {
     "EF21Path",
     "Kinetic",
     "LogisticUnlearningPath",
+    "Parametrization",
+    "MLPParams",
+    "Forward",
+    "CoordinateCheck",
+    "LRSweep",
 }
 
 _r = np.random.default_rng(0)
@@ -81,6 +87,7 @@ BERN = tb.bernoulli_bandit([0.2, 0.5])
 FIT = tm.fit_logistic(X, Y)
 PX, PY, PXQ, PYQ = ti.sample_prompts(30, 4, 2, rng=0, noise_var=0.5)
 W3 = _r.normal(size=(3, 3))
+MLP = tw.mlp_init([2, 4, 4, 1], "mup", 0)
 
 
 def mae_loss_ref(scores, y):
@@ -400,6 +407,42 @@ VALID: dict[str, dict] = {
     },
     "lion_box_excess_bound": {"excess0": 2.0, "eta": 0.1, "lam": 1.0, "t": 10.0},
     "lion_kinetic": {"kinetic": "logcosh"},
+    "abc_parametrization": {"a": [-0.5, 0.0, 0.5], "b": 0.5, "c": 0.0, "c_adam": None},
+    "predicted_update_exponents": {"parametrization": "mup", "optimizer": "sgd"},
+    "mlp_init": {"widths": [2, 4, 4, 1], "parametrization": "sp", "rng": 0},
+    "mlp_forward": {"params": MLP, "x": np.ones((3, 2))},
+    "mlp_one_step": {
+        "params": MLP,
+        "x": np.ones((3, 2)),
+        "y": np.zeros((3, 1)),
+        "lr": 0.1,
+        "optimizer": "adam",
+        "adam_eps": 1e-8,
+    },
+    "coordinate_check": {
+        "parametrization": "ntk",
+        "widths": [4, 8],
+        "seeds": 2,
+        "optimizer": "sgd",
+        "lr": 1e-6,
+        "steps": 1,
+        "d_in": 2,
+        "batch": 2,
+        "seed": 0,
+        "confidence": 0.95,
+        "first_order": False,
+    },
+    "lr_sweep": {
+        "parametrization": "mup",
+        "widths": [4, 8],
+        "log2_lrs": [-2.0, 0.0, 2.0],
+        "steps": 3,
+        "seeds": 1,
+        "n_samples": 4,
+        "d_in": 2,
+        "seed": 0,
+    },
+    "tanh_teacher": {"n_samples": 4, "d_in": 2, "seed": 0},
     "lion_ode_params": {"eta": 0.01, "beta1": 0.9, "beta2": 0.99},
     "lion_k_lyapunov": {
         "x": [0.5, -0.5],
@@ -442,7 +485,7 @@ VALID: dict[str, dict] = {
 MODS = {"hconsistency": th, "logistic_gd": tl, "neural_collapse": tn, "multiplicity": tm, "bandits": tb, "online": to}
 
 # Callables whose documented value can be +inf at valid extremes (e.g. KL to a point mass).
-MAY_BE_INFINITE = {"bernoulli_kl", "kl_ucb_index"}
+MAY_BE_INFINITE = {"bernoulli_kl", "kl_ucb_index", "lr_sweep"}  # lr_sweep: inf marks a diverged run
 
 BAD = [
     math.nan,

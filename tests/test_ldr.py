@@ -1,4 +1,4 @@
-"""theory/ldr.py against independent computations: direct sums, finite differences, minimisation, brute force."""
+"""theory/ldr/ against independent computations: direct sums, finite differences, minimisation, brute force."""
 
 from __future__ import annotations
 

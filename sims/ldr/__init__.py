@@ -1,4 +1,4 @@
-"""Label distributionally robust (LDR) losses and top-k consistency (Zhu, Ying, Yang 2023; theory/ldr.py).
+"""Label distributionally robust (LDR) losses and top-k consistency (Zhu, Ying, Yang 2023; theory/ldr/).
 
 The room of one area: one module per sim (named as the sim), the area's public helpers (``common``), where each
 claim comes from (``sources``) and the report's summary (``findings``). Importing it registers its sims and the area.

@@ -171,12 +171,6 @@ def check(config: ALDRTemperatureConfig, results: Results) -> list[Claim]:
     n = sum(len(r["new"]) for r in rs)
     Ks = list(config.Ks)
     argmax_err = max(float(np.max(np.abs(r["new"] - r["brent"]) / r["brent_tol"])) for r in rs)
-    below = min(float(np.min(r["new"] - r["floor"])) for r in rs)
-    reach = max(float(np.max(np.abs(r["top"] - r["floor"]))) for r in rs)
-    below_s1 = min(float(np.min(r["new_s1"] - r["floor_s1"])) for r in rs)
-    reach_s1 = max(float(np.max(np.abs(r["top_s1"] - r["floor_s1"]) / r["floor_s1"])) for r in rs)
-    floor_s1 = {K: float(r["floor_s1"][0]) for K, r in zip(Ks, rs, strict=True)}
-    neg = min(float(np.min(r["neg"])) for r in rs)
     claims = [
         bound(
             id="aldr_temperature.update_is_the_argmax",
@@ -203,6 +197,23 @@ def check(config: ALDRTemperatureConfig, results: Results) -> list[Claim]:
             tol=LOCATION_TOL,
             figure="aldr_temperature",
         ),
+    ]
+    claims += floor_claims(config, rs)
+    for c in config.margins:
+        claims += joint_claims(config, rs, c)
+    return claims
+
+
+def floor_claims(config: ALDRTemperatureConfig, rs: list) -> list[Claim]:
+    """The claims about the floor of the update, with and without the released smoothing, and alpha < 1."""
+    Ks = list(config.Ks)
+    below = min(float(np.min(r["new"] - r["floor"])) for r in rs)
+    reach = max(float(np.max(np.abs(r["top"] - r["floor"]))) for r in rs)
+    below_s1 = min(float(np.min(r["new_s1"] - r["floor_s1"])) for r in rs)
+    reach_s1 = max(float(np.max(np.abs(r["top_s1"] - r["floor_s1"]) / r["floor_s1"])) for r in rs)
+    floor_s1 = {K: float(r["floor_s1"][0]) for K, r in zip(Ks, rs, strict=True)}
+    neg = min(float(np.min(r["neg"])) for r in rs)
+    return [
         bound(
             id="aldr_temperature.floor_holds",
             statement="The updated temperature is never below lambda_0 (1 - 1/alpha) (KL(p || u) < log K).",
@@ -252,56 +263,60 @@ def check(config: ALDRTemperatureConfig, results: Results) -> list[Claim]:
             figure="aldr_temperature",
         ),
     ]
-    for c in config.margins:
-        key = f"c{c:g}"
-        m = sum(len(r[f"{key}.star"]) for r in rs)
-        inside = min(  # distance inside [floor, 1] in units of each draw's location tolerance
-            float(np.min(np.minimum(r[f"{key}.star"] - r[f"{key}.floor"], 1.0 - r[f"{key}.star"]) / r[f"{key}.loc"]))
-            for r in rs
-        )
-        ratio = max(float(np.max(r[f"{key}.resid"] / r[f"{key}.tol"])) for r in rs)
-        gaps = np.concatenate([r[f"{key}.gap"] for r in rs])
-        dists = np.concatenate([r[f"{key}.dist"] for r in rs])
-        claims += [
-            bound(
-                id=f"aldr_temperature.c{c:g}.joint_max_is_a_fixed_point",
-                statement=f"With margin c = {c:g}: the lambda maximising LDR-KL_lambda(a) - (alpha log K / (2 "
-                "lambda_0)) (lambda - lambda_0)^2 (the max over lambda and p) lies in [lambda_0 (1 - 1/alpha), "
-                "lambda_0] and is a fixed point of the update applied to p = softmax(a / lambda), the margin included.",
-                method=f"{m} draws: a grid of 301 lambdas and bounded Brent on the value (no derivative), against "
-                f"aldr_lambda_update(a, lambda*); min distance of lambda* inside the interval, in location "
-                f"tolerances: {inside:.3g} (negative: outside by that many)",
-                quantity="max |U(lambda*) - lambda*| / tolerance_i (inf if lambda* left the interval)",
-                predicted=1.0,
-                measured=ratio if inside >= -1.0 else float("inf"),
-                tol=LOCATION_TOL.scaled(1.0, "carried through the update: tolerance_i = (1 + |U'(lambda*)|) delta_i"),
-                figure="aldr_temperature",
-            ),
-            negative_control(
-                id=f"aldr_temperature.c{c:g}.negative_control_fixed_point_without_margin",
-                statement=f"Negative control (c = {c:g}): the joint maximiser is also a fixed point of the update "
-                "applied to p = softmax(f / lambda), the scores without the margin (as the code computes p). False "
-                "for c > 0: the check detects it.",
-                method="the same draws and maximisers",
-                quantity="max |U_f(lambda*) - lambda*| / tolerance_i",
-                predicted=1.0,
-                measured=max(float(np.max(r[f"{key}.resid_without_margin"] / r[f"{key}.tol"])) for r in rs),
-                tol=LOCATION_TOL.scaled(1.0, "the same tolerance as the claim"),
-                figure="aldr_temperature",
-            ),
-            Claim.observation(
-                id=f"aldr_temperature.c{c:g}.code_step_gap",
-                statement=f"Observation (c = {c:g}): how far the released code's one step (p = softmax(f / "
-                "lambda_stored), without the margin) is from the joint maximiser lambda*: the loss it returns "
-                "relative to the joint maximum.",
-                method=f"{m} draws, the stored lambda drawn independently of lambda_0",
-                quantity="median (g* - g(lambda_code)) / max(|g*|, 1)",
-                measured=float(np.median(gaps)),
-                figure="aldr_temperature",
-                details=f"90th percentile {np.quantile(gaps, 0.9):.3g}; median |lambda_code - lambda*| / lambda_0 "
-                f"{np.median(dists):.3g}",
-            ),
-        ]
+
+
+def joint_claims(config: ALDRTemperatureConfig, rs: list, c: float) -> list[Claim]:
+    """The claims about the joint maximum over (lambda, p) at margin c."""
+    claims: list[Claim] = []
+    key = f"c{c:g}"
+    m = sum(len(r[f"{key}.star"]) for r in rs)
+    inside = min(  # distance inside [floor, 1] in units of each draw's location tolerance
+        float(np.min(np.minimum(r[f"{key}.star"] - r[f"{key}.floor"], 1.0 - r[f"{key}.star"]) / r[f"{key}.loc"]))
+        for r in rs
+    )
+    ratio = max(float(np.max(r[f"{key}.resid"] / r[f"{key}.tol"])) for r in rs)
+    gaps = np.concatenate([r[f"{key}.gap"] for r in rs])
+    dists = np.concatenate([r[f"{key}.dist"] for r in rs])
+    claims += [
+        bound(
+            id=f"aldr_temperature.c{c:g}.joint_max_is_a_fixed_point",
+            statement=f"With margin c = {c:g}: the lambda maximising LDR-KL_lambda(a) - (alpha log K / (2 "
+            "lambda_0)) (lambda - lambda_0)^2 (the max over lambda and p) lies in [lambda_0 (1 - 1/alpha), "
+            "lambda_0] and is a fixed point of the update applied to p = softmax(a / lambda), the margin included.",
+            method=f"{m} draws: a grid of 301 lambdas and bounded Brent on the value (no derivative), against "
+            f"aldr_lambda_update(a, lambda*); min distance of lambda* inside the interval, in location "
+            f"tolerances: {inside:.3g} (negative: outside by that many)",
+            quantity="max |U(lambda*) - lambda*| / tolerance_i (inf if lambda* left the interval)",
+            predicted=1.0,
+            measured=ratio if inside >= -1.0 else float("inf"),
+            tol=LOCATION_TOL.scaled(1.0, "carried through the update: tolerance_i = (1 + |U'(lambda*)|) delta_i"),
+            figure="aldr_temperature",
+        ),
+        negative_control(
+            id=f"aldr_temperature.c{c:g}.negative_control_fixed_point_without_margin",
+            statement=f"Negative control (c = {c:g}): the joint maximiser is also a fixed point of the update "
+            "applied to p = softmax(f / lambda), the scores without the margin (as the code computes p). False "
+            "for c > 0: the check detects it.",
+            method="the same draws and maximisers",
+            quantity="max |U_f(lambda*) - lambda*| / tolerance_i",
+            predicted=1.0,
+            measured=max(float(np.max(r[f"{key}.resid_without_margin"] / r[f"{key}.tol"])) for r in rs),
+            tol=LOCATION_TOL.scaled(1.0, "the same tolerance as the claim"),
+            figure="aldr_temperature",
+        ),
+        Claim.observation(
+            id=f"aldr_temperature.c{c:g}.code_step_gap",
+            statement=f"Observation (c = {c:g}): how far the released code's one step (p = softmax(f / "
+            "lambda_stored), without the margin) is from the joint maximiser lambda*: the loss it returns "
+            "relative to the joint maximum.",
+            method=f"{m} draws, the stored lambda drawn independently of lambda_0",
+            quantity="median (g* - g(lambda_code)) / max(|g*|, 1)",
+            measured=float(np.median(gaps)),
+            figure="aldr_temperature",
+            details=f"90th percentile {np.quantile(gaps, 0.9):.3g}; median |lambda_code - lambda*| / lambda_0 "
+            f"{np.median(dists):.3g}",
+        ),
+    ]
     return claims
 
 

@@ -203,6 +203,12 @@ def check(config: LDRTopKConsistencyConfig, results: Results) -> list[Claim]:
             details=f"excess {excess:.3e}; f_t preserves the top 2 of q: {preserved}",
         ),
     ]
+    return claims + aldr_claims(config, results)
+
+
+def aldr_claims(config: LDRTopKConsistencyConfig, results: Results) -> list[Claim]:
+    """The claims of the ALDR cells: top-k at the self-consistent temperature, convergence, the c = 0 form."""
+    claims: list[Claim] = []
     ra = {(c["aldr_lam0"], c["margin"]): results[cell_key(c)] for c in aldr_cells(config)}
     if ra:
         frac_a = {key: float(r["preserved"].all(axis=1).mean()) for key, r in ra.items()}

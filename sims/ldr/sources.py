@@ -10,7 +10,7 @@ LDR_ABSTRACT = (
     "consistent symmetric robust loss cannot be top-k consistent for all k >= 2; the paper's exact definitions and "
     "conditions on lambda and c could not be read, so the LDR-KL loss is encoded in the form of the authors' released "
     "code (read in DixianZhu/LDR, loss.py, class LDRLoss_V1, without its softplus rescaling of the scores; "
-    "benchmarks/anchor_ldr_released_code.py runs it beside ours), in the docstring of theory/ldr.py"
+    "benchmarks/anchor_ldr_released_code.py runs it beside ours), in the package docstring of theory/ldr/"
 )
 ALDR_CODE = (
     "the adaptive loss and its temperature update as defined in the authors' released code (read in DixianZhu/LDR, "
@@ -27,7 +27,7 @@ SOURCES = (
         "a KL regulariser",
         status="derived",
         basis=LDR_ABSTRACT + "; the dual form (Donsker-Varadhan) and the two limits (with the Hoeffding and log K "
-        "bounds) are derived in the docstrings of theory/ldr.py and sims/ldr/ldr_dual_form.py",
+        "bounds) are derived in the docstrings of theory/ldr/ and sims/ldr/ldr_dual_form.py",
     ),
     cite(
         "ldr_dual_form.negative_control_*",
@@ -43,7 +43,7 @@ SOURCES = (
         place="top-k consistency of LDR losses for every k (conditions on lambda and c not located)",
         status="restated",
         basis=LDR_ABSTRACT + "; top-k preservation as defined by Yang and Koyejo (2020), restated in the docstring of "
-        "theory/ldr.py (the paper's own tie convention was not read)",
+        "theory/ldr/ (the paper's own tie convention was not read)",
     ),
     cite(
         "ldr_topk_consistency.negative_control_mae_top2",
