@@ -130,3 +130,17 @@ def test_parametrization_arguments_are_validated():
     with pytest.raises(ValueError, match="x must have shape"):
         mlp_forward(mlp_init([2, 4, 4, 1], "sp", 0), np.ones((3, 5)))
     assert set(PARAMETRIZATIONS) >= {"sp", "ntk", "mup", "mup_table3", "mup_package"}
+
+
+def test_the_mup_package_anchor_skips_cleanly_without_torch_or_mup(monkeypatch, capsys):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "anchor_mup_package.py"
+    spec = importlib.util.spec_from_file_location("anchor_mup", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setitem(sys.modules, "mup", None)  # importing mup raises ImportError
+    assert mod.main() == 0
+    assert "skipped" in capsys.readouterr().out

@@ -21,7 +21,7 @@ class ICLOptimalStepConfig:
     ns: tuple[int, ...] = (5, 20, 80)
     ds: tuple[int, ...] = (2, 5)
     noise_vars: tuple[float, ...] = (0.0, 1.0)
-    n_prompts: int = 1_000_000
+    n_prompts: int = 500_000
 
     @classmethod
     def quick(cls) -> ICLOptimalStepConfig:

@@ -23,7 +23,7 @@ class ICLPreconditionedConfig:
     shapes: tuple[tuple[int, int], ...] = ((10, 3), (40, 5))  # (n, d)
     n_covariances: int = 3
     noise_var: float = 0.5
-    n_prompts: int = 1_000_000
+    n_prompts: int = 500_000
 
     @classmethod
     def quick(cls) -> ICLPreconditionedConfig:

@@ -20,7 +20,7 @@ MAX_TOL = Tol(1e-8, "SLSQP on the simplex run to ftol 1e-13: its maximum is with
 
 @dataclass(frozen=True)
 class LDRDualFormConfig:
-    n_instances: int = 200
+    n_instances: int = 100
     Ks: tuple[int, ...] = (3, 10)
     lams: tuple[float, ...] = (0.05, 0.3, 1.0, 3.0)
     margins: tuple[float, ...] = (0.0, 1.0)
