@@ -36,7 +36,7 @@ class MupCoordinateCheckConfig:
 
     @classmethod
     def quick(cls) -> MupCoordinateCheckConfig:
-        return cls(widths=(64, 128, 256, 512), seeds=3)
+        return cls(widths=(32, 64, 128, 256, 512), seeds=6)
 
     @classmethod
     def full(cls) -> MupCoordinateCheckConfig:

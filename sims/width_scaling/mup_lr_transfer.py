@@ -35,7 +35,7 @@ class MupLRTransferConfig:
 
     @classmethod
     def quick(cls) -> MupLRTransferConfig:
-        return cls(widths=(32, 64, 128), steps=30, seeds=1)
+        return cls(widths=(64, 128, 256), steps=40, seeds=1)
 
     @classmethod
     def full(cls) -> MupLRTransferConfig:

@@ -41,7 +41,7 @@ class MupRandomParametrizationsConfig:
 
     @classmethod
     def quick(cls) -> MupRandomParametrizationsConfig:
-        return cls(n_random=2, widths=(64, 128, 256, 512), seeds=3)
+        return cls(n_random=2, widths=(64, 128, 256, 512, 1024), seeds=8)
 
     @classmethod
     def full(cls) -> MupRandomParametrizationsConfig:
