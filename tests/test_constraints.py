@@ -25,9 +25,9 @@ DECLARED = sorted(n for n in CALLABLES if hasattr(PUBLIC[n], "__constraints__"))
 UNDECLARED = {
     "AdversarialBandit", "BernoulliBandit", "FiniteDistribution", "GaussianBandit", "LinearScores", "OptimisticOMD",
     "Policy", "SEAEnvironment", "ScoreBox", "StreamingAlgorithm", "ball_pointwise_infimum", "box_pointwise_infimum",
-    "conditional_margin_risk", "conditional_minimizer", "fit_lsa", "ldr_top1_calibration", "linear_best_in_class_risk",
-    "linear_best_zero_one_risk", "lsa_span_coefficients", "minimizability_gap", "nc_metrics", "tight_transform",
-    "topk_preserving", "train_ufm", "ufm_mse_parameters", "ufm_mse_solution", "ufm_objective",
+    "conditional_margin_risk", "fit_lsa", "linear_best_in_class_risk", "linear_best_zero_one_risk",
+    "lsa_span_coefficients", "minimizability_gap", "nc_metrics", "tight_transform", "train_ufm", "ufm_mse_parameters",
+    "ufm_mse_solution", "ufm_objective",
 }  # fmt: skip
 
 

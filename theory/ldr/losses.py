@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp, softmax
 
-from theory._checks import as_finite_array, in_interval, integer_in, probability_vectors, scalar
-from theory._constraints import Labels, ProbabilityRows, Real, Scores, constrained
+from theory._constraints import (
+    Constraint,
+    Distributions,
+    Integer,
+    Labels,
+    Optional,
+    ProbabilityRows,
+    Real,
+    Reals,
+    Scores,
+    Tensor,
+    constrained,
+)
 from theory.ldr._base import margin_shifted
 
 __all__ = [
@@ -41,10 +53,6 @@ MAX_NEWTON = 100  # damped Newton on a smooth convex problem of K - 1 variables:
 # The constraints of the losses' arguments, declared once (theory._constraints) and shared by every loss here.
 SCORES_LABELS = {"scores": Scores(MAX_CLASSES), "y": Labels(of="scores")}
 LAM_MARGIN = {"lam": Real(LAM_MIN, LAM_MAX), "margin": Real(0.0, MAX_MARGIN)}
-
-
-def _lam_margin(lam: float, margin: float) -> tuple[float, float]:
-    return scalar(lam, "lam", LAM_MIN, LAM_MAX), scalar(margin, "margin", 0.0, MAX_MARGIN)
 
 
 @constrained(**SCORES_LABELS, **LAM_MARGIN)
@@ -197,6 +205,31 @@ def _conditional(F: NDArray, Q: NDArray, lam: float | NDArray, c: float) -> tupl
     return risk, grad, H / L[:, None, None]
 
 
+class _PositiveLabelDistributions(Constraint):
+    """A batch (m, K) of label distributions with every q_y > 0 and 2 <= K <= 200 (a (K,) vector is one row):
+    a zero q_y sends f_y to -infinity (no minimiser), and Newton solves K x K systems per row."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> NDArray:
+        Q = np.atleast_2d(Distributions(min_len=2, positive=True).check(value, name, checked))
+        if Q.ndim != 2 or Q.shape[1] > 200:
+            raise ValueError(f"{name} must be a batch (m, K) of label distributions with 2 <= K <= 200; got {Q.shape}")
+        return Q
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        bad = [np.full((1, 201), 1 / 201), np.full((1, 2, 2), 0.5)]
+        return [*Distributions(min_len=2, positive=True).invalid(valid, name), *bad]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [np.array([[1 - 1e-12, 1e-12]]), np.full((1, 200), 1 / 200)]
+
+
+@constrained(
+    q=_PositiveLabelDistributions(),
+    lam=Reals(LAM_MIN, LAM_MAX, rows_of="q"),
+    margin=Real(0.0, MAX_MARGIN),
+    tol=Real(0.0, 1.0, lo_open=True),
+    init=Optional(Tensor(ndim=2, match=((0, "q", 0, 0), (1, "q", 1, 0)))),
+)
 def conditional_minimizer(
     q: ArrayLike,
     lam: float | ArrayLike = 1.0,
@@ -242,26 +275,7 @@ def conditional_minimizer(
     >>> bool(np.all(np.diff(res.scores[0]) < 0))  # ordered as q
     True
     """
-    Q = probability_vectors(np.atleast_2d(q), "q")
-    if Q.ndim != 2:
-        raise ValueError(f"q must be a 2-d batch of label distributions (m, K); got shape {Q.shape}")
-    if np.any(Q <= 0):
-        raise ValueError("q must be strictly positive (a zero q_y sends f_y to -infinity: no minimiser exists)")
-    m, K = Q.shape
-    if not 2 <= K <= 200:
-        raise ValueError(f"q must have 2 <= K <= 200 classes (K x K Hessians per row); got {K}")
-    lam_rows = in_interval(lam, "lam", LAM_MIN, LAM_MAX)
-    if lam_rows.ndim and lam_rows.shape != (m,):
-        raise ValueError(
-            f"lam must be a number or hold one temperature per row of q (shape ({m},)); got {lam_rows.shape}"
-        )
-    c = scalar(margin, "margin", 0.0, MAX_MARGIN)
-    tol = scalar(tol, "tol", 0.0, 1.0, lo_open=True)
-    if init is not None:
-        init = as_finite_array(init, "init")
-        if init.shape != (m, K):
-            raise ValueError(f"init must have the shape of q, ({m}, {K}); got {init.shape}")
-    return _minimize_rows(Q, np.broadcast_to(lam_rows, (m,)).copy(), c, tol, init)
+    return _minimize_rows(q, np.broadcast_to(lam, (len(q),)).copy(), margin, tol, init)
 
 
 def _minimize_rows(Q: NDArray, lam: NDArray, c: float, tol: float, F0: NDArray | None = None) -> ConditionalMinimizer:
@@ -321,6 +335,7 @@ def _line_search(F, risk, grad, H, Q, idx, d, lam, c) -> NDArray:
     return accepted
 
 
+@constrained(f=Scores(MAX_CLASSES), q=Scores(MAX_CLASSES), k=Integer(1, MAX_CLASSES))
 def topk_preserving(f: ArrayLike, q: ArrayLike, k: int) -> NDArray:
     """Whether f preserves the top k of q (module docstring), for batches f, q of shape (m, K); returns (m,) bools.
 
@@ -350,12 +365,11 @@ def topk_preserving(f: ArrayLike, q: ArrayLike, k: int) -> NDArray:
     >>> topk_preserving([[1.0, 2.0, 3.0]], [[0.5, 0.3, 0.2]], 1)
     array([False])
     """
-    F = np.atleast_2d(as_finite_array(f, "f", ndim=(1, 2)))
-    Q = np.atleast_2d(as_finite_array(q, "q", ndim=(1, 2)))
+    F, Q, K = f, q, f.shape[1]
     if F.shape != Q.shape:
         raise ValueError(f"f and q must have the same shape; got {F.shape} and {Q.shape}")
-    K = F.shape[1]
-    k = integer_in(k, "k", 1, K - 1) if K > 1 else integer_in(k, "k", 1, 1)
+    if k > K - 1:
+        raise ValueError(f"k must lie in [1, {K - 1}] (K - 1 for K = {K} classes); got {k}")
     qs = -np.sort(-Q, axis=1)
     fs = -np.sort(-F, axis=1)
     q_k, q_k1 = qs[:, k - 1 : k], qs[:, k : k + 1]
@@ -433,6 +447,7 @@ def conditional_risk(loss: Callable[[NDArray, NDArray], NDArray], f: ArrayLike, 
     return out
 
 
+@constrained(t=Reals(0.0, 1.0, lo_open=True, hi_open=True), **LAM_MARGIN, n_grid=Integer(2, 100_000, costly=True))
 def ldr_top1_calibration(
     t: ArrayLike, lam: float = 1.0, margin: float = 1.0, n_grid: int = 200
 ) -> tuple[NDArray, NDArray]:
@@ -477,11 +492,9 @@ def ldr_top1_calibration(
     >>> bool(np.isclose(T[0], comp_sum_transform(0.5, 1.0, 3), rtol=1e-3))  # c = 0: LDR-KL is CE - log K
     True
     """
-    tt = np.atleast_1d(as_finite_array(t, "t", ndim=(0, 1)))
-    if np.any((tt <= 0) | (tt >= 1)):
-        raise ValueError(f"t must lie in (0, 1); got values from {tt.min():g} to {tt.max():g}")
-    lam, c = _lam_margin(lam, margin)
-    n_grid = integer_in(n_grid, "n_grid", 2, 100_000)
+    if np.ndim(t) > 1:
+        raise ValueError(f"t must be a number or a 1-d array of regrets; got shape {np.shape(t)}")
+    tt, c = np.atleast_1d(t), margin
     eps = 1e-9
     lo = np.maximum((1 - 2 * tt) / 3, eps)
     hi = (1 - tt) / 2 - eps
