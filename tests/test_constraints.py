@@ -26,8 +26,7 @@ UNDECLARED = {
     "AdversarialBandit", "BernoulliBandit", "FiniteDistribution", "GaussianBandit", "LinearScores", "OptimisticOMD",
     "Policy", "SEAEnvironment", "ScoreBox", "StreamingAlgorithm", "ball_pointwise_infimum", "box_pointwise_infimum",
     "conditional_margin_risk", "fit_lsa", "linear_best_in_class_risk", "linear_best_zero_one_risk",
-    "lsa_span_coefficients", "minimizability_gap", "nc_metrics", "tight_transform", "train_ufm", "ufm_mse_parameters",
-    "ufm_mse_solution", "ufm_objective",
+    "lsa_span_coefficients", "minimizability_gap", "nc_metrics", "tight_transform", "train_ufm", "ufm_objective",
 }  # fmt: skip
 
 

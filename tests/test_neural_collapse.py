@@ -181,8 +181,8 @@ def test_negative_control_etf_rejected_for_imbalanced_bias_free_mse():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: ufm_mse_solution([5, 5], 0.0, 1e-3), r"lambda_W must lie in \(0, 10000\]"),
-        (lambda: ufm_mse_solution([5, 5], 1e-3, -1.0), r"lambda_H must lie in \(0, 10000\]"),
+        (lambda: ufm_mse_solution([5, 5], 0.0, 1e-3), r"lambda_W must lie in \[1e-12, 10000\]"),
+        (lambda: ufm_mse_solution([5, 5], 1e-3, -1.0), r"lambda_H must lie in \[1e-12, 10000\]"),
         (lambda: ufm_mse_solution([5, 0, 3], 1e-3, 1e-3), "class size 0 is not a class"),
         (lambda: ufm_mse_solution([5, 3], 1e-3, 1e-3, depth=0), "depth must be an integer >= 1"),
         (lambda: ufm_mse_solution([5, 3], 1e-3, 1e-3, bias=True), "only for balanced"),

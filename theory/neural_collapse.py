@@ -28,13 +28,16 @@ from theory._checks import (
     rng_from,
     scalar,
 )
-from theory._constraints import Integer, Optional, Reals, constrained
+from theory._constraints import Constraint, Flag, Integer, Optional, Options, Real, Reals, constrained
 
 __all__ = [
     "MAX_CLASSES",
     "MAX_DEPTH",
+    "MAX_FEATURES",
     "MAX_LAMBDA",
+    "MIN_LAMBDA",
     "RULES",
+    "UFM_MSE_ARGS",
     "NCMetrics",
     "TrainedUFM",
     "UFMSolution",
@@ -58,6 +61,10 @@ MAX_DEPTH = 100
 # Weight decay: beyond 1e4 the regulariser outweighs the data term by >= 1e4 at any non-trivial scale, every
 # minimiser is the zero model, and L-BFGS from a random start overflows before it gets there.
 MAX_LAMBDA = 1e4
+# Below 1e-12 a weight decay is 0 to float64 against losses of order 1, and the closed forms divide by it: the
+# unregularised problem has no minimiser (the features grow without bound), so a smaller value is a unit mistake.
+MIN_LAMBDA = 1e-12
+MAX_FEATURES = 2048  # the certificate builds d x d layers
 # Which stationary point of the per-class MSE problem a closed form returns (see ``ufm_mse_solution``).
 RULES = ("global", "positive_root")
 _DEPTH = Integer(1, MAX_DEPTH)
@@ -471,6 +478,36 @@ def _check_ufm_args(class_sizes: ArrayLike, lambda_W: float, lambda_H: float, de
     return n.astype(float), integer_in(depth, "depth", 1, MAX_DEPTH)
 
 
+class _ClassSizes(Constraint):
+    """Samples per class n_1..n_K: a 1-d array of 2 to MAX_CLASSES integers >= 1; canonical form: floats."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> NDArray:
+        n = as_finite_array(value, name)
+        if n.ndim != 1 or n.size < 2 or np.any(n != np.round(n)) or n.size > MAX_CLASSES:
+            raise ValueError(f"{name} must be a 1-d array of 2 to {MAX_CLASSES} integers; got {value!r:.80}")
+        if np.any(n <= 0):
+            raise ValueError(f"{name} must be >= 1 (class size 0 is not a class); got {n.tolist()}")
+        return n.astype(float)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, "3", 5, [5], [5, 0], [5, 2.5], [[5, 5]], [5, math.nan], np.ones(MAX_CLASSES + 1)]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [[1, 1], [1000, 1]]
+
+
+# The arguments the closed-form MSE minimiser and its certificate share, declared once.
+UFM_MSE_ARGS = {
+    "class_sizes": _ClassSizes(),
+    "lambda_W": Real(MIN_LAMBDA, MAX_LAMBDA),
+    "lambda_H": Real(MIN_LAMBDA, MAX_LAMBDA),
+    "depth": Integer(1, MAX_DEPTH),
+    "bias": Flag(),
+    "rule": Options(RULES),
+}
+
+
+@constrained(**UFM_MSE_ARGS)
 def ufm_mse_solution(
     class_sizes: ArrayLike,
     lambda_W: float,
@@ -501,7 +538,7 @@ def ufm_mse_solution(
     class_sizes
         n_1..n_K, integers >= 1, K >= 2.
     lambda_W, lambda_H
-        Regularisation strengths > 0.
+        Regularisation strengths in [1e-12, 1e4].
     depth
         L >= 1.
     bias
@@ -571,6 +608,7 @@ def ufm_mse_solution(
     )
 
 
+@constrained(**UFM_MSE_ARGS, d=Optional(Integer(1, MAX_FEATURES)))
 def ufm_mse_parameters(
     class_sizes: ArrayLike,
     lambda_W: float,
@@ -592,15 +630,15 @@ def ufm_mse_parameters(
     class_sizes
         Samples per class n_k (>= 1), (K,), K >= 2.
     lambda_W
-        Weight decay of the layers (> 0).
+        Weight decay of the layers, in [1e-12, 1e4].
     lambda_H
-        Weight decay of the features (> 0).
+        Weight decay of the features, in [1e-12, 1e4].
     depth
         Depth L >= 1.
     bias
         With a last-layer bias.
     d
-        Feature dimension (>= K), or None for K.
+        Feature dimension (K <= d <= 2048), or None for K.
     rule
         "global" (the global minimiser) or "positive_root" (the released code's rule).
 
