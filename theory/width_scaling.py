@@ -457,19 +457,38 @@ def mlp_init(widths: Sequence[int], parametrization: Any, rng: Any = None) -> ML
     return MLPParams(tuple(widths), P, tuple(weights), tuple(mult), {"sgd": tuple(lr_sgd), "adam": tuple(lr_adam)})
 
 
-def _forward(params: MLPParams, x: NDArray) -> tuple[list[NDArray], list[NDArray], NDArray]:
+def _layers(
+    weights: Sequence[NDArray], multipliers: Sequence[float], x: NDArray
+) -> tuple[list[NDArray], list[NDArray], NDArray]:
+    """Pre-activations h_1..h_L, the layers' inputs x, relu(h_1), ... and the output. The weights may carry a
+    leading axis (a stack of networks, one per learning rate in ``lr_sweep``), with ``x`` stacked to match."""
     hs, xs = [], [x]
     act = x
-    n_layers = len(params.weights)
-    for li in range(n_layers):
-        h = (act @ params.weights[li].T) * params.multipliers[li]
-        if li < n_layers - 1:
-            hs.append(h)
-            act = np.maximum(h, 0.0)
-            xs.append(act)
-        else:
+    for li, (w, m) in enumerate(zip(weights, multipliers, strict=True)):
+        h = (act @ np.swapaxes(w, -1, -2)) * m
+        if li == len(weights) - 1:
             return hs, xs, h
+        hs.append(h)
+        act = np.maximum(h, 0.0)
+        xs.append(act)
     raise AssertionError  # pragma: no cover
+
+
+def _forward(params: MLPParams, x: NDArray) -> tuple[list[NDArray], list[NDArray], NDArray]:
+    return _layers(params.weights, params.multipliers, x)
+
+
+def _weight_gradients(
+    weights: Sequence[NDArray], multipliers: Sequence[float], hs: list[NDArray], xs: list[NDArray], delta: NDArray
+) -> list[NDArray]:
+    """dL/dw_l = n^-a_l dL/dW_l for every layer, by backpropagation from delta = dL/df (batched like ``_layers``)."""
+    out: list[NDArray] = [np.empty(0)] * len(weights)
+    for li in range(len(weights) - 1, -1, -1):
+        m = multipliers[li]
+        out[li] = m * (np.swapaxes(delta, -1, -2) @ xs[li])
+        if li > 0:
+            delta = (delta @ weights[li]) * m * (hs[li - 1] > 0)
+    return out
 
 
 @constrained(params=_Params(), x=_Inputs())
@@ -509,18 +528,12 @@ def _step_directions(params: MLPParams, x: NDArray, y: NDArray, optimizer: str, 
     -n^-c_l g / (|g| + eps) (Adam's first step), computed directly (not as a difference of weights, which would lose
     a small step to rounding)."""
     hs, xs, f = _forward(params, x)
-    delta = (f - y) / len(x)
-    n_layers = len(params.weights)
-    out: list[NDArray] = [np.empty(0)] * n_layers
-    scales = params.lr_scale[optimizer]
-    for li in range(n_layers - 1, -1, -1):
-        m = params.multipliers[li]
-        grad_w = m * (delta.T @ xs[li])  # dL/dw_l = n^-a dL/dW_l
-        if li > 0:
-            delta = (delta @ params.weights[li]) * m * (hs[li - 1] > 0)
+    grads = _weight_gradients(params.weights, params.multipliers, hs, xs, (f - y) / len(x))
+    out = []
+    for grad_w, scale in zip(grads, params.lr_scale[optimizer], strict=True):
         if optimizer == "adam":
             grad_w = np.divide(grad_w, np.abs(grad_w) + adam_eps, out=np.zeros_like(grad_w), where=grad_w != 0)
-        out[li] = -scales[li] * grad_w
+        out.append(-scale * grad_w)
     return out
 
 
@@ -924,14 +937,7 @@ def _train_many(params: MLPParams, x: NDArray, y: NDArray, lrs: NDArray, steps: 
             idx = np.flatnonzero(alive)
             if not len(idx):
                 break
-            acts, hs = [np.broadcast_to(x, (len(idx), *x.shape))], []
-            a = acts[0]
-            for li in range(len(W)):
-                h = (a @ np.swapaxes(W[li][idx], 1, 2)) * m[li]
-                if li < len(W) - 1:
-                    hs.append(h)
-                    a = np.maximum(h, 0.0)
-                    acts.append(a)
+            hs, acts, h = _layers([w[idx] for w in W], m, np.broadcast_to(x, (len(idx), *x.shape)))
             r = h - y[None]
             cur = 0.5 * np.mean(np.sum(r**2, axis=2), axis=1)
             if loss0 is None:
@@ -942,11 +948,8 @@ def _train_many(params: MLPParams, x: NDArray, y: NDArray, lrs: NDArray, steps: 
             if t == steps:
                 break
             ok = ~bad
-            idx, delta = idx[ok], r[ok] / B
-            acts, hs = [a_[ok] for a_ in acts], [h_[ok] for h_ in hs]
-            for li in range(len(W) - 1, -1, -1):
-                grad_w = m[li] * (np.swapaxes(delta, 1, 2) @ acts[li])
-                if li > 0:
-                    delta = (delta @ W[li][idx]) * m[li] * (hs[li - 1] > 0)
+            idx = idx[ok]
+            grads = _weight_gradients([w[idx] for w in W], m, [h_[ok] for h_ in hs], [a_[ok] for a_ in acts], r[ok] / B)
+            for li, grad_w in enumerate(grads):
                 W[li][idx] -= (lrs[idx] * sc[li])[:, None, None] * grad_w
     return final

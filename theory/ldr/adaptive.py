@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import log_softmax, logsumexp, softmax
+from scipy.special import log_softmax
 
-from theory._checks import as_finite_array
+from theory._checks import as_finite_array, finite_result
 from theory._constraints import Flag, Integer, Labels, Options, Real, Reals, Scores, constrained
-from theory.ldr._base import margin_shifted
+from theory.ldr._base import ldr_kl_rows, ldr_kl_rows_grad, margin_shifted
 from theory.ldr.losses import LAM_MAX, LAM_MIN, MAX_CLASSES, MAX_MARGIN, SCORES_LABELS
 
 __all__ = [
@@ -44,13 +44,6 @@ ALDR_PARAMS = {"lam0": Real(LAM_MIN, LAM_MAX), "alpha": Real(MIN_ALPHA, MAX_ALPH
 def _aldr_penalty(lam: NDArray, lam0: float, alpha: float, K: int) -> NDArray:
     """(alpha log K / (2 lam0)) (lam - lam0)^2, the released code's penalty on moving lambda away from lam0."""
     return alpha * np.log(K) / (2.0 * lam0) * (lam - lam0) ** 2
-
-
-def _overflow_guard(out: NDArray, name: str) -> NDArray:
-    """Finite inputs whose differences overflow float64 (scores of 1e308 and -1e308) give inf - inf: say so."""
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name}: differences of the scores overflow float64 (|f_k - f_y| > 1.8e308); rescale them")
-    return out
 
 
 @constrained(
@@ -106,10 +99,10 @@ def aldr_kl_loss(
     >>> float(aldr_kl_loss(f, y, lam=0.5, lam0=1.0, alpha=2.0, margin=0.0)[0])  # 0.5 log((1 + 2/e^4)/3) - log(3)/4
     -0.8059...
     """
-    K = scores.shape[1]
+    # finite scores whose differences overflow (1e308 and -1e308) give inf - inf: finite_result names the scores
     L = np.broadcast_to(lam, y.shape)
-    ldr = L * (logsumexp(margin_shifted(scores, y, margin) / L[:, None], axis=1) - np.log(K))
-    return _overflow_guard(ldr - _aldr_penalty(L, lam0, alpha, K), "scores")
+    ldr = ldr_kl_rows(margin_shifted(scores, y, margin), L)
+    return finite_result(ldr - _aldr_penalty(L, lam0, alpha, scores.shape[1]), "the loss", "scores")
 
 
 @constrained(**SCORES_LABELS, lam=Reals(ALDR_LAM_MIN, LAM_MAX, rows_of="scores"), margin=Real(0.0, MAX_MARGIN))
@@ -147,16 +140,15 @@ def aldr_kl_grad(scores: ArrayLike, y: ArrayLike, lam: ArrayLike, margin: float 
     array([[-0.5,  0.5],
            [ 0.5, -0.5]])
     """
-    L = np.broadcast_to(lam, y.shape)
-    p = softmax(_overflow_guard(margin_shifted(scores, y, margin), "scores") / L[:, None], axis=1)
-    p[np.arange(len(y)), y] -= 1.0
-    return p
+    a = finite_result(margin_shifted(scores, y, margin), "the score differences", "scores")
+    return ldr_kl_rows_grad(a, y, np.broadcast_to(lam, y.shape))
 
 
 def _kl_to_uniform(scores: NDArray, lam: NDArray, smoothing: float) -> NDArray:
     """KL(p || uniform) = sum_k p_k log(K p_k) for p = softmax(f / lambda) (+ smoothing, renormalised), per row."""
     K = scores.shape[1]
-    logp = log_softmax(_overflow_guard(scores - scores.max(axis=1, keepdims=True), "scores") / lam[:, None], axis=1)
+    shifted = finite_result(scores - scores.max(axis=1, keepdims=True), "the score differences", "scores")
+    logp = log_softmax(shifted / lam[:, None], axis=1)
     if smoothing > 0:  # the released code adds 1e-5 and renormalises (L1), so that its log stays finite
         p = (np.exp(logp) + smoothing) / (1.0 + K * smoothing)
         logp = np.log(p)

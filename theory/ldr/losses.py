@@ -24,7 +24,7 @@ from theory._constraints import (
     Tensor,
     constrained,
 )
-from theory.ldr._base import margin_shifted
+from theory.ldr._base import ldr_kl_rows, ldr_kl_rows_grad, margin_shifted
 
 __all__ = [
     "LAM_MARGIN",
@@ -81,8 +81,7 @@ def ldr_kl_loss(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float
     >>> float(ldr_kl_loss([[2.0, 0.0, 0.0]], [0], lam=1.0, margin=0.0)[0])  # CE - log K = log(1 + 2/e^2) - log 3
     -0.8590...
     """
-    K = scores.shape[1]
-    return lam * (logsumexp(margin_shifted(scores, y, margin) / lam, axis=1) - np.log(K))
+    return ldr_kl_rows(margin_shifted(scores, y, margin), lam)
 
 
 @constrained(**SCORES_LABELS, **LAM_MARGIN)
@@ -115,9 +114,7 @@ def ldr_kl_grad(scores: ArrayLike, y: ArrayLike, lam: float = 1.0, margin: float
     >>> np.round(ldr_kl_grad([[0.0, 0.0]], [0], lam=1.0, margin=0.0), 3)
     array([[-0.5,  0.5]])
     """
-    p = softmax(margin_shifted(scores, y, margin) / lam, axis=1)
-    p[np.arange(len(y)), y] -= 1.0
-    return p
+    return ldr_kl_rows_grad(margin_shifted(scores, y, margin), y, lam)
 
 
 @constrained(**SCORES_LABELS, **LAM_MARGIN, p=ProbabilityRows(like="scores"))
