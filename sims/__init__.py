@@ -8,6 +8,7 @@ this package registers every built-in area and sim.
 
 from sims import (  # noqa: F401  (their sims)
     bandits,
+    estimation,
     hconsistency,
     in_context,
     ldr,

@@ -72,6 +72,10 @@ RESULTS = {
     "Forward",
     "CoordinateCheck",
     "LRSweep",
+    "LogisticFits",
+    "GaussianNBFit",
+    "BagLosses",
+    "RiskDecomposition",
 }
 
 _r = np.random.default_rng(0)
@@ -88,6 +92,8 @@ FIT = tm.fit_logistic(X, Y)
 PX, PY, PXQ, PYQ = ti.sample_prompts(30, 4, 2, rng=0, noise_var=0.5)
 W3 = _r.normal(size=(3, 3))
 MLP = tw.mlp_init([2, 4, 4, 1], "mup", 0)
+COV_S = np.array([[1.0, 0.3], [0.3, 0.8]])
+COV_T = np.array([[1.2, -0.2], [-0.2, 0.9]])
 
 
 def mae_loss_ref(scores, y):
@@ -464,6 +470,60 @@ VALID: dict[str, dict] = {
         "seed": 0,
     },
     "tanh_teacher": {"n_samples": 4, "d_in": 2, "seed": 0},
+    # statistical estimation (theory/estimation)
+    "ols_covshift_risk": {"cov_source": COV_S, "cov_target": COV_T, "n": 10, "noise_var": 1.0},
+    "iwls_asymptotic_risk": {"cov_source": COV_S, "cov_target": COV_T, "noise_var": 1.0},
+    "gaussian_density_ratio": {
+        "x": [[0.0, 1.0], [1.0, -1.0]],
+        "mean_source": [0.0, 0.0],
+        "cov_source": COV_S,
+        "mean_target": [0.5, 0.0],
+        "cov_target": COV_T,
+    },
+    "logistic_fisher": {"beta": [0.2, 1.0, -0.5], "mean": [0.0, 0.5], "cov": COV_S},
+    "logistic_weighted_fisher": {
+        "beta": [0.2, 1.0, -0.5],
+        "mean_source": [0.0, 0.0],
+        "cov_source": COV_S,
+        "mean_target": [0.5, 0.0],
+        "cov_target": COV_T,
+    },
+    "mle_asymptotic_excess": {"fisher_target": np.eye(3), "fisher_source": 2 * np.eye(3)},
+    "weighted_mle_asymptotic_excess": {"fisher_target": np.eye(3), "weighted_fisher": 2 * np.eye(3)},
+    "logistic_fit": {
+        "X": X,
+        "y": Y,
+        "sample_weight": None,
+        "C": None,
+        "fit_intercept": True,
+        "max_iter": 100,
+        "tol": 1e-12,
+    },
+    "gaussian_nb_fit": {"X": X, "y": Y, "var_smoothing": 1e-9},
+    "linear_rule_error": {"w": [1.0, 0.5], "b": 0.1, "means": [[-1.0, -1.0], [1.0, 1.0]], "cov": COV_S},
+    "gaussian_bayes_error": {"means": [[-1.0, -1.0], [1.0, 1.0]], "cov": COV_S},
+    "easy_gaussian_classes": {"n_features": 4},
+    "isotropic_gaussian_classes": {"n_features": 4, "bayes_error": 0.1},
+    "sample_gaussian_classes": {
+        "means": [[-1.0, -1.0], [1.0, 1.0]],
+        "cov": COV_S,
+        "n_samples": 6,
+        "replicates": 2,
+        "rng": 0,
+    },
+    "sample_complexity": {
+        "sizes": [4.0, 8.0, 16.0],
+        "mean_errors": [0.3, 0.2, 0.1],
+        "asymptotic_error": 0.1,
+        "eps": 0.01,
+    },
+    "bag_losses": {"X": X, "y": X[:, 0], "bags": np.arange(20) // 4, "theta": [0.5, -0.5]},
+    "interpolating_estimator": {"X": X, "y": X[:, 0], "bags": np.arange(20) // 4, "rho": 0.5},
+    "random_bags": {"n": 12, "k": 3, "rng": 0},
+    "bag_risk_exact": {"n": 40, "d": 3, "k": 2, "noise_var": 1.0},
+    "instance_risk_exact": {"n": 40, "d": 3, "k": 2, "noise_var": 1.0, "signal2": 1.0},
+    "interpolating_risk_limit": {"gamma": 0.2, "k": 2, "rho": 0.5, "noise_var": 1.0, "signal2": 1.0},
+    "optimal_rho": {"gamma": 0.2, "k": 2, "noise_var": 1.0, "signal2": 1.0},
     "lion_ode_params": {"eta": 0.01, "beta1": 0.9, "beta2": 0.99},
     "lion_k_lyapunov": {
         "x": [0.5, -0.5],
@@ -506,7 +566,21 @@ VALID: dict[str, dict] = {
 MODS = {"hconsistency": th, "logistic_gd": tl, "neural_collapse": tn, "multiplicity": tm, "bandits": tb, "online": to}
 
 # Callables whose documented value can be +inf at valid extremes (e.g. KL to a point mass).
-MAY_BE_INFINITE = {"bernoulli_kl", "kl_ucb_index", "lr_sweep"}  # lr_sweep: inf marks a diverged run
+# lr_sweep: inf marks a diverged run; the estimation risks are documented +inf where the expectation diverges
+MAY_BE_INFINITE = {
+    "bernoulli_kl",
+    "kl_ucb_index",
+    "lr_sweep",
+    "ols_covshift_risk",
+    "iwls_asymptotic_risk",
+    "gaussian_density_ratio",
+    "logistic_weighted_fisher",
+    "weighted_mle_asymptotic_excess",
+    "sample_complexity",
+    "bag_risk_exact",
+    "instance_risk_exact",
+    "interpolating_risk_limit",
+}
 
 BAD = [
     math.nan,

@@ -30,10 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from theory._checks import as_finite_array, in_interval, integer_in, option, probability_vectors, scalar
+from theory._checks import as_finite_array, in_interval, integer_in, option, probability_vectors, rng_from, scalar
 
 __all__ = [
+    "ClassLabels",
     "Constraint",
+    "DataBatch",
     "Distributions",
     "Flag",
     "Integer",
@@ -46,7 +48,9 @@ __all__ = [
     "Real",
     "Reals",
     "SPDMatrix",
+    "SampleWeights",
     "Scores",
+    "Seed",
     "SignLabels",
     "Tensor",
     "Weights",
@@ -515,6 +519,7 @@ class SPDMatrix(Constraint):
 
     max_dim: int
     max_condition: float = 1e12
+    like: str | None = None  # an earlier argument whose last axis fixes d (a partner covariance, a mean)
 
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
         if value is None or isinstance(value, str | bytes):
@@ -522,6 +527,9 @@ class SPDMatrix(Constraint):
         S = as_finite_array(value, name, ndim=2)
         if S.shape[0] != S.shape[1] or not 1 <= S.shape[0] <= self.max_dim:
             raise ValueError(f"{name} must be a square d x d matrix with 1 <= d <= {self.max_dim}; got {S.shape}")
+        if self.like is not None and S.shape[0] != np.shape(checked[self.like])[-1]:
+            d = np.shape(checked[self.like])[-1]
+            raise ValueError(f"{name} must be {d} x {d} to match {self.like}; got {S.shape}")
         scale = max(1.0, float(np.abs(S).max())) if S.size else 1.0
         if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12 * scale):
             raise ValueError(
@@ -550,11 +558,135 @@ class SPDMatrix(Constraint):
         ill = np.diag(np.r_[1.0, np.full(d - 1, 1.0 / (10 * self.max_condition))]) if d > 1 else -eye
         out: list[Any] = [None, "I", 1.0, np.ones(d), -eye, 0 * eye, eye + math.nan, np.where(eye > 0, math.inf, 0)]
         out += [np.ones((d, d + 1)), np.zeros((0, 0)), np.eye(self.max_dim + 1)] + ([asym, ill] if d > 1 else [])
-        return out
+        return out + ([np.eye(d + 1)] if self.like is not None and d + 1 <= self.max_dim else [])
 
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         d = self._d(valid, name)
         return [np.eye(d) * 1e300, np.eye(d) * 1e-300, np.diag(np.r_[1.0, np.full(d - 1, 1.0 / self.max_condition)])]
+
+
+def _labels_in(y: np.ndarray, name: str, n_classes: int) -> np.ndarray:
+    """Integral labels in [0, n_classes) as an int array (integral floats accepted, as class indices)."""
+    if np.any(y != np.round(y)) or np.any((y < 0) | (y >= n_classes)):
+        bad = y[(y != np.round(y)) | (y < 0) | (y >= n_classes)]
+        raise ValueError(f"{name} must hold integer class labels in [0, {n_classes - 1}]; got {bad[:3]}")
+    return y.astype(int)
+
+
+@dataclass(frozen=True)
+class DataBatch(Constraint):
+    """A data matrix or a batch of them: finite floats of shape (n, d) or (R, n, d) (R replicates of n samples),
+    n >= ``min_rows``, 1 <= d <= ``max_cols``; canonical form: a float array of shape (R, n, d) (R = 1 for one
+    matrix). Extremes: the valid data x 1e6 and x 1e-6 (features of any scale)."""
+
+    min_rows: int = 1
+    max_cols: int = 4096
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        _reject_non_array(value, name, "an (n, d) or (R, n, d) array of numbers")
+        A = as_finite_array(value, name, ndim=(2, 3))
+        A = A[None] if A.ndim == 2 else A
+        if A.shape[0] < 1 or A.shape[1] < self.min_rows or not 1 <= A.shape[2] <= self.max_cols:
+            raise ValueError(
+                f"{name} must have n >= {self.min_rows} rows and 1 <= d <= {self.max_cols} columns per replicate; "
+                f"got shape {np.shape(value)}"
+            )
+        return A
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        A = np.asarray(valid[name], dtype=float)
+        bad_nan, bad_inf = A.copy(), A.copy()
+        bad_nan.flat[0], bad_inf.flat[-1] = math.nan, math.inf
+        out: list[Any] = [None, "X", True, 1.0, A.reshape(-1), A[None, None], bad_nan, bad_inf, [[1.0], [1.0, 2.0]]]
+        return [*out, np.zeros((*A.shape[:-2], self.min_rows - 1, A.shape[-1])), np.zeros((1, 1, 0))]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        A = np.asarray(valid[name], dtype=float)
+        return [A * 1e6, A * 1e-6]
+
+
+@dataclass(frozen=True)
+class ClassLabels(Constraint):
+    """Class labels in {0, ..., n_classes - 1}, one per sample of the data batch ``of`` (declared before): shape
+    (n,) for one matrix or (R, n) for a batch (an (n,) vector is shared by every replicate); integral floats are
+    accepted. ``all_present``: every class occurs in every replicate (a per-class estimate needs one sample).
+    Canonical form: an int array of shape (R, n)."""
+
+    of: str
+    n_classes: int = 2
+    all_present: bool = False
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        R, n = checked[self.of].shape[:2]
+        _reject_non_array(value, name, f"an array of class labels in [0, {self.n_classes - 1}]")
+        y = as_finite_array(value, name)
+        if y.shape not in ((n,), (R, n)):
+            raise ValueError(
+                f"{name} must have shape ({n},) or ({R}, {n}), one label per row of {self.of}; got {y.shape}"
+            )
+        y = np.broadcast_to(_labels_in(y, name, self.n_classes), (R, n))
+        if self.all_present:
+            counts = np.stack([(y == k).sum(axis=1) for k in range(self.n_classes)], axis=1)
+            if np.any(counts == 0):
+                r = int(np.nonzero(counts.min(axis=1) == 0)[0][0])
+                raise ValueError(
+                    f"{name} must hold every class in every replicate; replicate {r} has counts {counts[r]}"
+                )
+        return y
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        n = np.shape(valid[self.of])[-2]
+        out: list[Any] = [None, "y", np.full(n, -1), np.full(n, self.n_classes), np.full(n, 0.5), np.zeros(n + 1)]
+        return out + [np.zeros((n, 1, 1)), [math.nan] * n] + ([np.zeros(n)] if self.all_present else [])
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        n = np.shape(valid[self.of])[-2]
+        y = np.arange(n) % self.n_classes
+        return [y, y.astype(float)] + ([] if self.all_present else [np.zeros(n, dtype=int)])
+
+
+@dataclass(frozen=True)
+class SampleWeights(Constraint):
+    """Non-negative finite weights, one per sample of the data batch ``of`` (declared before), shape (n,) or
+    (R, n), not all zero in a replicate; canonical form: a float array of shape (R, n). Extremes: weights of 1e-300
+    and 1e300 (scale-free estimators must not care)."""
+
+    of: str
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        R, n = checked[self.of].shape[:2]
+        _reject_non_array(value, name, "an array of non-negative weights")
+        w = in_interval(value, name, 0.0, math.inf)
+        if w.shape not in ((n,), (R, n)):
+            raise ValueError(
+                f"{name} must have shape ({n},) or ({R}, {n}), one weight per row of {self.of}; got {w.shape}"
+            )
+        w = np.broadcast_to(w, (R, n))
+        if np.any(w.max(axis=1) == 0):
+            raise ValueError(f"{name} must not be all zero in a replicate; got all-zero weights")
+        return w
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        n = np.shape(valid[self.of])[-2]
+        return [None, "w", -np.ones(n), np.zeros(n), np.full(n, math.nan), np.full(n, math.inf), np.ones(n + 1)]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        n = np.shape(valid[self.of])[-2]
+        return [np.full(n, 1e-300), np.full(n, 1e300), np.r_[1.0, np.zeros(n - 1)] + 1e-3]
+
+
+class Seed(Constraint):
+    """What ``numpy.random.default_rng`` accepts (None, an int >= 0, a SeedSequence, a Generator); canonical form: a
+    Generator."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.random.Generator:
+        return rng_from(value, name)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [1.5, "0", -1, True, object()]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [0, 2**63]
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, rng_from
-from theory._constraints import Constraint, Flag, Integer, Options, Real, constrained
+from theory._checks import as_finite_array
+from theory._constraints import Constraint, Flag, Integer, Options, Real, Seed, constrained
 
 __all__ = [
     "LAYERS",
@@ -220,19 +220,6 @@ class _Widths(Constraint):
 
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return [[1, 1, 1], [2, 64, 64, 1]]
-
-
-class _Seed(Constraint):
-    """What ``numpy.random.default_rng`` accepts (None, an int >= 0, a SeedSequence, a Generator)."""
-
-    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.random.Generator:
-        return rng_from(value, name)
-
-    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
-        return [1.5, "0", -1, True, object()]
-
-    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
-        return [0, 2**63]
 
 
 class _Params(Constraint):
@@ -413,7 +400,7 @@ def predicted_update_exponents(parametrization: Any, optimizer: str = "sgd") -> 
     return {"hidden": float(e[-1]) + 0.0, "output": float(e_out) + 0.0}
 
 
-@constrained(widths=_Widths(), parametrization=_ParametrizationArg(), rng=_Seed())
+@constrained(widths=_Widths(), parametrization=_ParametrizationArg(), rng=Seed())
 def mlp_init(widths: Sequence[int], parametrization: Any, rng: Any = None) -> MLPParams:
     """Initial weights of a ReLU MLP under an abc-parametrisation: w_l ~ N(0, sigma_l^2 n^(-2 b_l)).
 
