@@ -362,7 +362,7 @@ def test_solver_failure_raises_solver_error():
         (lambda: comp_sum_bayes_risk([0.5, 0.6], 1.0), "p must sum to 1"),
         (lambda: FiniteDistribution(np.zeros((2, 1)), [0.5, 0.5], [[0.5, 0.4], [1, 0]]), "p_y must sum to 1"),
         (lambda: minimizability_gap("hinge", _random_dist(), ScoreBox(1.0)), "loss must be a comp-sum tau"),
-        (lambda: ScoreBox(0.0), r"Lambda must lie in \(0, inf\)"),
+        (lambda: ScoreBox(0.0), r"Lambda must lie in \(0, 10000\]"),
         (lambda: tight_transform(1.0, 3, [0.5], n_starts=-1), "n_starts must be an integer >= 0"),
     ],
 )

@@ -58,7 +58,7 @@ def test_nc_metrics_degenerate_cases_are_explicit():
     H = np.random.default_rng(0).normal(size=(3, 6))
     one = nc_metrics(H, np.zeros(6, dtype=int))
     assert one.nc1 is None and one.nc2_etf is None and one.notes
-    with pytest.raises(ValueError, match=r"class\(es\) \[1\] have no samples"):
+    with pytest.raises(ValueError, match=r"class\(es\) \[1\] of n_classes = 3 have no samples"):
         nc_metrics(H, np.array([0, 0, 2, 2, 0, 2]))
     Z = np.zeros((3, 4))  # every mean zero: no directions
     m = nc_metrics(Z, np.array([0, 0, 1, 1]))

@@ -89,7 +89,7 @@ def test_eps_below_float_resolution_is_refused():
         (lambda: tn.train_ufm([3, 3], 3, 1, 1e300, 1e-2), r"lambda_W must lie in \(0, 10000\]"),
         (lambda: tb.simulate(tb.ucb1(), tb.BernoulliBandit(np.array([np.nan, 0.5])), 20, 2), "means must be finite"),
         (lambda: tb.BernoulliBandit(np.array([1.5, -0.2])), r"means must lie in \[0, 1\]"),
-        (lambda: tb.BernoulliBandit(np.array([0.5])), "means must be a 1-d array of K in"),
+        (lambda: tb.BernoulliBandit(np.array([0.5])), "means must have at least 2 entries"),
         (lambda: to.OptimisticOMD(True, -1.0), "eta must lie in"),
         (lambda: to.SEAEnvironment(np.zeros((5, 3)), 0.1, "cube"), "domain must be one of 'ball', 'simplex'"),
         (lambda: tb.StreamingAlgorithm("x", "bogus", 3), "kind must be one of 'uniform', 'challenge'"),

@@ -194,6 +194,8 @@ def probability_vectors(p: ArrayLike, name: str, atol: float = 1e-9) -> NDArray:
         raise ValueError(f"{name} must have at least one entry along its last axis; got shape {arr.shape}")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative; got a minimum of {arr.min():g}")
+    if np.any(arr > 1.0 + atol):  # before summing: entries of 1e308 would overflow the sum
+        raise ValueError(f"{name} must hold probabilities in [0, 1] summing to 1; got an entry of {arr.max():g}")
     sums = arr.sum(axis=-1)
     if np.any(np.abs(sums - 1.0) > atol):
         worst = sums.flat[np.argmax(np.abs(sums - 1.0))]

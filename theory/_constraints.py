@@ -30,7 +30,16 @@ from typing import Any
 
 import numpy as np
 
-from theory._checks import as_finite_array, in_interval, integer_in, option, probability_vectors, rng_from, scalar
+from theory._checks import (
+    as_finite_array,
+    in_interval,
+    instance_of,
+    integer_in,
+    option,
+    probability_vectors,
+    rng_from,
+    scalar,
+)
 
 __all__ = [
     "ClassLabels",
@@ -38,6 +47,7 @@ __all__ = [
     "DataBatch",
     "Distributions",
     "Flag",
+    "InstanceOf",
     "Integer",
     "Labels",
     "Matrix",
@@ -54,6 +64,7 @@ __all__ = [
     "SignLabels",
     "Tensor",
     "Weights",
+    "constrain_fields",
     "constrained",
 ]
 
@@ -675,6 +686,20 @@ class SampleWeights(Constraint):
         return [np.full(n, 1e-300), np.full(n, 1e300), np.r_[1.0, np.zeros(n - 1)] + 1e-3]
 
 
+@dataclass(frozen=True)
+class InstanceOf(Constraint):
+    """An object of the class ``cls`` (or one of a tuple of classes): a distribution, a hypothesis class, a policy."""
+
+    cls: type | tuple[type, ...]
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> Any:
+        return instance_of(value, name, self.cls)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        candidates = [None, "x", 1.0, object(), [valid[name]] if name in valid else []]
+        return [v for v in candidates if not isinstance(v, self.cls)]
+
+
 class Seed(Constraint):
     """What ``numpy.random.default_rng`` accepts (None, an int >= 0, a SeedSequence, a Generator); canonical form: a
     Generator."""
@@ -731,6 +756,16 @@ class OnlyFor(Constraint):
 
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         return self.then.extremes(valid, name) if valid[self.of] == self.value else []
+
+
+def constrain_fields(obj: Any) -> None:
+    """For a frozen dataclass's ``__post_init__``: check each field named in the class's ``__constraints__`` (a dict
+    of constraints, in order, so that a relation sees the fields before it) and store its canonical value. The
+    class then declares its constraints as data, as ``constrained`` functions do."""
+    done: dict[str, Any] = {}
+    for name, c in type(obj).__constraints__.items():
+        done[name] = c.check(getattr(obj, name), name, done)
+        object.__setattr__(obj, name, done[name])
 
 
 def constrained(**constraints: Constraint) -> Callable[[Callable], Callable]:

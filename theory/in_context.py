@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import as_finite_array, finite_result, integer_in, rng_from, scalar
-from theory._constraints import Integer, Real, Reals, SPDMatrix, Tensor, constrained
+from theory._checks import as_finite_array, finite_result, rng_from
+from theory._constraints import Integer, Real, Reals, Seed, SPDMatrix, Tensor, constrained
 
 __all__ = [
     "MAX_CONDITION",
@@ -537,6 +537,14 @@ class LSAFit:
     restarts_risk: tuple[float, ...]
 
 
+@constrained(
+    **PROMPTS,
+    **_QUERY_TARGETS,
+    n_starts=Integer(1, 1000, costly=True),
+    rng=Seed(),
+    max_iter=Integer(1, 10_000_000, costly=True),
+    gd_tol=Real(0.0, 1.0, lo_open=True),
+)
 def fit_lsa(
     X: ArrayLike,
     y: ArrayLike,
@@ -589,11 +597,8 @@ def fit_lsa(
     """
     from scipy.optimize import minimize
 
-    X, y, xq, yq = _prompts(X, y, x_query, y_query)
-    n_starts = integer_in(n_starts, "n_starts", 1, 1000)
-    max_iter = integer_in(max_iter, "max_iter", 1, 10_000_000)
-    gd_tol = scalar(gd_tol, "gd_tol", 0.0, 1.0, lo_open=True)
-    gen = rng_from(rng, "rng")
+    xq, yq = x_query, y_query
+    gen = rng
     m, _, d = X.shape
     D = d + 1
     cache = _tokens(X, y, xq)
@@ -829,6 +834,7 @@ def lsa_span_fit(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: ArrayL
     return SpanFit(*span_weights(coef, X.shape[2]), risk)
 
 
+@constrained(W_kq=Tensor(2, min_size=4), W_pv=Tensor(2, match=((0, "W_kq", 0, 0), (1, "W_kq", 1, 0))))
 def lsa_span_coefficients(W_kq: ArrayLike, W_pv: ArrayLike) -> NDArray:
     """The coefficients of an LSA over ``lsa_span_features``: its prediction is features @ coefficients.
 
@@ -858,8 +864,6 @@ def lsa_span_coefficients(W_kq: ArrayLike, W_pv: ArrayLike) -> NDArray:
     >>> bool(np.allclose(span, lsa_forward(W_kq, W_pv, X, y, xq)))
     True
     """
-    W_kq = as_finite_array(W_kq, "W_kq", ndim=2)
-    W_pv = as_finite_array(W_pv, "W_pv", ndim=2)
     D = W_kq.shape[0]
     if W_kq.shape != (D, D) or W_pv.shape != (D, D) or D < 2:
         raise ValueError(f"W_kq and W_pv must both be (d + 1, d + 1) with d >= 1; got {W_kq.shape} and {W_pv.shape}")

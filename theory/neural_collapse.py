@@ -13,6 +13,7 @@ the CE objective replacing the first term by the mean cross-entropy. The bias b 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from theory._checks import (
     rng_from,
     scalar,
 )
-from theory._constraints import Constraint, Flag, Integer, Optional, Options, Real, Reals, constrained
+from theory._constraints import Constraint, Flag, Integer, Optional, Options, Real, Reals, Seed, Tensor, constrained
 
 __all__ = [
     "MAX_CLASSES",
@@ -77,6 +78,36 @@ def _labels(labels: ArrayLike, N: int) -> NDArray:
     if y.shape != (N,) or np.any(y != np.round(y)):
         raise ValueError(f"labels must be integers of shape ({N},); got shape {y.shape}")
     return y.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _SampleLabels(Constraint):
+    """Integer labels, one per sample: shape (N,) with N = ``n_of(checked)`` (the columns of H, say); integral
+    floats accepted; canonical form: an int64 array."""
+
+    n_of: Callable[[dict[str, Any]], int]
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> NDArray:
+        if value is None or isinstance(value, str | bytes | bool):
+            raise TypeError(f"{name} must be an array of integer labels; got {type(value).__name__} {value!r:.40}")
+        return _labels(value, self.n_of(checked))
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        n = len(np.asarray(valid[name]))
+        return [None, "y", np.full(n, 0.5), np.zeros(n + 1), np.zeros((n, 1)), [math.nan] * n]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [np.asarray(valid[name], dtype=float)]
+
+
+class _Shapes(Constraint):
+    """The layer shapes of ``ufm_objective``'s flat parameter vector (checked against params, K and bias)."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> list[tuple[int, ...]]:
+        return _check_shapes(value, checked["params"].size, checked["K"], checked["bias"])
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, "s", 3, [(2, 2)], [(1.5, 2)], [[3, 3], [3, 13]]]
 
 
 @constrained(K=_CLASSES, d=Optional(Integer(1, MAX_CLASSES, costly=True)))
@@ -199,6 +230,13 @@ def _gram_distance(V: NDArray, target: NDArray) -> float | None:
     return float(np.linalg.norm(U.T @ U - target) / K)
 
 
+@constrained(
+    H=Tensor(2),
+    labels=_SampleLabels(n_of=lambda c: c["H"].shape[1]),
+    W=Optional(Tensor(2)),
+    b=Optional(Tensor(1)),
+    n_classes=Optional(Integer(1, MAX_CLASSES)),
+)
 def nc_metrics(
     H: ArrayLike,
     labels: ArrayLike,
@@ -243,23 +281,22 @@ def nc_metrics(
     >>> bool(m.nc1 < 1e-12 and m.nc4 == 0.0)
     True
     """
-    H = as_finite_array(H, "H")
-    if H.ndim != 2:
-        raise ValueError(f"H must be a (d, N) array of features; got shape {H.shape}")
-    y = _labels(labels, H.shape[1])
+    y = labels
     if y.size == 0:
         raise ValueError("labels must hold at least one sample; got an empty array")
-    K = int(y.max()) + 1 if n_classes is None else integer_in(n_classes, "n_classes", 1, MAX_CLASSES)
+    K = int(y.max()) + 1 if n_classes is None else n_classes
     # every metric is scale-free (NC1 a ratio of covariances, NC2/NC3 normalised, NC4 an argmax of W h + b):
     # computing on H / max|H| (and b likewise) keeps features of any scale, 1e300 included, finite
     h_scale = float(np.max(np.abs(H))) if H.size else 1.0
     if h_scale > 0:
         H = H / h_scale
     if np.any((y < 0) | (y >= K)):
-        raise ValueError(f"labels must lie in [0, {K - 1}]")
+        raise ValueError(f"labels must lie in [0, {K - 1}] (n_classes = {K}); got up to {int(y.max())}")
     counts = np.bincount(y, minlength=K)
     if np.any(counts == 0):
-        raise ValueError(f"labels: class(es) {np.flatnonzero(counts == 0).tolist()} have no samples")
+        empty = np.flatnonzero(counts == 0)
+        shown = ", ".join(map(str, empty[:5])) + (", ..." if len(empty) > 5 else "")
+        raise ValueError(f"labels: {len(empty)} class(es) [{shown}] of n_classes = {K} have no samples")
     notes: list[str] = []
     N = H.shape[1]
     means = np.stack([H[:, y == k].mean(axis=1) for k in range(K)], axis=1)  # d x K
@@ -715,6 +752,16 @@ class TrainedUFM:
         return P
 
 
+@constrained(
+    params=Tensor(1),
+    K=Integer(2, MAX_CLASSES),
+    bias=Flag(),
+    shapes=_Shapes(),
+    labels=_SampleLabels(n_of=lambda c: c["shapes"][-2 if c["bias"] else -1][1]),  # H is last before b
+    lambda_W=Real(0.0, MAX_LAMBDA, lo_open=True),
+    lambda_H=Real(0.0, MAX_LAMBDA, lo_open=True),
+    loss=Options(("mse", "ce")),
+)
 def ufm_objective(
     params: NDArray, shapes: list, labels: NDArray, K: int, lambda_W: float, lambda_H: float, loss: str, bias: bool
 ) -> tuple[float, NDArray]:
@@ -760,16 +807,7 @@ def ufm_objective(
     """
     from scipy.special import log_softmax, softmax
 
-    loss = option(loss, "loss", ("mse", "ce"))
-    if not isinstance(bias, bool | np.bool_):
-        raise TypeError(f"bias must be a bool; got {type(bias).__name__}")
-    K = integer_in(K, "K", 2, MAX_CLASSES)
-    lambda_W = scalar(lambda_W, "lambda_W", 0.0, MAX_LAMBDA, lo_open=True)
-    lambda_H = scalar(lambda_H, "lambda_H", 0.0, MAX_LAMBDA, lo_open=True)
-    params = as_finite_array(params, "params", ndim=1)
-    shapes = _check_shapes(shapes, params.size, K, bias)
     Ws, H, b = _unpack(params, shapes, bias)
-    labels = _labels(labels, H.shape[1])
     if np.any((labels < 0) | (labels >= K)):
         raise ValueError(f"labels must lie in [0, {K - 1}]")
     N = H.shape[1]
@@ -836,6 +874,19 @@ def _unpack(params: NDArray, shapes: list, bias: bool):
     return Ws, H, b
 
 
+@constrained(
+    class_sizes=_ClassSizes(),
+    d=Integer(1, MAX_CLASSES, costly=True),
+    depth=Integer(1, MAX_DEPTH),
+    lambda_W=Real(0.0, MAX_LAMBDA, lo_open=True),
+    lambda_H=Real(0.0, MAX_LAMBDA, lo_open=True),
+    loss=Options(("mse", "ce")),
+    bias=Flag(),
+    seed=Seed(),
+    restarts=Integer(1, 1000, costly=True),
+    max_iter=Integer(1, 10_000_000, costly=True),
+    init=Options(("random", "etf")),
+)
 def train_ufm(
     class_sizes: ArrayLike,
     d: int,
@@ -901,17 +952,12 @@ def train_ufm(
     """
     from scipy.optimize import minimize
 
-    n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
-    option(loss, "loss", ("mse", "ce"))
-    option(init, "init", ("random", "etf"))
-    d = integer_in(d, "d", 1, MAX_CLASSES)
-    integer_in(restarts, "restarts", 1, 1000)
-    max_iter = integer_in(max_iter, "max_iter", 1, 10_000_000)
+    n, L = class_sizes, depth
     K = len(n)
     labels = np.repeat(np.arange(K), n.astype(int))
     N = len(labels)
     shapes = [(d, d)] * (L - 1) + [(K, d), (d, N)] + ([(K,)] if bias else [])  # W_1..W_L, H, b
-    rng = rng_from(seed, "seed")
+    rng = seed
     best = None
     objs = []
     for k in range(restarts):

@@ -6,13 +6,13 @@ Nothing here is specific to one policy; ``theory.bandits`` re-exports the public
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import as_finite_array, integer_in
-from theory._constraints import Reals
+from theory._constraints import Constraint, Flag, InstanceOf, Reals, constrain_fields
 
 # Valid ranges, as data. simulate() loops over rounds with (R, K) state: beyond these a run is hours or
 # gigabytes, not a result. Loss tables are (T, K) in memory.
@@ -66,14 +66,16 @@ class Policy:
     randomised: bool = False
     bounded_rewards: bool = False
 
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "name": InstanceOf(str),
+        "params": InstanceOf(dict),
+        "full_information": Flag(),
+        "randomised": Flag(),
+        "bounded_rewards": Flag(),
+    }
+
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise TypeError(f"name must be a string; got {type(self.name).__name__}")
-        if not isinstance(self.params, dict):
-            raise TypeError(f"params must be a dict of the policy's parameters; got {type(self.params).__name__}")
-        for flag in ("full_information", "randomised", "bounded_rewards"):
-            if not isinstance(getattr(self, flag), bool | np.bool_):
-                raise TypeError(f"{flag} must be a bool; got {type(getattr(self, flag)).__name__}")
+        constrain_fields(self)
 
     def compiled_code(self) -> int | None:
         """The code of this policy in the compiled Bernoulli loop (``theory.bandits._kernels.bernoulli_rounds``),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,11 +17,9 @@ from numpy.typing import ArrayLike, NDArray
 from theory._checks import (
     in_interval,
     integer_at_least,
-    option,
     rng_from,
-    scalar,
 )
-from theory._constraints import Integer, Real, Reals, constrained
+from theory._constraints import Constraint, Integer, Options, Real, Reals, constrain_fields, constrained
 from theory.bandits._base import MAX_ARMS, check_arms, check_table
 
 __all__ = [
@@ -43,8 +42,11 @@ class _Stochastic:
     kind = "stochastic"
     _MEANS_RANGE = (-np.inf, np.inf)
 
+    __constraints__: ClassVar[dict[str, Constraint]] = {"means": Reals(min_len=2)}
+
     def __post_init__(self) -> None:
         # one check for the class and its factory: 1-d, finite, K >= 2, in the family's range
+        constrain_fields(self)
         m = in_interval(self.means, "means", *self._MEANS_RANGE)
         if m.ndim != 1 or not 2 <= len(m) <= MAX_ARMS:
             raise ValueError(f"means must be a 1-d array of K in [2, {MAX_ARMS}] arms; got shape {m.shape}")
@@ -63,6 +65,7 @@ class _Stochastic:
 class BernoulliBandit(_Stochastic):
     means: NDArray
     _MEANS_RANGE = (0.0, 1.0)
+    __constraints__: ClassVar[dict[str, Constraint]] = {"means": Reals(0.0, 1.0, min_len=2)}
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return (rng.random((R, self.K)) < self.means).astype(float)
@@ -75,10 +78,11 @@ class BernoulliBandit(_Stochastic):
 class GaussianBandit(_Stochastic):
     means: NDArray
     sigma: float = 1.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "sigma", scalar(self.sigma, "sigma", 0.0, lo_open=True))
+    # a standard deviation to 1e150 keeps sigma^2 and the regret bounds' sigma^2 log T finite
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "means": Reals(min_len=2),
+        "sigma": Real(0.0, 1e150, lo_open=True),
+    }
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return self.means + self.sigma * rng.standard_normal((R, self.K))
@@ -94,14 +98,19 @@ class AdversarialBandit:
     loss_table: NDArray
     kind: str = "adversarial"
 
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "loss_table": Reals(0.0, 1.0, min_len=2),
+        "kind": Options(("adversarial", "stochastically constrained")),
+    }
+
     def __post_init__(self) -> None:
-        tab = in_interval(self.loss_table, "loss_table", 0.0, 1.0)
+        constrain_fields(self)
+        tab = self.loss_table
         if tab.ndim != 2:
             raise ValueError(f"loss_table must have shape (T, K); got {tab.shape}")
         integer_at_least(tab.shape[0], "T (rows of loss_table)", 1)
         check_arms(tab.shape[1])
         object.__setattr__(self, "loss_table", tab.copy())
-        option(self.kind, "kind", ("adversarial", "stochastically constrained"))
 
     @property
     def K(self) -> int:

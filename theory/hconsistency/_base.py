@@ -5,6 +5,7 @@ gradient, pointwise function and Bayes risk on arguments already checked (the pu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -74,6 +75,52 @@ def comp_sum_grad_checked(h: NDArray, y: NDArray, tau: float) -> NDArray:
     log_mag = (tau - 1.0) * log_sy + np.where(is_y, log_one_minus_sy, log_sm)
     with np.errstate(over="ignore"):
         return np.where(is_y, -1.0, 1.0) * np.exp(log_mag)
+
+
+def _log_expm1_ratio(x: NDArray) -> NDArray:
+    """log(expm1(x) / x) for any real x (0 at x = 0): a series near 0, the exponential's tail for large x."""
+    small, big, neg = np.abs(x) < 1e-4, x > 30.0, x < -30.0
+    safe = np.where(small | big | neg, 1.0, x)
+    mid = np.log(np.expm1(safe) / safe)
+    tail = np.where(big, x, 1.0)
+    left = np.where(neg, x, -1.0)  # expm1(x) = -1 to rounding there: log(1 / -x)
+    out = np.where(big, tail + np.log1p(-np.exp(-tail)) - np.log(tail), mid)
+    xs = np.where(small, x, 0.0)
+    return np.where(small, xs / 2 + xs * xs / 24, np.where(neg, np.log1p(-np.exp(left)) - np.log(-left), out))
+
+
+def log_comp_sum_losses(h: NDArray, tau: float) -> tuple[NDArray, NDArray]:
+    """(L, G): L[..., y] = log l_tau(h, y) for every label y, and G[..., y, :] its gradient in h, computed in the
+    log domain so that scores of 1e4 (losses beyond float64, or below its smallest positive number) stay exact.
+
+    With u_y = -log s_y (s = softmax(h)) the loss is u_y (tau = 1) or expm1((1 - tau) u_y) / (1 - tau), so
+    L = log u + log(expm1(z) / z), z = (1 - tau) u; log u is taken from log(1 - s_y) where s_y rounds to 1; the
+    gradient is (dL/du) (s - e_y), dL/du = 1/u (tau = 1) or (1 - tau) / (1 - exp(-z)), assembled from logs."""
+    n = h.shape[-1]
+    ls = log_softmax(h)  # (..., n)
+    eye = np.eye(n, dtype=bool)
+    others = np.where(eye, -np.inf, ls[..., None, :])  # (..., y, j): log s_j for j != y
+    top, rest = shifted_logsumexp(others)
+    log_r = (top + rest)[..., 0]  # log(1 - s_y)
+    u = -ls
+    r = np.exp(np.minimum(log_r, 0.0))
+    with np.errstate(divide="ignore"):
+        log_u = np.where(u < 1e-8, log_r + np.log1p(r / 2), np.log(np.where(u > 0, u, 1.0)))
+    with np.errstate(over="ignore"):  # tau of 1e300: z = -inf, handled by the tau > 1 branch below
+        z = (1.0 - tau) * u
+    if tau == 1.0:
+        L, log_F = log_u, -log_u
+    else:
+        L = log_u + _log_expm1_ratio(z)
+        log_F = -log_u - _log_expm1_ratio(-z)  # log((1 - tau) / (1 - e^-z)) = -log u - log(expm1(-z)/(-z))
+        if tau > 1.0:  # z < -30: l = (1 - e^z) / (tau - 1) directly, exact for any tau (no product tau x u)
+            zz = np.where(z < -30.0, z, -31.0)
+            L = np.where(z < -30.0, np.log1p(-np.exp(zz)) - math.log(tau - 1.0), L)
+            log_F = np.where(z < -30.0, math.log(tau - 1.0) + zz - np.log1p(-np.exp(zz)), log_F)
+    log_mag = log_F[..., None] + np.where(eye, log_r[..., None], ls[..., None, :])
+    with np.errstate(over="ignore"):
+        G = np.where(eye, -1.0, 1.0) * np.exp(log_mag)
+    return L, G
 
 
 def pointwise_f_checked(s: NDArray, tau: float) -> NDArray:

@@ -4,27 +4,31 @@ linear scores) minus the expected pointwise infimum, for comp-sum losses and the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import (
-    as_finite_array,
-    instance_of,
-    integer_at_least,
-    integer_in,
-    positive,
-    probability_vectors,
-    rng_from,
-    scalar,
+from theory._constraints import (
+    Constraint,
+    Distributions,
+    Flag,
+    InstanceOf,
+    Integer,
+    Optional,
+    Real,
+    Seed,
+    Tensor,
+    constrain_fields,
+    constrained,
 )
 from theory.hconsistency._base import (
     check_tau,
-    comp_sum_grad_checked,
     comp_sum_loss_checked,
     comp_sum_risk_and_grad,
+    log_comp_sum_losses,
 )
 from theory.hconsistency.comp_sum import comp_sum_bayes_risk
 
@@ -55,19 +59,19 @@ class FiniteDistribution:
     px: NDArray
     p_y: NDArray
 
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "x": Tensor(2, min_size=1),
+        "px": Distributions(min_len=1),
+        "p_y": Distributions(min_len=2),
+    }
+
     def __post_init__(self) -> None:
-        x = as_finite_array(self.x, "x")
-        px = probability_vectors(self.px, "px")
-        p_y = probability_vectors(self.p_y, "p_y")
+        constrain_fields(self)
+        x, px, p_y = self.x, self.px, self.p_y
         if x.ndim != 2 or px.ndim != 1 or p_y.ndim != 2 or not (len(x) == len(px) == len(p_y)):
             raise ValueError(
                 f"x (m, d), px (m,) and p_y (m, n) must agree in m; got shapes {x.shape}, {px.shape}, {p_y.shape}"
             )
-        if p_y.shape[1] < 2:
-            raise ValueError(f"p_y must have n >= 2 classes; got {p_y.shape[1]}")
-        object.__setattr__(self, "x", x)
-        object.__setattr__(self, "px", px)
-        object.__setattr__(self, "p_y", p_y)
 
     @property
     def n_classes(self) -> int:
@@ -80,8 +84,10 @@ class ScoreBox:
 
     Lambda: float
 
+    __constraints__: ClassVar[dict[str, Constraint]] = {"Lambda": Real(0.0, MAX_SCORE_SCALE, lo_open=True)}
+
     def __post_init__(self) -> None:
-        positive(self.Lambda, "Lambda")
+        constrain_fields(self)
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,10 @@ class LinearScores:
 
     B: float
 
+    __constraints__: ClassVar[dict[str, Constraint]] = {"B": Real(0.0, MAX_SCORE_SCALE, lo_open=True)}
+
     def __post_init__(self) -> None:
-        positive(self.B, "B")
+        constrain_fields(self)
 
 
 @dataclass(frozen=True)
@@ -122,14 +130,29 @@ def _conditional_risk(loss: float | str, scores: NDArray, p: NDArray) -> NDArray
     return np.sum(p * per_label, axis=-1)
 
 
-def _check_gap_loss(loss: float | str) -> float | str:
-    if isinstance(loss, str) and loss == "zero_one":
-        return loss
-    if isinstance(loss, str):
-        raise ValueError(f"loss must be a comp-sum tau in [0, 2] or 'zero_one'; got {loss!r}")
-    return check_tau(loss, 2.0, "loss")
+class _GapLoss(Constraint):
+    """A comp-sum tau in [0, 2], or the string "zero_one"."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> float | str:
+        if isinstance(value, str) and value == "zero_one":
+            return value
+        if isinstance(value, str):
+            raise ValueError(f"{name} must be a comp-sum tau in [0, 2] or 'zero_one'; got {value!r}")
+        return check_tau(value, 2.0, name)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, "zero-one", -0.5, 2.5, math.nan, math.inf, [1.0, 2.0], True]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [0.0, 2.0, "zero_one"]
 
 
+_TAU = Real(0.0, math.inf)
+_DIST = InstanceOf(FiniteDistribution)
+_P = Distributions(min_len=2)
+
+
+@constrained(loss=_GapLoss(), dist=_DIST, hypothesis=InstanceOf((ScoreBox, LinearScores)), seed=Seed())
 def minimizability_gap(
     loss: float | str, dist: FiniteDistribution, hypothesis: ScoreBox | LinearScores, *, seed: int = 0
 ) -> MinimizabilityGap:
@@ -179,10 +202,7 @@ def minimizability_gap(
     >>> bool(g.gap >= 0)
     True
     """
-    loss = _check_gap_loss(loss)
-    if not isinstance(dist, FiniteDistribution):
-        raise ValueError(f"dist must be a FiniteDistribution; got {type(dist).__name__}")
-    rng = np.random.default_rng(seed)
+    rng = seed
     if loss == "zero_one":
         bayes_x = 1.0 - dist.p_y.max(axis=1)
     else:
@@ -267,20 +287,27 @@ def _ball_inf(tau: float, p: NDArray, radius: float, convex: bool, rng: np.rando
     direction = p - p.mean()
     starts = [np.zeros(n), radius * direction / max(np.linalg.norm(direction), 1e-12)]
     starts += [radius * rng.standard_normal(n) / np.sqrt(n) / 2 for _ in range(4)]
-    labels = np.arange(n)
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
 
-    def risk_grad(v: NDArray) -> tuple[float, NDArray]:
-        return float(_conditional_risk(tau, v, p)), p @ comp_sum_grad_checked(np.broadcast_to(v, (n, n)), labels, tau)
+    def log_risk_grad(v: NDArray) -> tuple[float, NDArray]:
+        L, G = log_comp_sum_losses(v, tau)
+        t = log_p + L
+        top = t.max()
+        w = np.exp(t - top)
+        return float(top + np.log(w.sum())), (w / w.sum()) @ G
 
-    return _minimise_on_ball(risk_grad, starts, radius)[0]
+    return _minimise_on_ball(log_risk_grad, starts, radius)[0]
 
 
-def _minimise_on_ball(fun_grad, starts: list[NDArray], radius: float) -> tuple[float, NDArray]:
-    """Best of SLSQP runs from ``starts`` for min f(v) s.t. ||v|| <= radius (analytic gradient ``fun_grad``).
+def _minimise_on_ball(log_f_grad, starts: list[NDArray], radius: float) -> tuple[float, NDArray]:
+    """Best of SLSQP runs from ``starts`` for min f(v) s.t. ||v|| <= radius, given log f and its gradient
+    (``log_f_grad``, computed in the log domain: ``log_comp_sum_losses``).
 
     f and its gradient are evaluated at the radial projection onto the ball: SLSQP's line search may probe far
     outside, where comp-sum losses overflow; inside the ball every value is finite. The reported value is f at
-    the projected (feasible) end point, so it is attained in the class.
+    the projected (feasible) end point, so it is attained in the class. Scores of 1e4 put losses beyond float64 at
+    some probes; their logs stay finite, so the search never sees inf or NaN.
 
     SLSQP minimises log f (same minimisers: comp-sum risks are > 0): with large radii the risk spans many orders
     of magnitude over the ball (1 to 1e14 at B = 20), and on f itself random starts ran into the 1000-iteration
@@ -293,8 +320,7 @@ def _minimise_on_ball(fun_grad, starts: list[NDArray], radius: float) -> tuple[f
         return v * min(1.0, radius / max(float(np.linalg.norm(v)), 1e-300))
 
     def log_fun_grad(v: NDArray) -> tuple[float, NDArray]:
-        f, g = fun_grad(projected(v))
-        return float(np.log(f)), g / f
+        return log_f_grad(projected(v))
 
     best, best_v = np.inf, starts[0]
     for v0 in starts:
@@ -307,7 +333,8 @@ def _minimise_on_ball(fun_grad, starts: list[NDArray], radius: float) -> tuple[f
             options={"ftol": 1e-14, "maxiter": 1000},
         )
         v = projected(r.x)
-        val = fun_grad(v)[0]
+        with np.errstate(over="ignore"):
+            val = math.exp(log_f_grad(v)[0])
         if val < best:  # a non-finite end point (never seen: the risk is finite on the ball) is never kept
             best, best_v = val, v
     if not np.isfinite(best):
@@ -327,16 +354,19 @@ def _linear_best(tau: float, dist: FiniteDistribution, B: float, convex: bool, r
         prob = cp.Problem(cp.Minimize(_comp_sum_cvx(tau, dist.x @ W.T, P)), [cp.norm(W, "fro") <= B])
         val = solve_checked(prob, "best-in-class risk over linear scores")
         return val, np.asarray(W.value)
-    labels = np.arange(n)
+    with np.errstate(divide="ignore"):
+        log_P = np.log(P)
 
-    def risk_grad(w: NDArray) -> tuple[float, NDArray]:
-        scores = dist.x @ w.reshape(n, d).T
-        g_scores = np.einsum("my,myk->mk", dist.p_y, comp_sum_grad_checked(scores[:, None, :], labels, tau))
-        risk = float(dist.px @ _conditional_risk(tau, scores, dist.p_y))
-        return risk, ((dist.px[:, None] * g_scores).T @ dist.x).ravel()
+    def log_risk_grad(w: NDArray) -> tuple[float, NDArray]:
+        L, G = log_comp_sum_losses(dist.x @ w.reshape(n, d).T, tau)  # (m, y), (m, y, k)
+        t = log_P + L
+        top = t.max()
+        wt = np.exp(t - top)
+        g_scores = np.einsum("my,myk->mk", wt / wt.sum(), G)
+        return float(top + np.log(wt.sum())), (g_scores.T @ dist.x).ravel()
 
     starts = [np.zeros(n * d)] + [rng.standard_normal(n * d) * B / np.sqrt(n * d) for _ in range(7)]
-    best, w = _minimise_on_ball(risk_grad, starts, B)
+    best, w = _minimise_on_ball(log_risk_grad, starts, B)
     return best, w.reshape(n, d)
 
 
@@ -351,13 +381,14 @@ def _linear_best_zero_one(dist: FiniteDistribution, B: float, rng: np.random.Gen
     return float(total[k]), Ws[k]
 
 
-def _checked_label_distribution(p: ArrayLike) -> NDArray:
-    p = probability_vectors(p, "p")
+def _one_distribution(p: NDArray) -> NDArray:
+    """The one (1-d) label distribution the pointwise infima take (``p`` already checked by its constraint)."""
     if p.ndim != 1 or len(p) < 2:
         raise ValueError(f"p must be one label distribution over n >= 2 classes (1-d); got shape {p.shape}")
     return p
 
 
+@constrained(tau=_TAU, p=_P, Lambda=Real(0.0, MAX_SCORE_SCALE, lo_open=True), rng=Seed())
 def box_pointwise_infimum(tau: float, p: ArrayLike, Lambda: float, rng: np.random.Generator | int = 0) -> float:
     """inf over scores h in [-Lambda, Lambda]^n of sum_y p_y l_tau(h, y): the pointwise infimum of the comp-sum risk
     over the score box, the term E_x[inf_H] of a minimizability gap for ``ScoreBox(Lambda)``.
@@ -392,11 +423,10 @@ def box_pointwise_infimum(tau: float, p: ArrayLike, Lambda: float, rng: np.rando
     >>> round(box_pointwise_infimum(1.0, [0.5, 0.5], 2.0), 6)  # ties: h = 0 is optimal, log 2
     0.693147
     """
-    tau, p = check_tau(tau), _checked_label_distribution(p)
-    lam = scalar(Lambda, "Lambda", 0.0, MAX_SCORE_SCALE, lo_open=True)
-    return _box_inf(tau, p, lam, rng_from(rng, "rng"))
+    return _box_inf(tau, _one_distribution(p), Lambda, rng)
 
 
+@constrained(tau=_TAU, p=_P, radius=Real(0.0, MAX_SCORE_SCALE), rng=Seed(), index=Integer(0))
 def ball_pointwise_infimum(
     tau: float, p: ArrayLike, radius: float, rng: np.random.Generator | int = 0, index: int = 0
 ) -> float:
@@ -434,12 +464,10 @@ def ball_pointwise_infimum(
     >>> round(ball_pointwise_infimum(1.0, [0.5, 0.5], 0.0), 6)
     0.693147
     """
-    tau, p = check_tau(tau), _checked_label_distribution(p)
-    radius = scalar(radius, "radius", 0.0, MAX_SCORE_SCALE)
-    index = integer_at_least(index, "index", 0)
-    return _ball_inf(tau, p, radius, tau in (0.0, 1.0), rng_from(rng, "rng"), index)
+    return _ball_inf(tau, _one_distribution(p), radius, tau in (0.0, 1.0), rng, index)
 
 
+@constrained(tau=_TAU, dist=_DIST, B=Real(0.0, MAX_SCORE_SCALE, lo_open=True), rng=Seed(), convex=Optional(Flag()))
 def linear_best_in_class_risk(
     tau: float, dist: FiniteDistribution, B: float, rng: np.random.Generator | int = 0, convex: bool | None = None
 ) -> tuple[float, NDArray]:
@@ -483,16 +511,14 @@ def linear_best_in_class_risk(
     >>> W.shape, bool(0 < risk < np.log(2))
     ((2, 2), True)
     """
-    tau = check_tau(tau)
-    instance_of(dist, "dist", FiniteDistribution)
-    B = scalar(B, "B", 0.0, MAX_SCORE_SCALE, lo_open=True)
     if convex is None:
         convex = tau in (0.0, 1.0)
-    elif convex not in (True, False) or (convex and tau not in (0.0, 1.0)):
+    elif convex and tau not in (0.0, 1.0):
         raise ValueError(f"convex must be None, False, or True with tau in {{0, 1}}; got {convex!r} at tau = {tau}")
-    return _linear_best(tau, dist, B, bool(convex), rng_from(rng, "rng"))
+    return _linear_best(tau, dist, B, convex, rng)
 
 
+@constrained(dist=_DIST, B=Real(0.0, MAX_SCORE_SCALE, lo_open=True), rng=Seed(), n_dirs=Integer(1, 10**7, costly=True))
 def linear_best_zero_one_risk(
     dist: FiniteDistribution, B: float, rng: np.random.Generator | int = 0, n_dirs: int = 20000
 ) -> tuple[float, NDArray]:
@@ -530,7 +556,4 @@ def linear_best_zero_one_risk(
     >>> round(linear_best_zero_one_risk(d, 1.0, n_dirs=500)[0], 2)  # W = [[1, 0], [0, 1]]-like: the Bayes risk
     0.15
     """
-    instance_of(dist, "dist", FiniteDistribution)
-    B = scalar(B, "B", 0.0, MAX_SCORE_SCALE, lo_open=True)
-    n_dirs = integer_in(n_dirs, "n_dirs", 1, 10**7)
-    return _linear_best_zero_one(dist, B, rng_from(rng, "rng"), n_dirs)
+    return _linear_best_zero_one(dist, B, rng, n_dirs)

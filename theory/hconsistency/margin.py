@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import finite_result, in_interval, option
+from theory._checks import finite_result, option
 from theory._constraints import Options, Real, Reals, constrained
 
 __all__ = [
@@ -183,7 +183,14 @@ def margin_calibration(loss: str, t: ArrayLike) -> NDArray:
     return t * t
 
 
-def conditional_margin_risk(loss: str, eta: ArrayLike, a: ArrayLike, **params: float) -> NDArray:
+@constrained(
+    loss=Options(MARGIN_LOSSES),
+    eta=Reals(0.0, 1.0),
+    a=Reals(like="eta"),
+    k=Real(0.0, math.inf, lo_open=True),
+    rho=Real(0.0, math.inf, lo_open=True),
+)
+def conditional_margin_risk(loss: str, eta: ArrayLike, a: ArrayLike, *, k: float = 1.0, rho: float = 1.0) -> NDArray:
     """C_eta(a) = eta phi(a) + (1 - eta) phi(-a), broadcast over ``eta`` and ``a``.
 
     Parameters
@@ -194,8 +201,8 @@ def conditional_margin_risk(loss: str, eta: ArrayLike, a: ArrayLike, **params: f
         Conditional probabilities P(y = 1 | x) in [0, 1].
     a
         Scores h(x) (finite), broadcast with ``eta``.
-    **params
-        Loss parameters (``k`` of sigmoid, ``rho`` of rho_margin).
+    k, rho
+        Loss parameters (``k`` of sigmoid, ``rho`` of rho_margin), > 0; the other losses ignore them.
 
     Returns
     -------
@@ -212,6 +219,4 @@ def conditional_margin_risk(loss: str, eta: ArrayLike, a: ArrayLike, **params: f
     >>> float(conditional_margin_risk("hinge", 0.8, 1.0))
     0.3999999999999999
     """
-    eta = in_interval(eta, "eta", 0.0, 1.0)
-    a = np.asarray(a, dtype=float)
-    return eta * margin_loss(loss, a, **params) + (1.0 - eta) * margin_loss(loss, -a, **params)
+    return eta * margin_loss(loss, a, k=k, rho=rho) + (1.0 - eta) * margin_loss(loss, -a, k=k, rho=rho)

@@ -4,20 +4,20 @@ comp-sum family (compiled objective, SLSQP on the simplex) and for any callable 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._checks import in_interval, integer_in, scalar
-from theory._constraints import Integer, Real, Reals, constrained
+from theory._constraints import Constraint, Integer, Optional, Real, Reals, Seed, constrained
 from theory.hconsistency import _kernels
 from theory.hconsistency._base import (
     MAX_CLASSES_SEARCH,
     MAX_CLASSES_TIGHT,
-    check_n_classes,
     check_tau,
     comp_sum_bayes_risk_checked,
     comp_sum_risk_and_grad,
@@ -51,6 +51,27 @@ class TightTransform:
     t_certificate: NDArray  # max_y p_y - p_{argmax h}, recomputed from the certificate
 
 
+class _TauOrCallable(Constraint):
+    """A comp-sum tau in [0, 2], or a loss function l(h, y) (a callable)."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> Any:
+        return value if callable(value) else check_tau(value, 2.0, name)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, "ce", -0.5, 2.5, math.nan, [1.0, 2.0], True]
+
+    def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [0.0, 2.0]
+
+
+@constrained(
+    loss=_TauOrCallable(),
+    n_classes=Integer(2, MAX_CLASSES_SEARCH, costly=True),
+    t=Reals(0.0, 1.0, min_len=1),
+    n_starts=Integer(0, 10_000, costly=True),
+    seed=Seed(),
+    score_bound=Optional(Real(0.0, math.inf, lo_open=True)),
+)
 def tight_transform(
     loss: float | Callable[[NDArray, NDArray], NDArray],
     n_classes: int,
@@ -120,22 +141,15 @@ def tight_transform(
     >>> round(float(r.value[0]), 6), round(float(comp_sum_transform(0.5, 1.0, 3)), 6)
     (0.130812, 0.130812)
     """
-    n = check_n_classes(n_classes, MAX_CLASSES_SEARCH)
-    t = np.atleast_1d(in_interval(t, "t", 0.0, 1.0))
-    if t.ndim != 1 or t.size == 0:
+    n, rng = n_classes, seed
+    if t.ndim != 1:
         raise ValueError(f"t must be a non-empty 1-d array of values in [0, 1]; got shape {t.shape}")
-    integer_in(n_starts, "n_starts", 0, 10_000)
-    from theory._checks import rng_from
-
-    rng = rng_from(seed, "seed")
-    if not callable(loss):
-        check_tau(loss, 2.0, "loss")
     if score_bound is not None:
-        lam = scalar(score_bound, "score_bound", 0.0, lo_open=True)
+        lam = score_bound
         if callable(loss):
             fn = loss
         else:
-            tau_b = check_tau(loss, 2.0, "loss")
+            tau_b = loss
 
             def fn(h: NDArray, y: NDArray) -> NDArray:
                 return comp_sum_loss(h, y, tau_b)
@@ -147,7 +161,7 @@ def tight_transform(
         rows = [_tight_callable(loss, n, ti, n_starts, rng) for ti in t]
         tau = None
     else:
-        tau = check_tau(loss, 2.0, "loss")
+        tau = loss
         rows = [_tight_comp_sum(tau, n, ti, n_starts, rng) for ti in t]
     p = np.array([r[0] for r in rows])
     h = np.array([r[1] for r in rows])
