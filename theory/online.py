@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -35,12 +35,21 @@ from theory._checks import (
     as_finite_array,
     finite_result,
     instance_of,
-    option,
     probability_vectors,
     rng_from,
-    scalar,
 )
-from theory._constraints import Flag, Integer, Optional, Options, Real, Reals, constrained
+from theory._constraints import (
+    Constraint,
+    Flag,
+    Integer,
+    Optional,
+    Options,
+    Real,
+    Reals,
+    Tensor,
+    constrain_fields,
+    constrained,
+)
 from theory._probability import draw, log_weights_to_probs, power_normaliser
 from theory.bandits import Policy, log_checkpoints
 
@@ -456,16 +465,19 @@ class SEAEnvironment:
     domain: str  # "ball" (radius ``radius``, centred at 0) or "simplex"
     radius: float = 1.0
 
+    # sigma^2 T and the noise draws must stay finite: sigma up to 1e100 (squares to 1e200)
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "means": Tensor(2),
+        "sigma": Real(0.0, 1e100),
+        "domain": Options(DOMAINS),
+        "radius": Real(0.0, 1e100, lo_open=True),
+    }
+
     def __post_init__(self) -> None:
         # one check for the class and its factory
-        m = as_finite_array(self.means, "means", ndim=2)
-        if m.shape[0] < 2 or m.shape[1] < 3:
-            raise ValueError(f"means must have shape (T, d) with T >= 2 and d >= 3; got {m.shape}")
-        object.__setattr__(self, "means", m)
-        # sigma^2 T and the noise draws must stay finite: sigma up to 1e100 (squares to 1e200)
-        object.__setattr__(self, "sigma", scalar(self.sigma, "sigma", 0.0, 1e100))
-        option(self.domain, "domain", DOMAINS)
-        object.__setattr__(self, "radius", scalar(self.radius, "radius", 0.0, 1e100, lo_open=True))
+        constrain_fields(self)
+        if self.means.shape[0] < 2 or self.means.shape[1] < 3:
+            raise ValueError(f"means must have shape (T, d) with T >= 2 and d >= 3; got {self.means.shape}")
 
     @property
     def T(self) -> int:
@@ -686,11 +698,13 @@ class OptimisticOMD:
     optimistic: bool = True
     eta: float | None = None
 
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "optimistic": Flag(),
+        "eta": Optional(Real(0.0, math.inf, lo_open=True)),
+    }
+
     def __post_init__(self) -> None:
-        if not isinstance(self.optimistic, bool | np.bool_):
-            raise TypeError(f"optimistic must be a bool; got {type(self.optimistic).__name__}")
-        if self.eta is not None:
-            object.__setattr__(self, "eta", scalar(self.eta, "eta", 0.0, lo_open=True))
+        constrain_fields(self)
 
     @property
     def name(self) -> str:

@@ -11,6 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sims.engine.claims import Tol
+from sims.engine.core import cell_key
+from sims.engine.stats import mean_se
 from theory.estimation import gaussian_nb_fit, linear_rule_error, logistic_fit, sample_gaussian_classes
 
 AREA = "Statistical estimation: covariate shift, generative vs discriminative, aggregate responses"
@@ -38,6 +40,17 @@ def extrapolate_in(x: ArrayLike, y: ArrayLike, se: ArrayLike) -> tuple[float, fl
     cov = np.linalg.inv(A.T @ A)
     coef = cov @ A.T @ (ya / sa)
     return float(coef[0]), float(math.sqrt(cov[0, 0]))
+
+
+def size_curve(
+    results: dict, sizes: tuple[int, ...], key: str, fixed: dict, scale: bool = True
+) -> tuple[NDArray, NDArray, NDArray]:
+    """(n, n x mean, n x SE) of the array ``key`` over the cells {**fixed, "n": n} (without the factor n when
+    ``scale`` is False): the curves every sample-size sim of the area extrapolates."""
+    ns = np.array(sizes, dtype=float)
+    ms = np.array([mean_se(results[cell_key({**fixed, "n": int(n)})][key]) for n in ns])
+    f = ns if scale else np.ones_like(ns)
+    return ns, f * ms[:, 0], f * ms[:, 1]
 
 
 def shifted_covariances(d: int, rng: np.random.Generator, lam_lo: float, lam_hi: float) -> tuple[NDArray, NDArray]:

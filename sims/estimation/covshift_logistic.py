@@ -22,7 +22,7 @@ from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_
 from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
 from sims.engine.plotting import figure
 from sims.engine.stats import mean_se
-from sims.estimation.common import AREA, N_SE, SE_REASON, extrapolate_in, se_tol, shifted_covariances
+from sims.estimation.common import AREA, N_SE, SE_REASON, extrapolate_in, se_tol, shifted_covariances, size_curve
 from theory.estimation import (
     gaussian_density_ratio,
     logistic_fisher,
@@ -104,9 +104,7 @@ def compute(config: CovshiftLogisticConfig, cell: Cell, seed: np.random.SeedSequ
 
 
 def _scaled(config: CovshiftLogisticConfig, results: Results, i: int, key: str) -> tuple[np.ndarray, ...]:
-    ns = np.array(config.sizes, dtype=float)
-    ms = np.array([mean_se(results[cell_key({"instance": i, "n": int(n)})][key]) for n in ns])
-    return ns, ns * ms[:, 0], ns * ms[:, 1]
+    return size_curve(results, config.sizes, key, {"instance": i})
 
 
 def _random_gap(m: int) -> float:

@@ -19,10 +19,9 @@ import numpy as np
 from scipy import stats
 
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
-from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.core import Arrays, Cell, Results, Sim, register
 from sims.engine.plotting import figure
-from sims.engine.stats import mean_se
-from sims.estimation.common import AREA, N_SE, SE_REASON, extrapolate_in, se_tol
+from sims.estimation.common import AREA, N_SE, SE_REASON, extrapolate_in, se_tol, size_curve
 from theory.estimation import gaussian_density_ratio
 
 TARGET_MEAN = 1.0
@@ -79,10 +78,7 @@ def compute(config: CovshiftMisspecifiedConfig, cell: Cell, seed: np.random.Seed
 
 
 def _curve(config: CovshiftMisspecifiedConfig, results: Results, key: str, scale: bool) -> tuple[np.ndarray, ...]:
-    ns = np.array(config.sizes, dtype=float)
-    ms = np.array([mean_se(results[cell_key({"n": int(n)})][key]) for n in ns])
-    f = ns if scale else np.ones_like(ns)
-    return ns, f * ms[:, 0], f * ms[:, 1]
+    return size_curve(results, config.sizes, key, {}, scale)
 
 
 def check(config: CovshiftMisspecifiedConfig, results: Results) -> list[Claim]:

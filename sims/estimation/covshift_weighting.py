@@ -23,10 +23,9 @@ import numpy as np
 from scipy import stats
 
 from sims.engine.claims import Claim, ClaimSpec, Tol, bound, equality, negative_control
-from sims.engine.core import Arrays, Cell, Results, Sim, cell_key, register
+from sims.engine.core import Arrays, Cell, Results, Sim, register
 from sims.engine.plotting import figure
-from sims.engine.stats import mean_se
-from sims.estimation.common import AREA, N_SE, SE_REASON, extrapolate_in, se_tol, shifted_covariances
+from sims.estimation.common import AREA, N_SE, SE_REASON, extrapolate_in, se_tol, shifted_covariances, size_curve
 from theory.estimation import gaussian_density_ratio, iwls_asymptotic_risk
 
 NOISE_VAR = 1.0
@@ -83,9 +82,7 @@ def compute(config: CovshiftWeightingConfig, cell: Cell, seed: np.random.SeedSeq
 
 
 def _scaled(config: CovshiftWeightingConfig, results: Results, case: str, key: str) -> tuple[np.ndarray, ...]:
-    ns = np.array(config.finite_n if case == "finite" else config.infinite_n, dtype=float)
-    ms = np.array([mean_se(results[cell_key({"case": case, "n": int(n)})][key]) for n in ns])
-    return ns, ns * ms[:, 0], ns * ms[:, 1]
+    return size_curve(results, config.finite_n if case == "finite" else config.infinite_n, key, {"case": case})
 
 
 def _infinite_claims(config: CovshiftWeightingConfig, results: Results) -> list[Claim]:

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import (
-    integer_in,
-    option,
     rng_from,
 )
-from theory._constraints import Integer, Optional, Reals, constrained
+from theory._constraints import Constraint, InstanceOf, Integer, Optional, Options, Reals, constrain_fields, constrained
 from theory.bandits._base import HORIZON_ARMS, MAX_ARMS, MAX_REPS, MAX_STREAM_HORIZON, gaps_to_best
 from theory.bandits.environments import BernoulliBandit, GaussianBandit
 from theory.bandits.simulation import BanditResult, log_checkpoints
@@ -75,12 +73,14 @@ class StreamingAlgorithm:
     kind: str  # "uniform" or "challenge"
     pulls: int | None  # pulls per arm (None: ``streaming_explore_pulls``)
 
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "name": InstanceOf(str),
+        "kind": Options(("uniform", "challenge")),
+        "pulls": Optional(Integer(1, MAX_STREAM_HORIZON)),
+    }
+
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise TypeError(f"name must be a string; got {type(self.name).__name__}")
-        option(self.kind, "kind", ("uniform", "challenge"))
-        if self.pulls is not None:
-            integer_in(self.pulls, "pulls", 1, MAX_STREAM_HORIZON)
+        constrain_fields(self)
 
 
 @constrained(pulls=Optional(Integer(1)))
