@@ -514,6 +514,12 @@ VALID: dict[str, dict] = {
     "gaussian_nb_fit": {"X": X, "y": Y, "var_smoothing": 1e-9},
     "linear_rule_error": {"w": [1.0, 0.5], "b": 0.1, "means": [[-1.0, -1.0], [1.0, 1.0]], "cov": COV_S},
     "gaussian_bayes_error": {"means": [[-1.0, -1.0], [1.0, 1.0]], "cov": COV_S},
+    "multiclass_rule_error": {
+        "W": [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]],
+        "b": [0.0, 0.1, 0.0],
+        "means": [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]],
+        "cov": COV_S,
+    },
     "easy_gaussian_classes": {"n_features": 4},
     "isotropic_gaussian_classes": {"n_features": 4, "bayes_error": 0.1},
     "sample_gaussian_classes": {

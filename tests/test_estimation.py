@@ -155,6 +155,22 @@ def test_linear_rule_error_matches_monte_carlo_and_bayes():
     )
 
 
+def test_multiclass_rule_error_matches_monte_carlo_and_the_two_class_formula():
+    means = np.array([[1.0, 0.0], [-0.5, 0.8], [-0.5, -0.8], [0.2, 0.2]])
+    cov = _spd(2, RNG)
+    W, b = RNG.standard_normal((4, 2)), RNG.standard_normal(4) * 0.3
+    n = 400_000
+    y = RNG.integers(0, 4, n)
+    x = means[y] + RNG.standard_normal((n, 2)) @ np.linalg.cholesky(cov).T
+    wrong = (np.argmax(x @ W.T + b, axis=1) != y).astype(float)
+    err = float(te.multiclass_rule_error(W, b, means, cov))
+    assert abs(wrong.mean() - err) <= Z4 * wrong.std() / math.sqrt(n) + 1e-6
+    m2 = means[:2]
+    two = te.multiclass_rule_error(np.stack([W[:2], 2 * W[:2]]), np.stack([b[:2], 2 * b[:2]]), m2, cov)
+    ref = te.linear_rule_error(W[1] - W[0], b[1] - b[0], m2, cov)
+    np.testing.assert_allclose(two, [ref, ref], rtol=1e-12)
+
+
 def test_easy_data_bayes_errors_and_sample_complexity():
     assert te.gaussian_bayes_error(*te.easy_gaussian_classes(2)) == pytest.approx(stats.norm.cdf(-math.sqrt(6) / 2))
     assert te.gaussian_bayes_error(*te.isotropic_gaussian_classes(64, 0.2)) == pytest.approx(0.2)

@@ -49,6 +49,7 @@ from theory.estimation.generative import (
     isotropic_gaussian_classes,
     linear_rule_error,
     logistic_fit,
+    multiclass_rule_error,
     sample_complexity,
     sample_gaussian_classes,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "logistic_fit",
     "logistic_weighted_fisher",
     "mle_asymptotic_excess",
+    "multiclass_rule_error",
     "ols_covshift_risk",
     "optimal_rho",
     "random_bags",
