@@ -10,11 +10,12 @@ hypothesis sweep of ``test_api_fuzz`` stay as a second, independent net.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
-from test_api_fuzz import CALLABLES, PUBLIC, VALID, _call_ok
+from test_api_fuzz import CALLABLES, FIT, PUBLIC, RESULTS, VALID, _call_ok
 
 import theory._constraints as tc
 
@@ -86,3 +87,23 @@ def test_constrained_rejects_unknown_arguments_and_keeps_the_signature():
     assert inspect.signature(g) == inspect.signature(f) and g(np.float32(2.0)) == 3.0
     with pytest.raises(ValueError, match="a must lie in"):
         g(-1.0)
+
+
+# Result records that public functions take back as input declare their fields' constraints too (a record built by
+# hand with a NaN field would otherwise reach the answer); one valid record of each, and the same generated values.
+RESULT_VALID = {"LogisticFit": dataclasses.asdict(FIT)}
+RESULT_CASES = [(n, f) for n in RESULT_VALID for f in PUBLIC[n].__constraints__]
+
+
+def test_result_records_taken_as_input_declare_their_fields():
+    taken = {n for n in RESULTS if hasattr(PUBLIC.get(n), "__constraints__")}
+    assert taken == set(RESULT_VALID), f"add a valid record to RESULT_VALID for {sorted(taken - set(RESULT_VALID))}"
+
+
+@pytest.mark.parametrize(("name", "field"), RESULT_CASES, ids=[f"{n}.{f}" for n, f in RESULT_CASES])
+def test_result_record_fields_reject_generated_invalid_values(name, field):
+    valid = dict(RESULT_VALID[name])
+    for bad in PUBLIC[name].__constraints__[field].invalid(valid, field):
+        with pytest.raises((ValueError, TypeError)) as err:
+            PUBLIC[name](**(valid | {field: bad}))
+        assert field in str(err.value), f"{name}({field}={bad!r:.40}): {err.value}"

@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from theory._checks import as_finite_array, in_interval, instance_of, integer_in, scalar
-from theory._constraints import Flag, Integer, Options, Real, constrained
+from theory._constraints import Constraint, Flag, Integer, Options, Real, Reals, constrain_fields, constrained
 from theory._solvers import SolverError
 
 __all__ = [
@@ -79,6 +80,21 @@ class LogisticFit:
     l2: float
     fit_intercept: bool
     n_iter: int = 0
+
+    # a fit built by hand (not by ``fit_logistic``) is checked too: ``level_set_threshold`` and the viable ranges
+    # take it as input, and a NaN field would reach their answers
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "w": Reals(min_len=1),
+        "b": Real(),
+        "loss": Real(0.0, math.inf),
+        "grad_norm": Real(0.0, math.inf),
+        "l2": Real(0.0, math.inf),
+        "fit_intercept": Flag(),
+        "n_iter": Integer(0),
+    }
+
+    def __post_init__(self) -> None:
+        constrain_fields(self)
 
     @property
     def theta(self) -> NDArray:
