@@ -24,10 +24,7 @@ from theory._checks import (
     as_finite_array,
     finite_result,
     integer_at_least,
-    integer_in,
-    option,
     rng_from,
-    scalar,
 )
 from theory._constraints import Constraint, Flag, Integer, Optional, Options, Real, Reals, Seed, Tensor, constrained
 
@@ -504,17 +501,6 @@ def _per_class_u(n_k: float, b: float, L: int, rule: str = "global") -> float:
     return float(brentq(dF, lo, hi, xtol=1e-15, rtol=1e-15))
 
 
-def _check_ufm_args(class_sizes: ArrayLike, lambda_W: float, lambda_H: float, depth: int) -> tuple[NDArray, int]:
-    n = as_finite_array(class_sizes, "class_sizes")
-    if n.ndim != 1 or n.size < 2 or np.any(n != np.round(n)) or n.size > MAX_CLASSES:
-        raise ValueError(f"class_sizes must be a 1-d array of 2 to {MAX_CLASSES} integers; got {class_sizes!r:.80}")
-    if np.any(n <= 0):
-        raise ValueError(f"class_sizes must be >= 1 (class size 0 is not a class); got {n.tolist()}")
-    scalar(lambda_W, "lambda_W", 0.0, MAX_LAMBDA, lo_open=True)
-    scalar(lambda_H, "lambda_H", 0.0, MAX_LAMBDA, lo_open=True)
-    return n.astype(float), integer_in(depth, "depth", 1, MAX_DEPTH)
-
-
 class _ClassSizes(Constraint):
     """Samples per class n_1..n_K: a 1-d array of 2 to MAX_CLASSES integers >= 1; canonical form: floats."""
 
@@ -601,8 +587,7 @@ def ufm_mse_solution(
     >>> s.collapsed
     array([False, False,  True])
     """
-    n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
-    option(rule, "rule", RULES)
+    n, L = class_sizes, depth  # checked by UFM_MSE_ARGS
     K = len(n)
     N = float(n.sum())
     if bias and not np.all(n == n[0]):
@@ -695,7 +680,7 @@ def ufm_mse_parameters(
     >>> [W.shape for W in Ws], H.shape
     ([(2, 2), (2, 2)], (2, 5))
     """
-    n, L = _check_ufm_args(class_sizes, lambda_W, lambda_H, depth)
+    n, L = class_sizes, depth  # checked by UFM_MSE_ARGS
     K = len(n)
     d = K if d is None else integer_at_least(d, "d", K)
     sol = ufm_mse_solution(class_sizes, lambda_W, lambda_H, depth, bias, rule)

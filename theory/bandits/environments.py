@@ -15,7 +15,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import (
-    in_interval,
     integer_at_least,
     rng_from,
 )
@@ -40,14 +39,14 @@ class _Stochastic:
 
     means: NDArray
     kind = "stochastic"
-    _MEANS_RANGE = (-np.inf, np.inf)
 
+    # each family declares its means' range (BernoulliBandit: [0, 1])
     __constraints__: ClassVar[dict[str, Constraint]] = {"means": Reals(min_len=2)}
 
     def __post_init__(self) -> None:
         # one check for the class and its factory: 1-d, finite, K >= 2, in the family's range
         constrain_fields(self)
-        m = in_interval(self.means, "means", *self._MEANS_RANGE)
+        m = self.means
         if m.ndim != 1 or not 2 <= len(m) <= MAX_ARMS:
             raise ValueError(f"means must be a 1-d array of K in [2, {MAX_ARMS}] arms; got shape {m.shape}")
         object.__setattr__(self, "means", m.copy())
@@ -64,7 +63,6 @@ class _Stochastic:
 @dataclass(frozen=True)
 class BernoulliBandit(_Stochastic):
     means: NDArray
-    _MEANS_RANGE = (0.0, 1.0)
     __constraints__: ClassVar[dict[str, Constraint]] = {"means": Reals(0.0, 1.0, min_len=2)}
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:

@@ -142,13 +142,16 @@ def iwls_asymptotic_risk(cov_source: ArrayLike, cov_target: ArrayLike, noise_var
     >>> iwls_asymptotic_risk(np.eye(1), 3 * np.eye(1), 1.0)
     inf
     """
+    if noise_var == 0.0:
+        return 0.0
     lam = _relative_eigenvalues(cov_source, cov_target)
-    if lam.max() >= 2.0 or noise_var == 0.0:
-        return math.inf if lam.max() >= 2.0 and noise_var > 0 else 0.0
+    if lam.max() >= 2.0:
+        return math.inf
     # log c = -1/2 sum log(lambda (2 - lambda)): a sum of logs, so that d = 256 factors do not overflow
     log_c = -0.5 * float(np.sum(np.log(lam) + np.log(2.0 - lam)))
-    value = noise_var * math.exp(min(log_c, 700.0)) * float(np.sum(1.0 / (2.0 - lam)))
-    return value if log_c < 700.0 else math.inf
+    if log_c >= 700.0:
+        return math.inf
+    return noise_var * math.exp(log_c) * float(np.sum(1.0 / (2.0 - lam)))
 
 
 @constrained(
