@@ -1,4 +1,4 @@
-"""theory/width_scaling.py against independent computations: finite differences of the loss, the exact symmetry,
+"""theory/width_scaling/ against independent computations: finite differences of the loss, the exact symmetry,
 the first-order change against a small step, and the predicted exponents' invariances."""
 
 from __future__ import annotations

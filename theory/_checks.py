@@ -73,8 +73,8 @@ def as_finite_array(
     if arr.dtype.kind in "fc":
         bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
         if np.any(bad):
-            what = "not NaN" if allow_inf else "finite (no NaN or inf)"
-            raise ValueError(f"{name} must be {what}; got {_preview(arr[bad])}")
+            what = "must not be NaN" if allow_inf else "must be finite (no NaN or inf)"
+            raise ValueError(f"{name} {what}; got {_preview(arr[bad])}")
     return arr
 
 

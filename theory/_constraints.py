@@ -21,6 +21,7 @@ stay readable as ``function.__constraints__``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -42,14 +43,19 @@ from theory._checks import (
 )
 
 __all__ = [
+    "Bools",
     "ClassLabels",
     "Constraint",
     "DataBatch",
     "Distributions",
+    "Each",
     "Flag",
+    "Function",
     "InstanceOf",
     "Integer",
+    "Integers",
     "Labels",
+    "MappingOf",
     "Matrix",
     "OnlyFor",
     "Optional",
@@ -66,6 +72,7 @@ __all__ = [
     "Weights",
     "constrain_fields",
     "constrained",
+    "record",
 ]
 
 # Values no numeric argument accepts: each must raise a TypeError or a ValueError naming the argument.
@@ -93,6 +100,8 @@ class _Interval(Constraint):
     hi: float = math.inf
     lo_open: bool = False
     hi_open: bool = False
+    # ``allow_inf``: +-inf is a value (a diverged training loss, the limit of f' at infinity); NaN never is
+    allow_inf: bool = False
 
     def _outside(self) -> list[float]:
         out: list[float] = []
@@ -101,6 +110,12 @@ class _Interval(Constraint):
         if math.isfinite(self.hi):
             out += ([self.hi] if self.hi_open else []) + [self.hi + max(1.0, abs(self.hi))]
         return out
+
+    def _finite_only(self, values: list[Any]) -> list[Any]:
+        """Where inf is allowed, drop the generated infinities that lie in the interval (they are valid then)."""
+        if not self.allow_inf:
+            return values
+        return [v for v in values if not (_holds_inf(v) and _accepts(self, v))]
 
     def _edges(self) -> tuple[float, float]:
         lo = self.lo if math.isfinite(self.lo) else -1e300
@@ -116,10 +131,29 @@ class Real(_Interval):
     """A single finite number in an interval (a 0-d or one-entry array is accepted); canonical form: a float."""
 
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> float:
-        return scalar(value, name, self.lo, self.hi, self.lo_open, self.hi_open)
+        return scalar(value, name, self.lo, self.hi, self.lo_open, self.hi_open, allow_inf=self.allow_inf)
 
     def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
-        return [*NOT_A_NUMBER, math.nan, math.inf, -math.inf, [1.0, 2.0], np.ones(3), *self._outside()]
+        out = [*NOT_A_NUMBER, math.nan, math.inf, -math.inf, [1.0, 2.0], np.ones(3), *self._outside()]
+        return self._finite_only(out)
+
+
+def _holds_inf(v: Any) -> bool:
+    """Whether a generated value is (or holds) an infinity; False for what is not numeric."""
+    try:
+        return bool(np.any(np.isinf(np.asarray(v, dtype=float))))
+    except (TypeError, ValueError):
+        return False
+
+
+def _accepts(c: Constraint, v: Any) -> bool:
+    """Whether the interval ``c`` accepts ``v`` on its own (its relations to other arguments left out)."""
+    plain = dataclasses.replace(c, **{k: None for k in ("like", "rows_of") if hasattr(c, k)})
+    try:
+        plain.check(v, "x", {})
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _broadcast_with(arr: np.ndarray, name: str, like: str | None, checked: dict[str, Any]) -> None:
@@ -159,7 +193,7 @@ class Reals(_Interval):
     def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
         if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
             raise TypeError(f"{name} must be numeric (an array or a number); got booleans {value!r:.40}")
-        arr = in_interval(value, name, self.lo, self.hi, self.lo_open, self.hi_open)
+        arr = in_interval(value, name, self.lo, self.hi, self.lo_open, self.hi_open, allow_inf=self.allow_inf)
         if self.min_len and (arr.ndim == 0 or arr.shape[-1] < self.min_len):
             raise ValueError(f"{name} must have at least {self.min_len} entries along its last axis; got {arr.shape}")
         _broadcast_with(arr, name, self.like, checked)
@@ -183,7 +217,7 @@ class Reals(_Interval):
         if self.rows_of is not None:  # one value too many (and a column) for the partner's rows
             m = len(np.atleast_2d(np.asarray(valid[self.rows_of], dtype=float)))
             out += [np.full(m + 1, lo), np.full((m, 1), lo)]
-        return out
+        return self._finite_only(out)
 
     def extremes(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
         lo, hi = self._edges()
@@ -758,6 +792,115 @@ class OnlyFor(Constraint):
         return self.then.extremes(valid, name) if valid[self.of] == self.value else []
 
 
+# Constraints of result records' fields: arrays of flags and counts, tuples and tables of values, callables.
+
+
+def _rectangular(value: Any, name: str, what: str) -> np.ndarray:
+    """``np.asarray(value)``, with a message naming the argument for a ragged nesting (numpy's names neither)."""
+    try:
+        return np.asarray(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a rectangular array of {what}; got {value!r:.40}") from None
+
+
+@dataclass(frozen=True)
+class Bools(Constraint):
+    """An array of booleans (a per-replicate "converged", a per-class "collapsed"); 0/1 integers are rejected;
+    canonical form: a bool array."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        _reject_non_array(value, name, "an array of booleans")
+        arr = _rectangular(value, name, "booleans")
+        if arr.dtype != bool:
+            raise TypeError(f"{name} must be an array of booleans; got dtype {arr.dtype} {value!r:.40}")
+        return arr
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, "True", True, np.array([1, 0]), np.array([0.5]), [[True], [False, True]]]
+
+
+@dataclass(frozen=True)
+class Integers(Constraint):
+    """An array of integers >= ``lo`` (counts, recorded steps, labels); floats and bools are rejected; canonical
+    form: an int64 array."""
+
+    lo: int = 0
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> np.ndarray:
+        _reject_non_array(value, name, "an array of integers")
+        arr = _rectangular(value, name, "integers")
+        if arr.dtype == bool or (arr.dtype.kind not in "iu" and arr.size):
+            raise TypeError(f"{name} must be an array of integers; got dtype {arr.dtype} {value!r:.40}")
+        if arr.size and arr.min() < self.lo:
+            raise ValueError(f"{name} must hold integers >= {self.lo}; got a minimum of {arr.min()}")
+        return arr.astype(np.int64, copy=False)
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, "1", True, np.array([0.5]), np.array([True]), [self.lo - 1], [[1], [1, 2]], [math.nan]]
+
+
+@dataclass(frozen=True)
+class Each(Constraint):
+    """A tuple or list whose every element satisfies ``inner`` (checked as ``name[i]``), with ``length`` elements
+    if given; canonical form: a tuple of the elements' canonical forms."""
+
+    inner: Constraint
+    length: int | None = None
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> tuple[Any, ...]:
+        if not isinstance(value, tuple | list):
+            raise TypeError(f"{name} must be a tuple or list; got {type(value).__name__} {value!r:.40}")
+        if self.length is not None and len(value) != self.length:
+            raise ValueError(f"{name} must hold {self.length} elements; got {len(value)}")
+        return tuple(self.inner.check(v, f"{name}[{i}]", checked) for i, v in enumerate(value))
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        out: list[Any] = [None, "ab", 1.0]
+        given = list(valid.get(name, ()))
+        if self.length is not None:
+            out.append(given + given[:1] if given else [None] * (self.length + 1))
+        if given:  # the first element replaced by each value its constraint rejects
+            out += [[bad, *given[1:]] for bad in self.inner.invalid(valid | {name: given[0]}, name)]
+        return out
+
+
+@dataclass(frozen=True)
+class MappingOf(Constraint):
+    """A dict from strings to values that each satisfy ``inner`` (checked as ``name['key']``); canonical form: a
+    dict of the values' canonical forms."""
+
+    inner: Constraint
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise TypeError(f"{name} must be a dict; got {type(value).__name__} {value!r:.40}")
+        for k in value:
+            if not isinstance(k, str):
+                raise TypeError(f"{name} must have string keys; got {type(k).__name__} {k!r:.40}")
+        return {k: self.inner.check(v, f"{name}[{k!r}]", checked) for k, v in value.items()}
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        out: list[Any] = [None, [1.0], "x"]
+        given = dict(valid.get(name, {}))
+        if given:
+            key, first = next(iter(given.items()))
+            out.append({1: first})
+            out += [given | {key: bad} for bad in self.inner.invalid(valid | {name: first}, name)]
+        return out
+
+
+class Function(Constraint):
+    """A callable (a divergence's generator, a convex K and its conjugate)."""
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> Any:
+        if not callable(value):
+            raise TypeError(f"{name} must be callable; got {type(value).__name__} {value!r:.40}")
+        return value
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return [None, 1.0, "f", [len]]
+
+
 def constrain_fields(obj: Any) -> None:
     """For a frozen dataclass's ``__post_init__``: check each field named in the class's ``__constraints__`` (a dict
     of constraints, in order, so that a relation sees the fields before it) and store its canonical value. The
@@ -766,6 +909,40 @@ def constrain_fields(obj: Any) -> None:
     for name, c in type(obj).__constraints__.items():
         done[name] = c.check(getattr(obj, name), name, done)
         object.__setattr__(obj, name, done[name])
+
+
+def record(**constraints: Constraint) -> Callable[[type], type]:
+    """Declare the constraints of a dataclass's fields, next to them, as ``constrained`` does for a function's
+    arguments: sets ``__constraints__`` and a ``__post_init__`` that calls ``constrain_fields`` (then the class's
+    own ``__post_init__``, if it has one, for relations on the checked fields). Goes *below* ``@dataclass``, so that
+    the dataclass's ``__init__`` sees the ``__post_init__``::
+
+        @dataclass(frozen=True)
+        @record(lower=Real(0.0, 1.0), upper=Real(0.0, 1.0))
+        class Interval: ...
+    """
+
+    def decorate(cls: type) -> type:
+        if "__dataclass_fields__" in cls.__dict__:
+            raise TypeError(f"@record must come below @dataclass on {cls.__qualname__} (it runs first)")
+        unknown = set(constraints) - set(inspect.get_annotations(cls))
+        if unknown:
+            raise TypeError(f"{cls.__qualname__} has no field(s) {sorted(unknown)} to constrain")
+        # the class's own hook, or an inherited one (a base's shape checks), but never a base record's field check
+        own = cls.__dict__.get("__post_init__") or getattr(cls, "__post_init__", None)
+        own = getattr(own, "__record_own__", own)
+
+        def __post_init__(self: Any) -> None:
+            constrain_fields(self)
+            if own is not None:
+                own(self)
+
+        __post_init__.__record_own__ = own  # type: ignore[attr-defined]
+        cls.__constraints__ = dict(constraints)  # type: ignore[attr-defined]
+        cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
+        return cls
+
+    return decorate
 
 
 def constrained(**constraints: Constraint) -> Callable[[Callable], Callable]:

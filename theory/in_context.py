@@ -41,7 +41,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import as_finite_array, finite_result, rng_from
-from theory._constraints import Integer, Real, Reals, Seed, SPDMatrix, Tensor, constrained
+from theory._constraints import (
+    Each,
+    Integer,
+    Optional,
+    Real,
+    Reals,
+    Seed,
+    SPDMatrix,
+    Tensor,
+    constrained,
+    record,
+)
 
 __all__ = [
     "MAX_CONDITION",
@@ -524,6 +535,15 @@ def _lsa(W_kq: NDArray, v: NDArray, X: NDArray, y: NDArray, xq: NDArray, cache=N
 
 
 @dataclass(frozen=True)
+@record(
+    W_kq=Tensor(2),
+    W_pv=Tensor(2),
+    risk=Real(0.0),
+    preconditioner=Optional(Tensor(2)),
+    outside_ratio=Real(0.0, allow_inf=True),
+    n_starts=Integer(1),
+    restarts_risk=Each(Real(0.0)),
+)
 class LSAFit:
     """A trained one-layer LSA. ``preconditioner`` is G = v_y A' + b v_x' when the model acts as x_q' G g (the
     terms outside that block, |v_x| |A| and |v_y| |b|, below ``gd_tol`` times |G|), else None."""
@@ -693,6 +713,7 @@ def fit_preconditioner(X: ArrayLike, y: ArrayLike, x_query: ArrayLike, y_query: 
 
 
 @dataclass(frozen=True)
+@record(cubic=Tensor(3), gd_block=Tensor(2), scale=Reals(), risk=Real(0.0))
 class SpanFit:
     """Least squares over the monomial span of every LSA prediction: weights on C_jk x_ql (``cubic``, (d, d, d),
     symmetric in j, k as C is), on g_j x_ql (``gd_block``, as the (d, d) matrix G of x_q' G g) and on s x_ql

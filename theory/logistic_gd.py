@@ -17,7 +17,19 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, log_expit
 
 from theory._checks import finite_result, rng_from
-from theory._constraints import Flag, Integer, Matrix, Optional, Real, Reals, SignLabels, Weights, constrained
+from theory._constraints import (
+    Flag,
+    Integer,
+    Matrix,
+    Optional,
+    Real,
+    Reals,
+    SignLabels,
+    Tensor,
+    Weights,
+    constrained,
+    record,
+)
 
 __all__ = [
     "MAX_ITERS",
@@ -161,6 +173,7 @@ def logistic_grad(theta: ArrayLike, A: ArrayLike, y: ArrayLike) -> NDArray:
 
 
 @dataclass(frozen=True)
+@record(iterates=Tensor(2), first_separated=Optional(Integer(0)), stopped=Flag())
 class Path:
     """Iterates theta_0..theta_T (shape (T+1, d)) of a first-order method, with separation bookkeeping.
 

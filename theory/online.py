@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,16 +39,16 @@ from theory._checks import (
     rng_from,
 )
 from theory._constraints import (
-    Constraint,
     Flag,
     Integer,
+    Integers,
     Optional,
     Options,
     Real,
     Reals,
     Tensor,
-    constrain_fields,
     constrained,
+    record,
 )
 from theory._probability import draw, log_weights_to_probs, power_normaliser
 from theory.bandits import Policy, log_checkpoints
@@ -453,6 +453,7 @@ def omd(regularizer: Regularizer = "negentropy", eta: float | None = None) -> Po
 
 
 @dataclass(frozen=True)
+@record(means=Tensor(2), sigma=Real(0.0, 1e100), domain=Options(DOMAINS), radius=Real(0.0, 1e100, lo_open=True))
 class SEAEnvironment:
     """Linear losses f_t(x) = <c_t, x>, c_t = m_t + sigma xi_t, xi_t ~ N(0, I_d / d) fresh per replicate.
 
@@ -466,16 +467,9 @@ class SEAEnvironment:
     radius: float = 1.0
 
     # sigma^2 T and the noise draws must stay finite: sigma up to 1e100 (squares to 1e200)
-    __constraints__: ClassVar[dict[str, Constraint]] = {
-        "means": Tensor(2),
-        "sigma": Real(0.0, 1e100),
-        "domain": Options(DOMAINS),
-        "radius": Real(0.0, 1e100, lo_open=True),
-    }
 
     def __post_init__(self) -> None:
         # one check for the class and its factory
-        constrain_fields(self)
         if self.means.shape[0] < 2 or self.means.shape[1] < 3:
             raise ValueError(f"means must have shape (T, d) with T >= 2 and d >= 3; got {self.means.shape}")
 
@@ -582,6 +576,7 @@ def sea_environment(
 
 
 @dataclass(frozen=True)
+@record(regret=Reals(), hint_error=Reals(0.0), checkpoints=Integers(1), curve=Reals(), eta=Real(0.0, lo_open=True))
 class OCOResult:
     """Per replicate: ``regret`` = sum_t f_t(x_t) - min_x sum_t f_t(x) (the hindsight minimiser of the realised
     losses, the stronger of the two SEA regrets), ``hint_error`` = sum_t ||g_t - M_t||_*^2 and ``curve`` at
@@ -691,20 +686,13 @@ def sea_regret_bound(env: SEAEnvironment, optimistic: bool = True) -> float:
 
 
 @dataclass(frozen=True)
+@record(optimistic=Flag(), eta=Optional(Real(0.0, math.inf, lo_open=True)))
 class OptimisticOMD:
     """Optimistic OMD with hint M_t = g_{t-1} (``optimistic``) or M_t = 0 (plain OGD/OMD). ``eta``: a constant, or
     None for the tuned constant from the environment's V (known sigma, Sigma: the oracle tuning of the theorem)."""
 
     optimistic: bool = True
     eta: float | None = None
-
-    __constraints__: ClassVar[dict[str, Constraint]] = {
-        "optimistic": Flag(),
-        "eta": Optional(Real(0.0, math.inf, lo_open=True)),
-    }
-
-    def __post_init__(self) -> None:
-        constrain_fields(self)
 
     @property
     def name(self) -> str:

@@ -72,7 +72,20 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import xlogy
 
 from theory._checks import finite_result
-from theory._constraints import Distributions, Flag, Integer, Optional, Options, Real, Reals, constrained
+from theory._constraints import (
+    Distributions,
+    Flag,
+    Function,
+    InstanceOf,
+    Integer,
+    Optional,
+    Options,
+    Real,
+    Reals,
+    Tensor,
+    constrained,
+    record,
+)
 
 __all__ = [
     "CONVENTIONS",
@@ -189,6 +202,7 @@ def lion_equivalent_beta1(beta1: ArrayLike, beta2: ArrayLike) -> NDArray:
 
 
 @dataclass(frozen=True)
+@record(x=Tensor(2), x_avg=Tensor(2), sup_norm=Reals(0.0))
 class LionPath:
     """``lion_run``'s answer, replicates first.
 
@@ -321,6 +335,14 @@ _DOMAIN_SLACK = 1e-12
 
 
 @dataclass(frozen=True)
+@record(
+    name=InstanceOf(str),
+    K=Function(),
+    grad_K=Function(),
+    K_star=Function(),
+    grad_K_star=Optional(Function()),
+    domain=InstanceOf(str),
+)
 class Kinetic:
     """A convex K of Lion-K with its conjugate: each maps (..., d) to (...) (values) or (..., d) (gradients).
 
@@ -846,6 +868,7 @@ def weighted_smoothness(L_i: ArrayLike, w: ArrayLike) -> float:
 
 
 @dataclass(frozen=True)
+@record(grad_norm2=Reals(0.0), f=Optional(Reals()), lyapunov=Optional(Reals()), client_error=Reals(0.0), x=Reals())
 class EF21Path:
     """``ef21_run``'s answer; t = 0..n_steps.
 

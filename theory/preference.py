@@ -60,7 +60,20 @@ from scipy.integrate import solve_ivp
 from scipy.special import expit, log_expit, logsumexp
 
 from theory._checks import finite_result
-from theory._constraints import Distributions, Integer, OnlyFor, Optional, Options, Real, Reals, constrained
+from theory._constraints import (
+    Distributions,
+    Function,
+    Integer,
+    Integers,
+    OnlyFor,
+    Optional,
+    Options,
+    Real,
+    Reals,
+    Tensor,
+    constrained,
+    record,
+)
 
 __all__ = [
     "ADMISSIBLE",
@@ -99,6 +112,7 @@ _LOGP = Reals(-MAX_NEG_LOGP, 0.0)
 
 
 @dataclass(frozen=True)
+@record(f=Function(), fprime=Function(), fprime_inv=Function(), fprime_inf=Real(allow_inf=True))
 class FDivergence:
     """``f_divergence``'s answer: the generator and its derivative, the derivative's inverse and its limit at inf
     (the callables act elementwise on arrays); unpacks as the tuple ``(f, fprime, fprime_inv, fprime_inf)``.
@@ -585,6 +599,7 @@ def npo_weight(logp: ArrayLike, logp_ref: ArrayLike, beta: float) -> NDArray:
 
 
 @dataclass(frozen=True)
+@record(times=Reals(0.0), logits=Tensor(3), log_ratio=Reals(), other_clock=Reals(0.0), remaining_entropy=Reals(0.0))
 class UnlearningPath:
     """``tabular_unlearning_flow``'s answer, replicates first.
 
@@ -682,6 +697,7 @@ def tabular_unlearning_flow(
 
 
 @dataclass(frozen=True)
+@record(steps=Integers(0), distance=Reals(0.0), log_ratio=Reals(), theta=Tensor(2))
 class LogisticUnlearningPath:
     """``logistic_unlearning_run``'s answer, replicates first.
 
@@ -782,16 +798,16 @@ def logistic_unlearning_run(
         )
     steps = steps.astype(int)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the ValueError below
-        path = _unlearning_loop(X3, y2, theta, eta, n_steps, method == "npo", beta, steps)
-    for name in ("distance", "log_ratio", "theta"):
-        finite_result(getattr(path, name), f"the run's {name}", "X, theta_init and eta")
-    return path
+        dist, ratio, theta = _unlearning_loop(X3, y2, theta, eta, n_steps, method == "npo", beta, steps)
+    for name, value in (("distance", dist), ("log_ratio", ratio), ("theta", theta)):
+        finite_result(value, f"the run's {name}", "X, theta_init and eta")
+    return LogisticUnlearningPath(steps, dist, ratio, theta)
 
 
 def _unlearning_loop(
     X: NDArray, y: NDArray, theta: NDArray, eta: float, n_steps: int, npo: bool, beta: float, steps: NDArray
-) -> LogisticUnlearningPath:
-    """logistic_unlearning_run's iteration on checked arguments."""
+) -> tuple[NDArray, NDArray, NDArray]:
+    """logistic_unlearning_run's iteration on checked arguments: the distances, log-ratios and last iterate."""
     n_f = X.shape[1]
     Xy = X * y[..., None]  # rows y_i x_i: z = Xy theta
     step_rows = (eta / n_f) * Xy.transpose(0, 2, 1)  # (R, d, n_f): theta <- theta - step_rows s
@@ -812,5 +828,4 @@ def _unlearning_loop(
         if npo:
             s *= 2.0 * expit(beta * (log_expit(z) - log_ref))  # W_i
         th = th - step_rows @ s[..., None]
-    theta = th[..., 0]
-    return LogisticUnlearningPath(steps, dist, ratio, theta)
+    return dist, ratio, th[..., 0]

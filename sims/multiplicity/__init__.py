@@ -1,5 +1,5 @@
 """Predictive multiplicity of L2-regularised logistic regression (Watson-Daniels, Parkes, Ustun 2023;
-theory/multiplicity.py).
+theory/multiplicity/).
 
 The room of one area: one module per sim (named as the sim), the area's public helpers (``common``), where each
 claim comes from (``sources``) and the report's summary (``findings``). Importing it registers its sims and the area.

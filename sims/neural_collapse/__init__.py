@@ -1,5 +1,5 @@
 """Neural-collapse geometry of unconstrained-feature models (Dang et al. 2023; Garrod and Keating 2024) and a real MLP
-(theory/neural_collapse.py).
+(theory/neural_collapse/).
 
 The room of one area: one module per sim (named as the sim), the area's public helpers (``common``), where each
 claim comes from (``sources``) and the report's summary (``findings``). Importing it registers its sims and the area.

@@ -1,4 +1,4 @@
-"""Width scaling: the maximal update parametrisation (Yang and Hu 2021; Yang et al. 2022; theory/width_scaling.py).
+"""Width scaling: the maximal update parametrisation (Yang and Hu 2021; Yang et al. 2022; theory/width_scaling/).
 
 The room of one area: one module per sim (named as the sim), the area's public helpers (``common``), where each
 claim comes from (``sources``) and the report's summary (``findings``). Importing it registers its sims and the area.

@@ -1,4 +1,4 @@
-"""Helpers shared by the sims of one area: width scaling and muP (theory/width_scaling.py).
+"""Helpers shared by the sims of one area: width scaling and muP (theory/width_scaling/).
 
 Public, so that each sim module imports them by name; nothing here is a sim.
 """

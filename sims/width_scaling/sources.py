@@ -16,8 +16,8 @@ FORMS = (
     "papers here)"
 )
 DERIVED = (
-    "the symmetry and the exponent recursion of predicted_update_exponents are derived in the module docstring of "
-    "theory/width_scaling.py (first-order change, O(1) initial residual)"
+    "the symmetry and the exponent recursion of predicted_update_exponents are derived in the package docstring of "
+    "theory/width_scaling/__init__.py (first-order change, O(1) initial residual)"
 )
 
 SOURCES = (

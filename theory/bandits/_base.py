@@ -6,13 +6,13 @@ Nothing here is specific to one policy; ``theory.bandits`` re-exports the public
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from theory._checks import as_finite_array, integer_in
-from theory._constraints import Constraint, Flag, InstanceOf, Reals, constrain_fields
+from theory._constraints import Flag, InstanceOf, Reals, record
 
 # Valid ranges, as data. simulate() loops over rounds with (R, K) state: beyond these a run is hours or
 # gigabytes, not a result. Loss tables are (T, K) in memory.
@@ -35,6 +35,7 @@ def check_table(T: int, K: int) -> tuple[int, int]:
 
 
 @dataclass
+@record(counts=Reals(0.0), sums=Reals(), cum=Reals())
 class State:
     """Per-replicate state arrays of a policy (shape (R, K) unless noted)."""
 
@@ -56,6 +57,9 @@ def flat_index(arms: NDArray, K: int) -> NDArray:
 
 
 @dataclass(frozen=True)
+@record(
+    name=InstanceOf(str), params=InstanceOf(dict), full_information=Flag(), randomised=Flag(), bounded_rewards=Flag()
+)
 class Policy:
     """A bandit (or full-information) policy: ``name``, parameters, whether it needs full information, and whether it
     works on losses 1 - reward (which must then lie in [0, 1])."""
@@ -65,17 +69,6 @@ class Policy:
     full_information: bool = False
     randomised: bool = False
     bounded_rewards: bool = False
-
-    __constraints__: ClassVar[dict[str, Constraint]] = {
-        "name": InstanceOf(str),
-        "params": InstanceOf(dict),
-        "full_information": Flag(),
-        "randomised": Flag(),
-        "bounded_rewards": Flag(),
-    }
-
-    def __post_init__(self) -> None:
-        constrain_fields(self)
 
     def compiled_code(self) -> int | None:
         """The code of this policy in the compiled Bernoulli loop (``theory.bandits._kernels.bernoulli_rounds``),

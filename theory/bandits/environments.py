@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -18,7 +17,7 @@ from theory._checks import (
     integer_at_least,
     rng_from,
 )
-from theory._constraints import Constraint, Integer, Options, Real, Reals, constrain_fields, constrained
+from theory._constraints import Integer, Options, Real, Reals, constrained, record
 from theory.bandits._base import MAX_ARMS, check_arms, check_table
 
 __all__ = [
@@ -40,12 +39,9 @@ class _Stochastic:
     means: NDArray
     kind = "stochastic"
 
-    # each family declares its means' range (BernoulliBandit: [0, 1])
-    __constraints__: ClassVar[dict[str, Constraint]] = {"means": Reals(min_len=2)}
-
     def __post_init__(self) -> None:
-        # one check for the class and its factory: 1-d, finite, K >= 2, in the family's range
-        constrain_fields(self)
+        # after each family's declared range (``@record``; BernoulliBandit: [0, 1]), one check for the class and its
+        # factory: 1-d with K in [2, MAX_ARMS]
         m = self.means
         if m.ndim != 1 or not 2 <= len(m) <= MAX_ARMS:
             raise ValueError(f"means must be a 1-d array of K in [2, {MAX_ARMS}] arms; got shape {m.shape}")
@@ -61,9 +57,9 @@ class _Stochastic:
 
 
 @dataclass(frozen=True)
+@record(means=Reals(0.0, 1.0, min_len=2))
 class BernoulliBandit(_Stochastic):
     means: NDArray
-    __constraints__: ClassVar[dict[str, Constraint]] = {"means": Reals(0.0, 1.0, min_len=2)}
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return (rng.random((R, self.K)) < self.means).astype(float)
@@ -73,14 +69,11 @@ class BernoulliBandit(_Stochastic):
 
 
 @dataclass(frozen=True)
+@record(means=Reals(min_len=2), sigma=Real(0.0, 1e150, lo_open=True))
 class GaussianBandit(_Stochastic):
     means: NDArray
     sigma: float = 1.0
     # a standard deviation to 1e150 keeps sigma^2 and the regret bounds' sigma^2 log T finite
-    __constraints__: ClassVar[dict[str, Constraint]] = {
-        "means": Reals(min_len=2),
-        "sigma": Real(0.0, 1e150, lo_open=True),
-    }
 
     def rewards(self, t: int, rng: np.random.Generator, R: int) -> NDArray:
         return self.means + self.sigma * rng.standard_normal((R, self.K))
@@ -90,19 +83,14 @@ class GaussianBandit(_Stochastic):
 
 
 @dataclass(frozen=True)
+@record(loss_table=Reals(0.0, 1.0, min_len=2), kind=Options(("adversarial", "stochastically constrained")))
 class AdversarialBandit:
     """An oblivious loss table (T, K) in [0, 1], shared by every replicate (they differ in the policy's coins)."""
 
     loss_table: NDArray
     kind: str = "adversarial"
 
-    __constraints__: ClassVar[dict[str, Constraint]] = {
-        "loss_table": Reals(0.0, 1.0, min_len=2),
-        "kind": Options(("adversarial", "stochastically constrained")),
-    }
-
     def __post_init__(self) -> None:
-        constrain_fields(self)
         tab = self.loss_table
         if tab.ndim != 2:
             raise ValueError(f"loss_table must have shape (T, K); got {tab.shape}")

@@ -19,7 +19,7 @@ from theory._checks import (
     instance_of,
     rng_from,
 )
-from theory._constraints import Integer, constrained
+from theory._constraints import InstanceOf, Integer, Integers, Reals, constrained, record
 from theory.bandits import _kernels
 from theory.bandits._base import MAX_HORIZON, MAX_REPS, MAX_STREAM_HORIZON, Policy
 from theory.bandits.environments import AdversarialBandit, BernoulliBandit, GaussianBandit
@@ -32,6 +32,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+@record(regret=Reals(), checkpoints=Integers(1), curve=Reals(), policy=InstanceOf(str), horizon=Integer(1))
 class BanditResult:
     """Pseudo-regret of ``n_reps`` replicates: final ``regret`` (R,), ``curve`` (R, C) at ``checkpoints`` (C,)."""
 

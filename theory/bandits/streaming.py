@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -14,7 +14,15 @@ from numpy.typing import ArrayLike, NDArray
 from theory._checks import (
     rng_from,
 )
-from theory._constraints import Constraint, InstanceOf, Integer, Optional, Options, Reals, constrain_fields, constrained
+from theory._constraints import (
+    InstanceOf,
+    Integer,
+    Optional,
+    Options,
+    Reals,
+    constrained,
+    record,
+)
 from theory.bandits._base import HORIZON_ARMS, MAX_ARMS, MAX_REPS, MAX_STREAM_HORIZON, gaps_to_best
 from theory.bandits.environments import BernoulliBandit, GaussianBandit
 from theory.bandits.simulation import BanditResult, log_checkpoints
@@ -66,21 +74,13 @@ def streaming_explore_pulls(T: int, K: int) -> int:
 
 
 @dataclass(frozen=True)
+@record(name=InstanceOf(str), kind=Options(("uniform", "challenge")), pulls=Optional(Integer(1, MAX_STREAM_HORIZON)))
 class StreamingAlgorithm:
     """A single-pass algorithm that stores one arm (the 'king') besides the arm arriving from the stream."""
 
     name: str
     kind: str  # "uniform" or "challenge"
     pulls: int | None  # pulls per arm (None: ``streaming_explore_pulls``)
-
-    __constraints__: ClassVar[dict[str, Constraint]] = {
-        "name": InstanceOf(str),
-        "kind": Options(("uniform", "challenge")),
-        "pulls": Optional(Integer(1, MAX_STREAM_HORIZON)),
-    }
-
-    def __post_init__(self) -> None:
-        constrain_fields(self)
 
 
 @constrained(pulls=Optional(Integer(1)))

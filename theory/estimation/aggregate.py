@@ -35,13 +35,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 
-from theory._constraints import Constraint, Integer, Matrix, Real, Reals, Seed, Tensor, Weights, constrained
+from theory._constraints import (
+    Constraint,
+    Integer,
+    Matrix,
+    Real,
+    Reals,
+    Seed,
+    Tensor,
+    Weights,
+    constrained,
+    record,
+)
 
 __all__ = [
     "MAX_BAG",
@@ -63,15 +74,45 @@ MAX_RHO = 1e6
 MAX_SIGNAL = 1e100
 
 
-class RiskDecomposition(NamedTuple):
-    """risk = bias + variance (see the module's conventions); unpacks as a tuple (risk, bias, variance)."""
-
+class _RiskParts(NamedTuple):
     risk: float
     bias: float
     variance: float
 
 
+class _RiskPart(Constraint):
+    """A risk or one of its parts: >= 0, +inf where the expectation diverges, never NaN; a float, or a float array
+    where the function was vectorised."""
+
+    _values = Reals(0.0, allow_inf=True)
+
+    def check(self, value: Any, name: str, checked: dict[str, Any]) -> float | NDArray:
+        arr = self._values.check(value, name, checked)
+        return float(arr) if arr.ndim == 0 else arr
+
+    def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
+        return self._values.invalid(valid, name)
+
+
+class RiskDecomposition(_RiskParts):
+    """risk = bias + variance (see the module's conventions); unpacks as a tuple (risk, bias, variance)."""
+
+    __slots__ = ()
+    __constraints__: ClassVar[dict[str, Constraint]] = {
+        "risk": _RiskPart(),
+        "bias": _RiskPart(),
+        "variance": _RiskPart(),
+    }
+
+    def __new__(cls, risk: Any, bias: Any, variance: Any) -> RiskDecomposition:
+        done: dict[str, Any] = {}
+        for name, value in zip(cls._fields, (risk, bias, variance), strict=True):
+            done[name] = cls.__constraints__[name].check(value, name, done)
+        return super().__new__(cls, **done)
+
+
 @dataclass(frozen=True)
+@record(instance=Reals(0.0), bag=Reals(0.0, like="instance"), penalty=Reals(0.0, like="instance"))
 class BagLosses:
     """The two losses at theta and the within-bag penalty: ``instance == bag + penalty`` (module docstring)."""
 

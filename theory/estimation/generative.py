@@ -42,10 +42,12 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special, stats
 
 from theory._constraints import (
+    Bools,
     ClassLabels,
     DataBatch,
     Flag,
     Integer,
+    Integers,
     Optional,
     Real,
     Reals,
@@ -54,6 +56,7 @@ from theory._constraints import (
     SPDMatrix,
     Tensor,
     constrained,
+    record,
 )
 
 __all__ = [
@@ -77,6 +80,7 @@ _LABELS = ClassLabels(of="X")
 
 
 @dataclass(frozen=True)
+@record(coef=Tensor(2), intercept=Reals(), n_iter=Integers(0), converged=Bools())
 class LogisticFits:
     """Batched logistic-regression fits: ``coef`` (R, d), ``intercept`` (R,), Newton iterations ``n_iter`` (R,) and
     ``converged`` (R,) (False where the unpenalised fit has no finite maximiser: separable data)."""
@@ -88,6 +92,7 @@ class LogisticFits:
 
 
 @dataclass(frozen=True)
+@record(means=Tensor(3), var=Reals(0.0), priors=Reals(0.0, 1.0), coef=Tensor(3), intercept=Tensor(2))
 class GaussianNBFit:
     """Gaussian naive Bayes with pooled variances: ``means`` (R, K, d), pooled ``var`` (R, d), ``priors`` (R, K), and
     the linear class scores x'coef_k + intercept_k it predicts by (``coef`` (R, K, d), ``intercept`` (R, K)); for two

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -19,10 +19,11 @@ from theory._constraints import (
     Integer,
     Optional,
     Real,
+    Reals,
     Seed,
     Tensor,
-    constrain_fields,
     constrained,
+    record,
 )
 from theory.hconsistency._base import (
     check_tau,
@@ -52,6 +53,7 @@ MAX_SCORE_SCALE = 1e4
 
 
 @dataclass(frozen=True)
+@record(x=Tensor(2, min_size=1), px=Distributions(min_len=1), p_y=Distributions(min_len=2))
 class FiniteDistribution:
     """A distribution with finite support: points ``x`` (m, d), weights ``px`` (m,), labels ``p_y`` (m, n)."""
 
@@ -59,14 +61,7 @@ class FiniteDistribution:
     px: NDArray
     p_y: NDArray
 
-    __constraints__: ClassVar[dict[str, Constraint]] = {
-        "x": Tensor(2, min_size=1),
-        "px": Distributions(min_len=1),
-        "p_y": Distributions(min_len=2),
-    }
-
     def __post_init__(self) -> None:
-        constrain_fields(self)
         x, px, p_y = self.x, self.px, self.p_y
         if x.ndim != 2 or px.ndim != 1 or p_y.ndim != 2 or not (len(x) == len(px) == len(p_y)):
             raise ValueError(
@@ -79,30 +74,31 @@ class FiniteDistribution:
 
 
 @dataclass(frozen=True)
+@record(Lambda=Real(0.0, MAX_SCORE_SCALE, lo_open=True))
 class ScoreBox:
     """All scoring functions with ||h(x, .)||_inf <= Lambda (the pointwise, 'complete within bounds' class)."""
 
     Lambda: float
 
-    __constraints__: ClassVar[dict[str, Constraint]] = {"Lambda": Real(0.0, MAX_SCORE_SCALE, lo_open=True)}
-
-    def __post_init__(self) -> None:
-        constrain_fields(self)
-
 
 @dataclass(frozen=True)
+@record(B=Real(0.0, MAX_SCORE_SCALE, lo_open=True))
 class LinearScores:
     """Linear scores h(x) = W x with ||W||_F <= B (W of shape (n, d)); no bias."""
 
     B: float
 
-    __constraints__: ClassVar[dict[str, Constraint]] = {"B": Real(0.0, MAX_SCORE_SCALE, lo_open=True)}
-
-    def __post_init__(self) -> None:
-        constrain_fields(self)
-
 
 @dataclass(frozen=True)
+@record(
+    gap=Real(),
+    best_in_class=Real(),
+    pointwise_inf=Real(),
+    bayes=Real(),
+    approximation_error=Real(),
+    exact=Flag(),
+    W=Optional(Reals()),
+)
 class MinimizabilityGap:
     """M_l(H) = R*_l(H) - E_x[inf_{h in H} E_y l(h, x, y)], with the quantities around it.
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory._constraints import Constraint, Integer, Optional, Real, Reals, Seed, constrained
+from theory._constraints import Constraint, Integer, Optional, Real, Reals, Seed, constrained, record
 from theory.hconsistency import _kernels
 from theory.hconsistency._base import (
     MAX_CLASSES_SEARCH,
@@ -34,6 +34,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+@record(t=Reals(0.0, 1.0), value=Reals(), p=Reals(0.0, 1.0), scores=Reals(), t_certificate=Reals(0.0, 1.0))
 class TightTransform:
     """Numerical tightest transformation with its certificates.
 

@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp, softmax
 
 from theory._constraints import (
+    Bools,
     Constraint,
     Distributions,
     Integer,
@@ -23,6 +24,7 @@ from theory._constraints import (
     Scores,
     Tensor,
     constrained,
+    record,
 )
 from theory.ldr._base import ldr_kl_rows, ldr_kl_rows_grad, margin_shifted
 
@@ -173,6 +175,7 @@ def _dual_objective(P: NDArray, f: NDArray, yy: NDArray, lam: float, c: float) -
 
 
 @dataclass(frozen=True)
+@record(scores=Reals(), risk=Reals(), grad_norm=Reals(0.0), converged=Bools(), n_iter=Integer(0))
 class ConditionalMinimizer:
     """argmin_f sum_y q_y l(f, y) per row of q (scores normalised to sum to zero), the conditional risk there,
     the final gradient norm and whether Newton converged (``converged``; rows that did not are flagged, not
