@@ -70,11 +70,11 @@ def as_finite_array(
             raise ValueError(f"{name} must be {want}; got shape {arr.shape}")
     if arr.size < min_size:
         raise ValueError(f"{name} must have at least {min_size} entries; got {arr.size} (shape {arr.shape})")
-    if arr.dtype.kind in "fc":
+    # the common case (all finite) costs one pass and no mask; the mask is built only for the message
+    if arr.dtype.kind in "fc" and not (not np.isnan(arr).any() if allow_inf else np.isfinite(arr).all()):
         bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
-        if np.any(bad):
-            what = "must not be NaN" if allow_inf else "must be finite (no NaN or inf)"
-            raise ValueError(f"{name} {what}; got {_preview(arr[bad])}")
+        what = "must not be NaN" if allow_inf else "must be finite (no NaN or inf)"
+        raise ValueError(f"{name} {what}; got {_preview(arr[bad])}")
     return arr
 
 
@@ -90,9 +90,14 @@ def in_interval(
 ) -> NDArray:
     """``x`` as a float array after checking every entry is finite (unless ``allow_inf``) and in the interval."""
     arr = as_finite_array(x, name, allow_inf=allow_inf)
-    below = arr <= lo if lo_open else arr < lo
-    above = arr >= hi if hi_open else arr > hi
-    if np.any(below) or np.any(above):
+    if not arr.size:
+        return arr
+    # one reduction per finite (or open) bound, none for an infinite closed one; the masks only for the message
+    out = (lo > -np.inf or lo_open) and (arr.min() <= lo if lo_open else arr.min() < lo)
+    out = out or ((hi < np.inf or hi_open) and (arr.max() >= hi if hi_open else arr.max() > hi))
+    if out:
+        below = arr <= lo if lo_open else arr < lo
+        above = arr >= hi if hi_open else arr > hi
         raise ValueError(
             f"{name} must lie in {_interval(lo, hi, lo_open, hi_open)}; got {_preview(arr[below | above])}"
         )
@@ -112,6 +117,10 @@ def scalar(
     """A single finite number (a 0-d or one-entry array is accepted) in the interval; returns a float."""
     if isinstance(x, bool):
         raise TypeError(f"{name} must be a number in {_interval(lo, hi, lo_open, hi_open)}; got the bool {x!r}")
+    if type(x) is float or type(x) is np.float64:  # the common case without an array; anything else, and every
+        v = float(x)  # value that fails, takes the general path below (which words the message)
+        if (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi) and (allow_inf or math.isfinite(v)):
+            return v
     arr = _as_array(x, name)
     if arr.size != 1:
         raise ValueError(f"{name} must be a single number; got an array of shape {arr.shape}")
