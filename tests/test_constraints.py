@@ -4,8 +4,10 @@ declares them, and the ratchet that makes every public callable declare them.
 For each declared argument of each callable, starting from the callable's valid call in ``test_api_fuzz.VALID``:
 every value the constraint lists as invalid must raise a ``ValueError`` or ``TypeError`` naming the argument, and
 every extreme valid value must give a finite result without a ``RuntimeWarning``, or a ``ValueError``/``TypeError``
-naming the argument (an answer float64 cannot represent). The hand-written pool and the
-hypothesis sweep of ``test_api_fuzz`` stay as a second, independent net.
+naming the argument (an answer float64 cannot represent). Every result record declares its fields too
+(``theory._constraints.record``): starting from a record its producer returned, every value a field's constraint
+lists as invalid must raise naming the field. The hand-written pool and the hypothesis sweep of ``test_api_fuzz``
+stay as a second, independent net.
 """
 
 from __future__ import annotations

@@ -224,7 +224,7 @@ def test_fingerprint_mutation_in_a_copy(tmp_path):
     assert "sea_rates" not in changed  # the online room takes only loss_table's module, and sea_rates does not
     assert not changed & {"margin_calibration", "nc_balanced", "perceptron_limit", "multiplicity_exactness"}
     # an unrelated area: nothing outside it changes
-    nc = root / "theory" / "neural_collapse.py"
+    nc = root / "theory" / "neural_collapse" / "ufm.py"
     nc.write_text(nc.read_text() + "\n_MUTATION = 1\n")
     again = _fingerprints(root)
     moved = {n for n in after if after[n] != again[n]}

@@ -16,7 +16,11 @@ Conventions (in the spirit of scikit-learn's ``sklearn.utils._param_validation``
 
 ``constrained(**constraints)`` applies them at the top of a function, in the order they are declared (so that a
 relation can name an argument declared before it), and passes the canonical values on; the declared constraints
-stay readable as ``function.__constraints__``.
+stay readable as ``function.__constraints__``. ``record(**constraints)``, below ``@dataclass``, does the same for a
+class's fields in ``__post_init__`` (input objects such as distributions and environments, and every result
+record), keeping them as ``cls.__constraints__``; ``Bools``, ``Integers``, ``Each``, ``MappingOf`` and ``Function``
+are the constraints of record fields, and ``allow_inf=True`` on ``Real``/``Reals`` marks a field or argument where
+inf is a documented value (NaN never is).
 """
 
 from __future__ import annotations
