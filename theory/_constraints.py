@@ -823,6 +823,9 @@ class Bools(Constraint):
         return [None, "True", True, np.array([1, 0]), np.array([0.5]), [[True], [False, True]]]
 
 
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
 @dataclass(frozen=True)
 class Integers(Constraint):
     """An array of integers >= ``lo`` (counts, recorded steps, labels); floats and bools are rejected; canonical
@@ -837,10 +840,13 @@ class Integers(Constraint):
             raise TypeError(f"{name} must be an array of integers; got dtype {arr.dtype} {value!r:.40}")
         if arr.size and arr.min() < self.lo:
             raise ValueError(f"{name} must hold integers >= {self.lo}; got a minimum of {arr.min()}")
+        if arr.size and arr.dtype.kind == "u" and arr.max() > _INT64_MAX:  # astype would wrap them to negatives
+            raise ValueError(f"{name} must hold integers <= {_INT64_MAX} (int64); got a maximum of {arr.max()}")
         return arr.astype(np.int64, copy=False)
 
     def invalid(self, valid: dict[str, Any], name: str | None = None) -> list[Any]:
-        return [None, "1", True, np.array([0.5]), np.array([True]), [self.lo - 1], [[1], [1, 2]], [math.nan]]
+        too_big = np.array([_INT64_MAX + 1], dtype=np.uint64)
+        return [None, "1", True, np.array([0.5]), np.array([True]), [self.lo - 1], [[1], [1, 2]], [math.nan], too_big]
 
 
 @dataclass(frozen=True)
