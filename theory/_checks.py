@@ -70,11 +70,13 @@ def as_finite_array(
             raise ValueError(f"{name} must be {want}; got shape {arr.shape}")
     if arr.size < min_size:
         raise ValueError(f"{name} must have at least {min_size} entries; got {arr.size} (shape {arr.shape})")
-    # the common case (all finite) costs one pass and no mask; the mask is built only for the message
-    if arr.dtype.kind in "fc" and not (not np.isnan(arr).any() if allow_inf else np.isfinite(arr).all()):
-        bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
-        what = "must not be NaN" if allow_inf else "must be finite (no NaN or inf)"
-        raise ValueError(f"{name} {what}; got {_preview(arr[bad])}")
+    if arr.dtype.kind in "fc":
+        # the common case (all finite) costs one pass and no mask; the mask is built only for the message
+        valid = not np.isnan(arr).any() if allow_inf else np.isfinite(arr).all()
+        if not valid:
+            bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
+            what = "must not be NaN" if allow_inf else "must be finite (no NaN or inf)"
+            raise ValueError(f"{name} {what}; got {_preview(arr[bad])}")
     return arr
 
 
