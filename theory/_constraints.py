@@ -74,6 +74,7 @@ __all__ = [
     "SignLabels",
     "Tensor",
     "Weights",
+    "checked_fields",
     "constrain_fields",
     "constrained",
     "record",
@@ -915,10 +916,19 @@ def constrain_fields(obj: Any) -> None:
     """For a frozen dataclass's ``__post_init__``: check each field named in the class's ``__constraints__`` (a dict
     of constraints, in order, so that a relation sees the fields before it) and store its canonical value. The
     class then declares its constraints as data, as ``constrained`` functions do."""
+    constraints = type(obj).__constraints__
+    for name, value in checked_fields(constraints, {n: getattr(obj, n) for n in constraints}).items():
+        object.__setattr__(obj, name, value)
+
+
+def checked_fields(constraints: dict[str, Constraint], values: dict[str, Any]) -> dict[str, Any]:
+    """The canonical value of each constrained entry of ``values``, checked in the declared order (so that a relation
+    sees the values before it): what ``constrain_fields`` stores, for a record that is not a dataclass (a
+    NamedTuple checks its fields in ``__new__``)."""
     done: dict[str, Any] = {}
-    for name, c in type(obj).__constraints__.items():
-        done[name] = c.check(getattr(obj, name), name, done)
-        object.__setattr__(obj, name, done[name])
+    for name, c in constraints.items():
+        done[name] = c.check(values[name], name, done)
+    return done
 
 
 def record(**constraints: Constraint) -> Callable[[type], type]:

@@ -50,6 +50,7 @@ from theory._constraints import (
     Seed,
     Tensor,
     Weights,
+    checked_fields,
     constrained,
     record,
 )
@@ -105,10 +106,8 @@ class RiskDecomposition(_RiskParts):
     }
 
     def __new__(cls, risk: Any, bias: Any, variance: Any) -> RiskDecomposition:
-        done: dict[str, Any] = {}
-        for name, value in zip(cls._fields, (risk, bias, variance), strict=True):
-            done[name] = cls.__constraints__[name].check(value, name, done)
-        return super().__new__(cls, **done)
+        values = {"risk": risk, "bias": bias, "variance": variance}
+        return super().__new__(cls, **checked_fields(cls.__constraints__, values))
 
 
 @dataclass(frozen=True)
